@@ -1,0 +1,138 @@
+//! The service as a value: [`App::build`] connects, migrates and loads keys;
+//! [`App::serve`] runs it on a listener until `shutdown` resolves. `main` and the
+//! tests drive the same code.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::crypto::{CryptoError, KeyFileOutcome, Keys};
+use crate::store::{self, StoreError};
+use crate::web::{self, AppState, SetupGate};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("cannot reach the database: {0}")]
+    Database(#[source] StoreError),
+    #[error(transparent)]
+    Migrate(StoreError),
+    #[error("master key: {0}")]
+    Keys(#[from] CryptoError),
+    #[error("server: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+#[derive(Debug)]
+pub struct App {
+    state: AppState,
+    setup_code: Option<String>,
+}
+
+impl App {
+    /// Connects to (and creates) the database, applies migrations and loads the key ring.
+    pub async fn build(config: Config) -> Result<Self, AppError> {
+        let (keys, outcome) = Keys::load(config.master_key.clone())?;
+        if outcome == KeyFileOutcome::Created
+            && let Some(path) = config.master_key.path()
+        {
+            tracing::warn!(
+                "created a new master key at {} — back it up and keep it secret: \
+                 losing it means re-entering every remote account password",
+                path.display()
+            );
+        }
+        let pool = store::connect(&config.database_url)
+            .await
+            .map_err(AppError::Database)?;
+        store::migrate(&pool).await.map_err(AppError::Migrate)?;
+
+        let mut conn = pool
+            .acquire()
+            .await
+            .map_err(|e| AppError::Database(e.into()))?;
+        let needs_setup = store::users::any_exist(&mut conn)
+            .await
+            .map(|exists| !exists)
+            .map_err(AppError::Database)?;
+        drop(conn);
+        let (setup, setup_code) = if needs_setup {
+            let (gate, code) = SetupGate::open()?;
+            (gate, Some(code))
+        } else {
+            (SetupGate::closed(), None)
+        };
+
+        Ok(Self {
+            state: AppState {
+                pool,
+                keys: Arc::new(keys),
+                config: Arc::new(config),
+                setup: Arc::new(setup),
+            },
+            setup_code,
+        })
+    }
+
+    /// The one-time code for `/setup`, while no user exists.
+    pub fn setup_code(&self) -> Option<&str> {
+        self.setup_code.as_deref()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), AppError> {
+        let address = listener.local_addr()?;
+        let url = match &self.state.config.public_url {
+            Some(url) => url.clone(),
+            None => format!("http://{address}"),
+        };
+        tracing::info!("Tributary is listening on {address}; open {url}");
+        if let Some(code) = &self.setup_code {
+            tracing::warn!(
+                "no user exists yet: open {url}/setup and enter the setup code {code} \
+                 to create the administrator"
+            );
+        }
+        let pool = self.state.pool.clone();
+        axum::serve(listener, web::router(self.state))
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        pool.close().await;
+        tracing::info!("Tributary stopped");
+        Ok(())
+    }
+}
+
+/// Resolves on SIGTERM (Docker, systemd) or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,371 @@
+//! Settings from the environment (DESIGN §7).
+//!
+//! Every setting has a default that works on a development machine; a value
+//! that is present but malformed stops start-up with one line that names the
+//! variable and says what is wrong — never echoing the value, because some
+//! (the master key, a database URL with a password) are secrets.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use zeroize::Zeroizing;
+
+use crate::crypto::KeySource;
+
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/tributary";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "./data";
+/// DESIGN invariant 9: larger messages are recorded and skipped.
+pub const DEFAULT_MAX_MESSAGE_BYTES: u64 = 50 * 1024 * 1024;
+pub const DEFAULT_FETCH_CONCURRENCY: usize = 32;
+pub const DEFAULT_PER_HOST_CONCURRENCY: usize = 4;
+
+/// A setting that could not be used. The message names the variable.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{var}: {problem}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(var: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            var,
+            problem: problem.into(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: Zeroizing<String>,
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Where the key ring comes from (DESIGN §7).
+    pub master_key: KeySource,
+    /// The address people use to reach us; `https` makes cookies `Secure`.
+    pub public_url: Option<String>,
+    pub allow_private_hosts: bool,
+    pub max_message_bytes: u64,
+    pub fetch_concurrency: usize,
+    pub per_host_concurrency: usize,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &"[redacted]")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("master_key", &self.master_key)
+            .field("public_url", &self.public_url)
+            .field("allow_private_hosts", &self.allow_private_hosts)
+            .field("max_message_bytes", &self.max_message_bytes)
+            .field("fetch_concurrency", &self.fetch_concurrency)
+            .field("per_host_concurrency", &self.per_host_concurrency)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests need not touch the process environment.
+    /// Empty values count as unset, as Docker Compose passes `VAR=` for blank entries.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let database_url =
+            Zeroizing::new(get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()));
+        validate_database_url(&database_url)?;
+
+        let listen_text = get("TRIBUTARY_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen = SocketAddr::from_str(listen_text.trim()).map_err(|_| {
+            ConfigError::new(
+                "TRIBUTARY_LISTEN",
+                format!("expected an address and port such as 127.0.0.1:8080, got {listen_text:?}"),
+            )
+        })?;
+
+        let data_dir =
+            PathBuf::from(get("TRIBUTARY_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.to_owned()));
+
+        let master_key = match (
+            get("TRIBUTARY_MASTER_KEY"),
+            get("TRIBUTARY_MASTER_KEY_FILE"),
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::new(
+                    "TRIBUTARY_MASTER_KEY",
+                    "set either TRIBUTARY_MASTER_KEY or TRIBUTARY_MASTER_KEY_FILE, not both",
+                ));
+            }
+            (Some(value), None) => {
+                let value = Zeroizing::new(value);
+                // Parse now so a malformed key stops start-up before anything else happens.
+                crate::crypto::KeyRing::parse(&value)
+                    .map_err(|e| ConfigError::new("TRIBUTARY_MASTER_KEY", e.to_string()))?;
+                KeySource::Text(value)
+            }
+            (None, Some(path)) => KeySource::File(PathBuf::from(path)),
+            (None, None) => KeySource::CreateIfMissing(data_dir.join("master.key")),
+        };
+
+        let public_url = match get("TRIBUTARY_PUBLIC_URL") {
+            None => None,
+            Some(url) => {
+                let url = url.trim().trim_end_matches('/').to_owned();
+                let rest = url
+                    .strip_prefix("https://")
+                    .or_else(|| url.strip_prefix("http://"));
+                match rest {
+                    Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => {
+                        Some(url)
+                    }
+                    _ => {
+                        return Err(ConfigError::new(
+                            "TRIBUTARY_PUBLIC_URL",
+                            "expected an http:// or https:// URL such as https://mail.example.org",
+                        ));
+                    }
+                }
+            }
+        };
+
+        let allow_private_hosts = match get("TRIBUTARY_ALLOW_PRIVATE_HOSTS") {
+            None => false,
+            Some(v) => parse_bool(&v).ok_or_else(|| {
+                ConfigError::new(
+                    "TRIBUTARY_ALLOW_PRIVATE_HOSTS",
+                    format!("expected true or false, got {v:?}"),
+                )
+            })?,
+        };
+
+        let max_message_bytes = parse_number(
+            &get,
+            "TRIBUTARY_MAX_MESSAGE_BYTES",
+            DEFAULT_MAX_MESSAGE_BYTES,
+            1024,
+        )?;
+        let fetch_concurrency = parse_number(
+            &get,
+            "TRIBUTARY_FETCH_CONCURRENCY",
+            DEFAULT_FETCH_CONCURRENCY as u64,
+            1,
+        )? as usize;
+        let per_host_concurrency = parse_number(
+            &get,
+            "TRIBUTARY_PER_HOST_CONCURRENCY",
+            DEFAULT_PER_HOST_CONCURRENCY as u64,
+            1,
+        )? as usize;
+
+        Ok(Self {
+            database_url,
+            listen,
+            data_dir,
+            master_key,
+            public_url,
+            allow_private_hosts,
+            max_message_bytes,
+            fetch_concurrency,
+            per_host_concurrency,
+        })
+    }
+
+    /// Cookies carry `Secure` when people reach us over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://"))
+    }
+
+    /// The URL to announce in the log: the public one, or the listening address.
+    pub fn display_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.clone(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+}
+
+fn validate_database_url(url: &str) -> Result<(), ConfigError> {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(ConfigError::new(
+            "DATABASE_URL",
+            "expected a postgres:// or postgresql:// URL",
+        ));
+    }
+    // sqlx's own parser decides; its message may quote the URL (and a password), so it is dropped.
+    sqlx::postgres::PgConnectOptions::from_str(url)
+        .map(|_| ())
+        .map_err(|_| ConfigError::new("DATABASE_URL", "not a valid PostgreSQL connection URL"))
+}
+
+fn parse_bool(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_number(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: u64,
+    minimum: u64,
+) -> Result<u64, ConfigError> {
+    let Some(text) = get(var) else {
+        return Ok(default);
+    };
+    match text.trim().replace('_', "").parse::<u64>() {
+        Ok(n) if n >= minimum => Ok(n),
+        _ => Err(ConfigError::new(
+            var,
+            format!("expected a whole number of at least {minimum}, got {text:?}"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    fn error_var(vars: &[(&str, &str)]) -> &'static str {
+        match config(vars) {
+            Err(e) => e.var,
+            Ok(c) => panic!("expected an error for {vars:?}, got {c:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_work_without_any_variable() {
+        let c = config(&[]).expect("defaults are valid");
+        assert_eq!(c.database_url.as_str(), DEFAULT_DATABASE_URL);
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert!(
+            matches!(&c.master_key, KeySource::CreateIfMissing(p) if p == &PathBuf::from("./data/master.key"))
+        );
+        assert!(!c.allow_private_hosts);
+        assert!(!c.secure_cookies());
+        assert_eq!(c.max_message_bytes, DEFAULT_MAX_MESSAGE_BYTES);
+        assert_eq!(c.display_url(), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn every_malformed_setting_names_its_variable() {
+        assert_eq!(
+            error_var(&[("DATABASE_URL", "mysql://x/y")]),
+            "DATABASE_URL"
+        );
+        assert_eq!(
+            error_var(&[("DATABASE_URL", "postgres://h:notaport/db")]),
+            "DATABASE_URL"
+        );
+        assert_eq!(
+            error_var(&[("TRIBUTARY_LISTEN", "localhost")]),
+            "TRIBUTARY_LISTEN"
+        );
+        assert_eq!(
+            error_var(&[("TRIBUTARY_LISTEN", "1.2.3.4:99999")]),
+            "TRIBUTARY_LISTEN"
+        );
+        assert_eq!(
+            error_var(&[("TRIBUTARY_MASTER_KEY", "not base64!")]),
+            "TRIBUTARY_MASTER_KEY"
+        );
+        assert_eq!(
+            error_var(&[("TRIBUTARY_MASTER_KEY", "c2hvcnQ=")]),
+            "TRIBUTARY_MASTER_KEY"
+        );
+        let key = crate::crypto::MasterKey::generate().to_base64();
+        assert_eq!(
+            error_var(&[
+                ("TRIBUTARY_MASTER_KEY", key.as_str()),
+                ("TRIBUTARY_MASTER_KEY_FILE", "/run/secrets/k")
+            ]),
+            "TRIBUTARY_MASTER_KEY"
+        );
+        assert_eq!(
+            error_var(&[("TRIBUTARY_PUBLIC_URL", "mail.example.org")]),
+            "TRIBUTARY_PUBLIC_URL"
+        );
+        assert_eq!(
+            error_var(&[("TRIBUTARY_PUBLIC_URL", "https://")]),
+            "TRIBUTARY_PUBLIC_URL"
+        );
+        assert_eq!(
+            error_var(&[("TRIBUTARY_ALLOW_PRIVATE_HOSTS", "maybe")]),
+            "TRIBUTARY_ALLOW_PRIVATE_HOSTS"
+        );
+        assert_eq!(
+            error_var(&[("TRIBUTARY_MAX_MESSAGE_BYTES", "50MB")]),
+            "TRIBUTARY_MAX_MESSAGE_BYTES"
+        );
+        assert_eq!(
+            error_var(&[("TRIBUTARY_FETCH_CONCURRENCY", "0")]),
+            "TRIBUTARY_FETCH_CONCURRENCY"
+        );
+        assert_eq!(
+            error_var(&[("TRIBUTARY_PER_HOST_CONCURRENCY", "-1")]),
+            "TRIBUTARY_PER_HOST_CONCURRENCY"
+        );
+    }
+
+    #[test]
+    fn errors_never_echo_secrets() {
+        let secret_url = "postgres://u:hunter2@h:notaport/db";
+        let e = config(&[("DATABASE_URL", secret_url)]).expect_err("bad port");
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        let e = config(&[("TRIBUTARY_MASTER_KEY", "hunter2hunter2")]).expect_err("bad key");
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        assert!(e.to_string().starts_with("TRIBUTARY_MASTER_KEY: "), "{e}");
+    }
+
+    #[test]
+    fn values_are_read() {
+        let key = crate::crypto::MasterKey::generate().to_base64();
+        let c = config(&[
+            ("DATABASE_URL", "postgresql://app:pw@db:5432/mail"),
+            ("TRIBUTARY_LISTEN", "0.0.0.0:9000"),
+            ("TRIBUTARY_MASTER_KEY", key.as_str()),
+            ("TRIBUTARY_PUBLIC_URL", "https://mail.example.org/"),
+            ("TRIBUTARY_ALLOW_PRIVATE_HOSTS", "yes"),
+            ("TRIBUTARY_MAX_MESSAGE_BYTES", "1_000_000"),
+        ])
+        .expect("valid");
+        assert_eq!(c.listen.port(), 9000);
+        assert!(matches!(c.master_key, KeySource::Text(_)));
+        assert!(c.secure_cookies());
+        assert_eq!(c.display_url(), "https://mail.example.org");
+        assert!(c.allow_private_hosts);
+        assert_eq!(c.max_message_bytes, 1_000_000);
+        assert!(!format!("{c:?}").contains(key.as_str()));
+        assert!(!format!("{c:?}").contains("pw@"));
+    }
+
+    #[test]
+    fn key_file_variable_selects_the_file() {
+        let c =
+            config(&[("TRIBUTARY_MASTER_KEY_FILE", "/run/secrets/tributary_key")]).expect("valid");
+        assert!(
+            matches!(c.master_key, KeySource::File(p) if p.as_path() == std::path::Path::new("/run/secrets/tributary_key"))
+        );
+    }
+}

@@ -1,0 +1,19 @@
+//! Tributary: pulls mail from people's external POP3 accounts into one web inbox.
+//!
+//! Layers, each depending only on those below it:
+//! - [`web`] — server-rendered pages, sessions, the router and its layers.
+//! - [`users`], [`rotation`] — rules shared by the web and the CLI.
+//! - [`store`] — PostgreSQL queries, one module per table; migrations in `migrations/`.
+//! - [`crypto`] — the master key ring, sealing of remote passwords, user password hashes.
+//! - [`config`] — settings from the environment; [`app`] wires it all into a server;
+//!   [`cli`] is the `tributary` command.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod rotation;
+pub mod store;
+pub mod telemetry;
+pub mod users;
+pub mod web;

@@ -1,0 +1,5 @@
+//! `tributary`: see `tributary --help` and README.md.
+
+fn main() -> std::process::ExitCode {
+    tributary::cli::main()
+}

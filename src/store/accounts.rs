@@ -1,0 +1,367 @@
+//! The `accounts` table: a user's remote POP3 mailboxes.
+//!
+//! The remote password is sealed (see `crate::crypto`) before it reaches SQL, bound to the
+//! account's id, and is only ever read back through [`password`], which opens it. No row
+//! type here holds the sealed columns, so nothing that lists accounts can leak them.
+
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::StoreError;
+use crate::crypto::{KeyId, KeyRing, Sealed, Secret};
+
+/// How the connection to the remote server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum Security {
+    /// Implicit TLS (RFC 8314), normally port 995. The default.
+    Tls,
+    /// Plain connection upgraded with STLS (RFC 2595); refusing to continue without it.
+    Starttls,
+    /// No encryption at all: only when the user explicitly chose it.
+    #[sqlx(rename = "plain")]
+    #[serde(rename = "plain")]
+    PlaintextDangerous,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(type_name = "text")]
+pub enum AuthMethod {
+    #[sqlx(rename = "password")]
+    #[serde(rename = "password")]
+    UserPass,
+    #[sqlx(rename = "apop")]
+    #[serde(rename = "apop")]
+    Apop,
+    #[sqlx(rename = "sasl-plain")]
+    #[serde(rename = "sasl-plain")]
+    SaslPlain,
+    #[sqlx(rename = "sasl-login")]
+    #[serde(rename = "sasl-login")]
+    SaslLogin,
+}
+
+/// What happens to messages on the server once they are stored here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum LeavePolicy {
+    Keep,
+    Delete,
+    DeleteAfterDays,
+}
+
+/// On the first fetch: download what is already there, or only what arrives later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum ImportMode {
+    All,
+    New,
+}
+
+/// An account as shown to its owner. Holds no password material.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Account {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub label: String,
+    pub color: String,
+    pub email: String,
+    pub host: String,
+    pub port: i32,
+    pub security: Security,
+    pub auth_method: AuthMethod,
+    pub username: String,
+    pub tls_ca_pem: Option<String>,
+    pub tls_pin_sha256: Option<String>,
+    pub leave_on_server: LeavePolicy,
+    pub delete_after_days: Option<i32>,
+    pub import_mode: ImportMode,
+    pub poll_minutes: Option<i32>,
+    pub max_message_bytes: Option<i64>,
+    pub enabled: bool,
+    pub next_check_at: OffsetDateTime,
+    pub last_attempt_at: Option<OffsetDateTime>,
+    pub last_success_at: Option<OffsetDateTime>,
+    pub last_error_kind: Option<String>,
+    pub last_error_message: Option<String>,
+    pub paused_reason: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+const ACCOUNT_COLUMNS: &str = "id, user_id, label, color, email, host, port, security, auth_method, \
+     username, tls_ca_pem, tls_pin_sha256, leave_on_server, delete_after_days, import_mode, \
+     poll_minutes, max_message_bytes, enabled, next_check_at, last_attempt_at, last_success_at, \
+     last_error_kind, last_error_message, paused_reason, created_at, updated_at";
+
+/// A new account. Validation of user input happens in the layer that received it;
+/// the database's constraints are the last line.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub label: String,
+    pub color: String,
+    pub email: String,
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub auth_method: AuthMethod,
+    pub username: String,
+    pub password: Secret,
+    pub tls_ca_pem: Option<String>,
+    pub tls_pin_sha256: Option<String>,
+    pub leave_on_server: LeavePolicy,
+    pub delete_after_days: Option<i32>,
+    pub import_mode: ImportMode,
+    pub poll_minutes: Option<i32>,
+    pub max_message_bytes: Option<i64>,
+}
+
+/// The associated data that binds a sealed password to its account row.
+fn binding(account_id: Uuid) -> [u8; 16] {
+    *account_id.as_bytes()
+}
+
+pub async fn create(
+    conn: &mut PgConnection,
+    ring: &KeyRing,
+    user_id: Uuid,
+    new: &NewAccount,
+) -> Result<Account, StoreError> {
+    // The id is chosen here, not by the database, because the seal must be bound to it.
+    let id = Uuid::new_v4();
+    let sealed = ring.seal(&binding(id), new.password.expose().as_bytes())?;
+    Ok(sqlx::query_as::<_, Account>(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO accounts (id, user_id, label, color, email, host, port, security, auth_method,
+             username, password_ciphertext, password_nonce, password_key_id, tls_ca_pem,
+             tls_pin_sha256, leave_on_server, delete_after_days, import_mode, poll_minutes,
+             max_message_bytes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+             $19, $20)
+         RETURNING {ACCOUNT_COLUMNS}"
+    )))
+    .bind(id)
+    .bind(user_id)
+    .bind(&new.label)
+    .bind(&new.color)
+    .bind(&new.email)
+    .bind(&new.host)
+    .bind(i32::from(new.port))
+    .bind(new.security)
+    .bind(new.auth_method)
+    .bind(&new.username)
+    .bind(&sealed.ciphertext)
+    .bind(&sealed.nonce)
+    .bind(sealed.key_id.as_str())
+    .bind(&new.tls_ca_pem)
+    .bind(&new.tls_pin_sha256)
+    .bind(new.leave_on_server)
+    .bind(new.delete_after_days)
+    .bind(new.import_mode)
+    .bind(new.poll_minutes)
+    .bind(new.max_message_bytes)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// The user's accounts, by label.
+pub async fn list(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Account>, StoreError> {
+    Ok(sqlx::query_as::<_, Account>(sqlx::AssertSqlSafe(format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE user_id = $1 ORDER BY lower(label), created_at"
+    )))
+    .bind(user_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// One of the user's accounts; another user's id is simply not found.
+pub async fn get(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    account_id: Uuid,
+) -> Result<Account, StoreError> {
+    sqlx::query_as::<_, Account>(sqlx::AssertSqlSafe(format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE user_id = $1 AND id = $2"
+    )))
+    .bind(user_id)
+    .bind(account_id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StoreError::NotFound)
+}
+
+/// Opens the account's remote password. The only way to read it back.
+pub async fn password(
+    conn: &mut PgConnection,
+    ring: &KeyRing,
+    user_id: Uuid,
+    account_id: Uuid,
+) -> Result<Secret, StoreError> {
+    let sealed = sealed_password(conn, user_id, account_id).await?;
+    Ok(ring.open_secret(&binding(account_id), &sealed)?)
+}
+
+async fn sealed_password(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    account_id: Uuid,
+) -> Result<Sealed, StoreError> {
+    let row: Option<(String, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+        "SELECT password_key_id, password_nonce, password_ciphertext
+         FROM accounts WHERE user_id = $1 AND id = $2",
+    )
+    .bind(user_id)
+    .bind(account_id)
+    .fetch_optional(conn)
+    .await?;
+    let (key_id, nonce, ciphertext) = row.ok_or(StoreError::NotFound)?;
+    Ok(Sealed {
+        key_id: KeyId::from_stored(key_id),
+        nonce,
+        ciphertext,
+    })
+}
+
+/// Replaces the remote password. A pause caused by a rejected password is lifted,
+/// since new credentials are exactly what it waited for.
+pub async fn set_password(
+    conn: &mut PgConnection,
+    ring: &KeyRing,
+    user_id: Uuid,
+    account_id: Uuid,
+    password: &Secret,
+) -> Result<(), StoreError> {
+    let sealed = ring.seal(&binding(account_id), password.expose().as_bytes())?;
+    let updated = sqlx::query(
+        "UPDATE accounts
+         SET password_ciphertext = $3, password_nonce = $4, password_key_id = $5,
+             paused_reason = NULL, next_check_at = now(), updated_at = now()
+         WHERE user_id = $1 AND id = $2",
+    )
+    .bind(user_id)
+    .bind(account_id)
+    .bind(&sealed.ciphertext)
+    .bind(&sealed.nonce)
+    .bind(sealed.key_id.as_str())
+    .execute(conn)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Removes an account. With `keep_messages` the mail already fetched stays in the inbox
+/// (its account link becomes empty); otherwise it goes too.
+pub async fn delete(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    account_id: Uuid,
+    keep_messages: bool,
+) -> Result<(), StoreError> {
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    if !keep_messages {
+        sqlx::query("DELETE FROM messages WHERE user_id = $1 AND account_id = $2")
+            .bind(user_id)
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let deleted = sqlx::query("DELETE FROM accounts WHERE user_id = $1 AND id = $2")
+        .bind(user_id)
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// How many stored passwords are sealed under a key other than `active`.
+/// Spans all users: this is the operator's view for key rotation.
+pub async fn count_sealed_under_other_keys(
+    conn: &mut PgConnection,
+    active: &KeyId,
+) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM accounts WHERE password_key_id <> $1")
+            .bind(active.as_str())
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// What one batch of re-sealing did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ResealBatch {
+    pub resealed: u64,
+    /// Rows that could not be opened with the ring (key missing, data altered).
+    pub failed: u64,
+    /// The last account id looked at: the next batch starts after it.
+    pub last_id: Option<Uuid>,
+}
+
+/// Re-seals up to `limit` passwords that are not under the ring's active key, starting
+/// after `after`, in one transaction. Rows are locked while re-sealed, so a concurrent
+/// password change waits instead of being overwritten; the ciphertext is re-read under
+/// the lock, so a change that committed first is re-sealed, not lost.
+pub async fn reseal_batch(
+    conn: &mut PgConnection,
+    ring: &KeyRing,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<ResealBatch, StoreError> {
+    let active = ring.active().id().clone();
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let rows: Vec<(Uuid, String, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+        "SELECT id, password_key_id, password_nonce, password_ciphertext
+         FROM accounts
+         WHERE password_key_id <> $1 AND ($2::uuid IS NULL OR id > $2)
+         ORDER BY id
+         LIMIT $3
+         FOR UPDATE",
+    )
+    .bind(active.as_str())
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?;
+
+    let mut batch = ResealBatch::default();
+    for (id, key_id, nonce, ciphertext) in rows {
+        batch.last_id = Some(id);
+        let old = Sealed {
+            key_id: KeyId::from_stored(key_id),
+            nonce,
+            ciphertext,
+        };
+        let plaintext = match ring.open(&binding(id), &old) {
+            Ok(plaintext) => plaintext,
+            Err(e) => {
+                tracing::warn!(account_id = %id, error = %e, "cannot re-seal this account's password");
+                batch.failed += 1;
+                continue;
+            }
+        };
+        let new = ring.seal(&binding(id), &plaintext)?;
+        sqlx::query(
+            "UPDATE accounts SET password_ciphertext = $2, password_nonce = $3, password_key_id = $4
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(&new.ciphertext)
+        .bind(&new.nonce)
+        .bind(new.key_id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        batch.resealed += 1;
+    }
+    tx.commit().await?;
+    Ok(batch)
+}

@@ -1,0 +1,84 @@
+//! PostgreSQL: connecting, migrations and one module of queries per table/aggregate.
+//!
+//! Functions take `&mut PgConnection` (or an executor) so the caller owns the transaction.
+//! Every query on accounts or messages is scoped by the owning user (DESIGN invariant 5).
+//! Knows nothing of HTTP.
+
+pub mod accounts;
+pub mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::MigrateDatabase;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres};
+
+/// The migrations in `migrations/`, embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const MAX_CONNECTIONS: u32 = 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Crypto(#[from] crate::crypto::CryptoError),
+    /// A unique value (e.g. a user's email) is taken.
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    #[error("not found")]
+    NotFound,
+}
+
+/// Whether a database error is a violation of the named unique constraint or index.
+pub(crate) fn is_unique_violation(error: &sqlx::Error, constraint: &str) -> bool {
+    match error {
+        sqlx::Error::Database(db) => {
+            db.code().as_deref() == Some("23505") && db.constraint() == Some(constraint)
+        }
+        _ => false,
+    }
+}
+
+/// Connects to `url`, creating the database first if it does not exist (DESIGN §7).
+pub async fn connect(url: &str) -> Result<PgPool, StoreError> {
+    // Validates the URL before anything touches the network.
+    let options = PgConnectOptions::from_str(url)?;
+    if !Postgres::database_exists(url).await? {
+        match Postgres::create_database(url).await {
+            Ok(()) => tracing::info!(database = options.get_database(), "created the database"),
+            // Another replica may have created it at the same moment.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    connect_existing(options).await
+}
+
+/// Connects to a database that exists, without creating anything.
+pub async fn connect_existing(options: PgConnectOptions) -> Result<PgPool, StoreError> {
+    let pool = PgPoolOptions::new()
+        .max_connections(MAX_CONNECTIONS)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .connect_with(options.application_name("tributary"))
+        .await?;
+    Ok(pool)
+}
+
+/// Applies every migration not yet applied. Safe to run from several replicas at once:
+/// sqlx serialises migrators with an advisory lock.
+pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
+    MIGRATOR.run(pool).await?;
+    Ok(())
+}
+
+/// Whether the database answers a trivial query.
+pub async fn ping(pool: &PgPool) -> Result<(), StoreError> {
+    sqlx::query("SELECT 1").execute(pool).await?;
+    Ok(())
+}

@@ -1,0 +1,175 @@
+//! Creating users and changing their passwords: the rules shared by the CLI and the web.
+
+use sqlx::PgConnection;
+
+use crate::crypto::{self, CryptoError, Secret};
+use crate::store::{self, StoreError, users::NewUser, users::User};
+
+pub const MIN_PASSWORD_CHARS: usize = 10;
+/// Hashing cost grows with length; nobody types more than this.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+const MAX_EMAIL_BYTES: usize = 254;
+
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("{0}")]
+    InvalidEmail(&'static str),
+    #[error("{0}")]
+    WeakPassword(String),
+    #[error("a user with this email already exists")]
+    EmailTaken,
+    #[error("no user with this email")]
+    NoSuchUser,
+    #[error(transparent)]
+    Store(StoreError),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+}
+
+impl From<StoreError> for UserError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(_) => Self::EmailTaken,
+            StoreError::NotFound => Self::NoSuchUser,
+            other => Self::Store(other),
+        }
+    }
+}
+
+/// A sign-in address: trimmed, one `@`, a dotted domain, no spaces.
+pub fn normalize_email(email: &str) -> Result<String, UserError> {
+    let email = email.trim();
+    if email.is_empty() {
+        return Err(UserError::InvalidEmail("enter an email address"));
+    }
+    if email.len() > MAX_EMAIL_BYTES {
+        return Err(UserError::InvalidEmail("that email address is too long"));
+    }
+    let valid = match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    };
+    if !valid {
+        return Err(UserError::InvalidEmail(
+            "that does not look like an email address (name@example.org)",
+        ));
+    }
+    Ok(email.to_owned())
+}
+
+pub fn check_password(password: &Secret) -> Result<(), UserError> {
+    let chars = password.expose().chars().count();
+    if chars < MIN_PASSWORD_CHARS || password.expose().trim().is_empty() {
+        return Err(UserError::WeakPassword(format!(
+            "the password must have at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    if password.expose().len() > MAX_PASSWORD_BYTES {
+        return Err(UserError::WeakPassword(format!(
+            "the password must have at most {MAX_PASSWORD_BYTES} bytes"
+        )));
+    }
+    Ok(())
+}
+
+async fn hash(password: &Secret) -> Result<String, UserError> {
+    check_password(password)?;
+    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+    let password = password.clone();
+    tokio::task::spawn_blocking(move || crypto::hash_password(&password))
+        .await
+        .map_err(|_| UserError::Crypto(CryptoError::PasswordHash))?
+        .map_err(UserError::from)
+}
+
+pub async fn create(
+    conn: &mut PgConnection,
+    email: &str,
+    password: &Secret,
+    is_admin: bool,
+) -> Result<User, UserError> {
+    let email = normalize_email(email)?;
+    let password_hash = hash(password).await?;
+    Ok(store::users::create(
+        conn,
+        &NewUser {
+            email: &email,
+            password_hash: &password_hash,
+            is_admin,
+        },
+    )
+    .await?)
+}
+
+/// Creates the first, admin, user; `None` if someone else got there first.
+pub async fn create_first_admin(
+    conn: &mut PgConnection,
+    email: &str,
+    password: &Secret,
+) -> Result<Option<User>, UserError> {
+    let email = normalize_email(email)?;
+    let password_hash = hash(password).await?;
+    Ok(store::users::create_first(
+        conn,
+        &NewUser {
+            email: &email,
+            password_hash: &password_hash,
+            is_admin: true,
+        },
+    )
+    .await?)
+}
+
+pub async fn change_password(
+    conn: &mut PgConnection,
+    email: &str,
+    password: &Secret,
+) -> Result<User, UserError> {
+    let user = store::users::find_by_email(conn, email.trim())
+        .await?
+        .ok_or(UserError::NoSuchUser)?;
+    let password_hash = hash(password).await?;
+    store::users::set_password_hash(conn, user.id, &password_hash).await?;
+    Ok(user)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_checked() {
+        assert_eq!(
+            normalize_email("  ann@example.org ").expect("valid"),
+            "ann@example.org"
+        );
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@example.org",
+            "ann@example",
+            "a b@example.org",
+            "a@b@c.org",
+            "ann@.org",
+            "ann@example.",
+        ] {
+            assert!(normalize_email(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn passwords_are_checked() {
+        assert!(check_password(&Secret::new("short")).is_err());
+        assert!(check_password(&Secret::new("          ")).is_err());
+        assert!(check_password(&Secret::new("x".repeat(MAX_PASSWORD_BYTES + 1))).is_err());
+        assert!(check_password(&Secret::new("long enough pw")).is_ok());
+    }
+}
