@@ -1,5 +1,7 @@
 //! Logging. Lines go to stderr so command output on stdout (a key, a user list) stays clean.
 
+use std::io::IsTerminal as _;
+
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber. `TRIBUTARY_LOG` (or `RUST_LOG`) overrides `default_filter`.
@@ -13,6 +15,8 @@ pub fn init(default_filter: &str) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour codes only for people; log collectors get plain text.
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .with_target(false)
         .try_init();
 }

@@ -1,1 +1,13 @@
+//! Tributary's integration tests: one binary, talking to a real PostgreSQL
+//! (a fresh database per test), real HTTP and the real `tributary` executable.
 
+mod helpers;
+
+mod cli;
+mod config_errors;
+mod credentials;
+mod first_run;
+mod health;
+mod isolation;
+mod migrations;
+mod rotation;

@@ -1,0 +1,64 @@
+//! Test helpers: fresh databases, an in-process app on a free port, the CLI binary.
+
+mod app;
+mod cli;
+mod db;
+mod tempdir;
+
+pub use app::{TestApp, test_key_ring};
+pub use cli::Cli;
+pub use db::TestDb;
+pub use tempdir::TempDir;
+
+use tributary::crypto::{KeyRing, Secret};
+use tributary::store::accounts::{
+    self, Account, AuthMethod, ImportMode, LeavePolicy, NewAccount, Security,
+};
+use uuid::Uuid;
+
+/// A user with an email made unique for the test.
+pub async fn add_user(db: &TestDb, name: &str) -> tributary::store::users::User {
+    let mut conn = db.pool.acquire().await.expect("connection");
+    tributary::users::create(
+        &mut conn,
+        &format!("{name}@example.org"),
+        &Secret::new("a long test password"),
+        false,
+    )
+    .await
+    .expect("create user")
+}
+
+pub fn new_account(label: &str, password: &str) -> NewAccount {
+    NewAccount {
+        label: label.to_owned(),
+        color: "#3b6fd4".to_owned(),
+        email: format!("{label}@mail.example.org"),
+        host: "pop.example.org".to_owned(),
+        port: 995,
+        security: Security::Tls,
+        auth_method: AuthMethod::UserPass,
+        username: format!("{label}@mail.example.org"),
+        password: Secret::new(password),
+        tls_ca_pem: None,
+        tls_pin_sha256: None,
+        leave_on_server: LeavePolicy::Keep,
+        delete_after_days: None,
+        import_mode: ImportMode::All,
+        poll_minutes: None,
+        max_message_bytes: None,
+    }
+}
+
+pub async fn add_account(
+    db: &TestDb,
+    ring: &KeyRing,
+    user_id: Uuid,
+    label: &str,
+    password: &str,
+) -> Account {
+    let mut conn = db.pool.acquire().await.expect("connection");
+    accounts::create(&mut conn, ring, user_id, &new_account(label, password))
+        .await
+        .expect("create account")
+}
