@@ -77,7 +77,10 @@ impl Drop for TestDb {
         // it; `psql` is synchronous. `WITH (FORCE)` ends the pool's open connections.
         let _ = std::process::Command::new("psql")
             .arg(format!("{}/postgres", server_url()))
-            .args(["-qc", &format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)])
+            .args([
+                "-qc",
+                &format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name),
+            ])
             .stdout(std::process::Stdio::null())
             .status();
     }
