@@ -2,7 +2,7 @@
 
 use crate::helpers::{Cli, TempDir};
 
-async fn refused(vars: &[(&str, &str)], variable: &str) {
+async fn refused(vars: &[(&str, &str)], variable: &str) -> String {
     let mut cli = Cli::new(&["serve"]);
     for (k, v) in vars {
         cli = cli.env(k, v);
@@ -24,6 +24,7 @@ async fn refused(vars: &[(&str, &str)], variable: &str) {
             );
         }
     }
+    lines[0].to_owned()
 }
 
 #[tokio::test]
@@ -33,11 +34,12 @@ async fn malformed_settings_stop_start_up_naming_the_variable() {
         "DATABASE_URL",
     )
     .await;
-    refused(
+    let line = refused(
         &[("DATABASE_URL", "postgres://u:secretpw@h:port/db")],
         "DATABASE_URL",
     )
     .await;
+    assert!(!line.contains("secretpw"), "{line}");
     refused(&[("TRIBUTARY_LISTEN", "everywhere")], "TRIBUTARY_LISTEN").await;
     refused(
         &[("TRIBUTARY_MASTER_KEY", "definitely-not-a-key")],
