@@ -1,6 +1,9 @@
 //! Tributary's integration tests: one binary, talking to a real PostgreSQL
 //! (a fresh database per test), real HTTP and the real `tributary` executable.
 
+// Helpers fail the test loudly on anything unexpected; that is their job.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod helpers;
 
 mod cli;
