@@ -237,6 +237,17 @@ async fn a_fresh_serve_creates_its_key_and_database_and_prints_the_setup_code() 
         .await
         .expect("POST /setup");
     assert_eq!(created.status(), 303);
+    let request_id = created.headers()["x-request-id"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let request_line = wait_for_line(&mut lines, "status=303", &mut log).await;
+    assert!(request_line.contains("path=/setup"), "{request_line}");
+    assert!(
+        request_line.contains(&format!("request_id={request_id}")),
+        "{request_line}"
+    );
+    assert!(!log.contains(PASSWORD), "the password is never logged");
     assert_eq!(
         http.get(format!("http://{address}/setup"))
             .send()
