@@ -12,6 +12,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod pop3;
 pub mod rotation;
 pub mod store;
 pub mod telemetry;
