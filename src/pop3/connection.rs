@@ -287,7 +287,7 @@ mod tests {
             .read_body(&mut sink, 1000, &mut Vec::new())
             .await
             .expect("body");
-        assert_eq!(end, BodyEnd::Complete { bytes: 8 });
+        assert_eq!(end, BodyEnd::Complete { bytes: 7 });
         assert_eq!(sink, b"x\r\n.y\r\n");
         assert!(matches!(c.read_line().await, Err(Pop3Error::Closed)));
     }
