@@ -112,6 +112,8 @@ pub struct SessionOptions {
     pub tls: Arc<ClientConfig>,
     pub timeouts: Timeouts,
     pub limits: Limits,
+    /// Use PIPELINING when the server offers it (turn off only to compare).
+    pub pipelining: bool,
 }
 
 impl SessionOptions {
@@ -121,6 +123,7 @@ impl SessionOptions {
             tls: tls::client_config(trust)?,
             timeouts: Timeouts::default(),
             limits: Limits::default(),
+            pipelining: true,
         })
     }
 }
@@ -185,6 +188,7 @@ pub struct Session<State, T> {
     tls: Option<TlsInfo>,
     security: Security,
     limits: Limits,
+    pipelining: bool,
     /// Message bodies requested but not yet read (a pipelined retrieval stopped early).
     unread_bodies: usize,
     scratch: Vec<u8>,
@@ -331,6 +335,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<Authorization, T> {
             tls: tls_info,
             security: options.security,
             limits: options.limits,
+            pipelining: options.pipelining,
             unread_bodies: 0,
             scratch: Vec::with_capacity(64 * 1024),
             _state: PhantomData,
@@ -405,6 +410,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<Authorization, T> {
             tls: self.tls,
             security: self.security,
             limits: self.limits,
+            pipelining: self.pipelining,
             unread_bodies: 0,
             scratch: self.scratch,
             _state: PhantomData,
@@ -601,7 +607,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<Transaction, T> {
 
     /// Retrieves messages in order, pipelined when the server allows it.
     pub fn retrieve(&mut self, messages: Vec<u32>) -> Retrieval<'_, T> {
-        let window = if self.capabilities.pipelining {
+        let window = if self.pipelining && self.capabilities.pipelining {
             PIPELINE_WINDOW
         } else {
             1
@@ -622,7 +628,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<Transaction, T> {
         messages: &[u32],
     ) -> Result<Vec<Result<(), Pop3Error>>, Pop3Error> {
         self.settle().await?;
-        let window = if self.capabilities.pipelining {
+        let window = if self.pipelining && self.capabilities.pipelining {
             PIPELINE_WINDOW
         } else {
             1
@@ -716,4 +722,23 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Retrieval<'_, T> {
         };
         Ok(Some((message, outcome)))
     }
+}
+
+/// Resolves `host` and starts a session on the first address that accepts, within the
+/// connect timeout. For operator tools; the fetch engine connects through its own
+/// checked connector and calls [`Session::start`].
+pub async fn connect(
+    host: &str,
+    port: u16,
+    options: &SessionOptions,
+) -> Result<Session<Authorization, tokio::net::TcpStream>, Pop3Error> {
+    let tcp = tokio::time::timeout(
+        options.timeouts.connect,
+        tokio::net::TcpStream::connect((host, port)),
+    )
+    .await
+    .map_err(|_| Pop3Error::Timeout(super::error::Phase::Connect))?
+    .map_err(Pop3Error::Connect)?;
+    let _ = tcp.set_nodelay(true);
+    Session::start(tcp, host, options).await
 }

@@ -14,7 +14,7 @@ pub mod tls;
 
 pub use client::{
     AuthMethod, Authorization, Credentials, Limits, RetrOutcome, Retrieval, Security, Session,
-    SessionOptions, Stream, Timeouts, Transaction,
+    SessionOptions, Stream, Timeouts, Transaction, connect,
 };
 pub use error::{Phase, Pop3Error, ServerText};
 pub use response::Capabilities;

@@ -13,4 +13,5 @@ mod first_run;
 mod health;
 mod isolation;
 mod migrations;
+mod pop3_dovecot;
 mod rotation;

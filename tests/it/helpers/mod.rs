@@ -1,13 +1,18 @@
 //! Test helpers: fresh databases, an in-process app on a free port, the CLI binary.
 
 mod app;
+mod certs;
 mod cli;
 mod db;
+mod dovecot;
+pub mod fake_pop3;
 mod tempdir;
 
 pub use app::{TestApp, test_key_ring};
+pub use certs::TestCerts;
 pub use cli::Cli;
 pub use db::TestDb;
+pub use dovecot::Dovecot;
 pub use tempdir::TempDir;
 
 use tributary::crypto::{KeyRing, Secret};

@@ -1,0 +1,138 @@
+//! A private Dovecot POP3 server on free loopback ports: plain+STLS and implicit TLS,
+//! with a test CA, passwd-file users and Maildir mailboxes in a temporary directory.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use super::TempDir;
+use super::certs::TestCerts;
+
+/// Mail files belong to this uid (nobody), as Dovecot will not serve mail as root.
+const MAIL_UID: u32 = 65534;
+
+pub struct Dovecot {
+    dir: TempDir,
+    config: PathBuf,
+    pub plain_port: u16,
+    pub tls_port: u16,
+    pub certs: TestCerts,
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+impl Dovecot {
+    /// Starts Dovecot with these (user, password) pairs.
+    pub async fn start(users: &[(&str, &str)]) -> Self {
+        let dir = TempDir::new();
+        let root = dir.path().to_path_buf();
+        for sub in ["run", "state", "home"] {
+            std::fs::create_dir_all(root.join(sub)).expect("dirs");
+        }
+        let certs = TestCerts::create(&root);
+        let mut passwd = String::new();
+        for (user, password) in users {
+            passwd.push_str(&format!("{user}:{{PLAIN}}{password}::::::\n"));
+            for sub in ["cur", "new", "tmp"] {
+                std::fs::create_dir_all(root.join("home").join(user).join("Maildir").join(sub))
+                    .expect("maildir");
+            }
+        }
+        std::fs::write(root.join("passwd"), passwd).expect("passwd");
+        let (plain_port, tls_port) = (free_port(), free_port());
+        let r = root.display();
+        let config = format!(
+            "base_dir = {r}/run\nstate_dir = {r}/state\ninstance_name = tributary-{plain_port}\n\
+             log_path = {r}/dovecot.log\nprotocols = pop3\nlisten = 127.0.0.1\n\
+             ssl = yes\nssl_cert = <{cert}\nssl_key = <{key}\n\
+             disable_plaintext_auth = no\nauth_mechanisms = plain login apop\n\
+             first_valid_uid = 1\nmail_fsync = never\n\
+             passdb {{\n  driver = passwd-file\n  args = {r}/passwd\n}}\n\
+             userdb {{\n  driver = static\n  args = uid={MAIL_UID} gid={MAIL_UID} home={r}/home/%u mail=maildir:{r}/home/%u/Maildir\n}}\n\
+             service pop3-login {{\n  inet_listener pop3 {{\n    port = {plain_port}\n  }}\n  \
+             inet_listener pop3s {{\n    port = {tls_port}\n    ssl = yes\n  }}\n}}\n",
+            cert = certs.cert_path.display(),
+            key = certs.key_path.display(),
+        );
+        let config_path = root.join("dovecot.conf");
+        std::fs::write(&config_path, config).expect("config");
+        chown_tree(&root.join("home"));
+        let status = Command::new("dovecot")
+            .arg("-c")
+            .arg(&config_path)
+            .status()
+            .expect("dovecot runs (installed by tests/run)");
+        assert!(
+            status.success(),
+            "dovecot failed to start: {}",
+            std::fs::read_to_string(root.join("dovecot.log")).unwrap_or_default()
+        );
+        let server = Self {
+            dir,
+            config: config_path,
+            plain_port,
+            tls_port,
+            certs,
+        };
+        for port in [plain_port, tls_port] {
+            let mut ready = false;
+            for _ in 0..100 {
+                if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .is_ok()
+                {
+                    ready = true;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            assert!(ready, "dovecot listens on {port}");
+        }
+        server
+    }
+
+    pub fn maildir(&self, user: &str) -> PathBuf {
+        self.dir.path().join("home").join(user).join("Maildir")
+    }
+
+    /// Puts a message into the user's mailbox, as a delivery agent would.
+    pub fn deliver(&self, user: &str, name: &str, bytes: &[u8]) {
+        let path = self.maildir(user).join("new").join(name);
+        std::fs::write(&path, bytes).expect("deliver");
+        let _ = std::os::unix::fs::chown(&path, Some(MAIL_UID), Some(MAIL_UID));
+    }
+
+    /// How many messages the user's mailbox holds on disk.
+    pub fn stored(&self, user: &str) -> usize {
+        ["new", "cur"]
+            .iter()
+            .map(|sub| {
+                std::fs::read_dir(self.maildir(user).join(sub))
+                    .map(|d| d.count())
+                    .unwrap_or(0)
+            })
+            .sum()
+    }
+}
+
+fn chown_tree(path: &std::path::Path) {
+    let _ = std::os::unix::fs::chown(path, Some(MAIL_UID), Some(MAIL_UID));
+    if let Ok(entries) = std::fs::read_dir(path) {
+        for entry in entries.flatten() {
+            chown_tree(&entry.path());
+        }
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        let _ = Command::new("dovecot")
+            .arg("-c")
+            .arg(&self.config)
+            .arg("stop")
+            .status();
+    }
+}
