@@ -14,4 +14,5 @@ mod health;
 mod isolation;
 mod migrations;
 mod pop3_dovecot;
+mod pop3_faults;
 mod rotation;
