@@ -62,7 +62,7 @@ async fn transaction(server: &FakePop3) -> Session<Transaction, TcpStream> {
 }
 
 /// Runs `f` and checks it ends well within `limit` (deadlines must fire, not hang).
-async fn within<T>(limit: Duration, f: impl std::future::Future<Output = T>) -> T {
+async fn within<T>(limit: Duration, f: impl Future<Output = T>) -> T {
     tokio::time::timeout(limit, f)
         .await
         .expect("ended within the deadline")
