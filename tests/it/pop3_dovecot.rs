@@ -282,3 +282,134 @@ async fn plaintext_only_when_chosen() {
         .expect("login");
     session.quit().await.expect("quit");
 }
+
+#[tokio::test]
+async fn the_pop3_cli_probes_and_fetches_byte_exact_copies() {
+    use crate::helpers::{Cli, TempDir};
+    let dovecot = Dovecot::start(&[(USER, PASSWORD)]).await;
+    let mut sent = Vec::new();
+    for i in 0..20 {
+        let m = message(i, 500 + i * 300);
+        dovecot.deliver(USER, &format!("{:010}.M{i}P1.test", 1_700_000_000 + i), &m);
+        sent.push(m);
+    }
+    let dir = TempDir::new();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &dovecot.certs.ca_pem).expect("ca");
+    let tls_port = dovecot.tls_port.to_string();
+    let plain_port = dovecot.plain_port.to_string();
+    let ca_arg = ca.display().to_string();
+
+    let probe = Cli::new(&[
+        "pop3",
+        "probe",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &tls_port,
+        "--ca",
+        &ca_arg,
+        "--user",
+        USER,
+        "--password-stdin",
+    ])
+    .stdin(&format!("{PASSWORD}\n"))
+    .run()
+    .await;
+    assert_eq!(probe.code, Some(0), "{probe:?}");
+    assert!(probe.stdout.contains("tls:          TLSv1."), "{probe:?}");
+    assert!(
+        probe.stdout.contains(&dovecot.certs.server_sha256),
+        "{probe:?}"
+    );
+    assert!(probe.stdout.contains("PIPELINING"), "{probe:?}");
+    assert!(probe.stdout.contains("messages:     20 ("), "{probe:?}");
+    assert!(!probe.stdout.contains(PASSWORD) && !probe.stderr.contains(PASSWORD));
+
+    // Exit codes tell failures apart: TLS (untrusted certificate) …
+    let untrusted = Cli::new(&["pop3", "probe", "--host", "127.0.0.1", "--port", &tls_port])
+        .run()
+        .await;
+    assert_eq!(untrusted.code, Some(4), "{untrusted:?}");
+    // … and a temporary one (nothing listens there).
+    let closed_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port().to_string()
+    };
+    let refused = Cli::new(&[
+        "pop3",
+        "probe",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &closed_port,
+    ])
+    .run()
+    .await;
+    assert_eq!(refused.code, Some(5), "{refused:?}");
+
+    let out = dir.path().join("mail");
+    let fetch = Cli::new(&[
+        "pop3",
+        "fetch",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &plain_port,
+        "--security",
+        "starttls",
+        "--ca",
+        &ca_arg,
+        "--user",
+        USER,
+        "--password-stdin",
+        "--out",
+        &out.display().to_string(),
+    ])
+    .stdin(&format!("{PASSWORD}\n"))
+    .run()
+    .await;
+    assert_eq!(fetch.code, Some(0), "{fetch:?}");
+    let total: usize = sent.iter().map(Vec::len).sum();
+    assert!(
+        fetch
+            .stdout
+            .contains(&format!("fetched 20 messages, {total} bytes")),
+        "{fetch:?}"
+    );
+    let mut files: Vec<Vec<u8>> = std::fs::read_dir(&out)
+        .expect("out dir")
+        .map(|e| std::fs::read(e.expect("entry").path()).expect("read"))
+        .collect();
+    files.sort();
+    let mut expected = sent.clone();
+    expected.sort();
+    assert!(
+        files == expected,
+        "every file is byte-for-byte a message on the server"
+    );
+    assert_eq!(
+        dovecot.stored(USER),
+        20,
+        "fetch leaves the mail on the server"
+    );
+
+    // A wrong password: exit code 3, run last since Dovecot slows down after failures.
+    let rejected = Cli::new(&[
+        "pop3",
+        "probe",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &tls_port,
+        "--ca",
+        &ca_arg,
+        "--user",
+        USER,
+        "--password-stdin",
+    ])
+    .stdin("not the password\n")
+    .run()
+    .await;
+    assert_eq!(rejected.code, Some(3), "{rejected:?}");
+}

@@ -1,5 +1,7 @@
 //! The `tributary` command line.
 
+mod pop3;
+
 use std::io::{BufRead, IsTerminal};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::process::ExitCode;
@@ -57,6 +59,12 @@ enum Command {
     /// Manage the people who sign in.
     #[command(subcommand)]
     User(UserCommand),
+    /// Talk to a POP3 server directly (no database needed): probe it or download its mail.
+    ///
+    /// Exit codes: 0 ok, 1 other failure, 2 bad arguments, 3 login rejected, 4 TLS problem,
+    /// 5 temporary problem (network, timeout, server busy), 6 protocol error.
+    #[command(subcommand)]
+    Pop3(pop3::Pop3Command),
     /// Exit 0 when the local server's /healthz answers 200 (for Docker's HEALTHCHECK).
     Healthcheck {
         /// The URL to ask; by default /healthz on TRIBUTARY_LISTEN (0.0.0.0 becomes 127.0.0.1).
@@ -101,6 +109,18 @@ pub fn main() -> ExitCode {
         println!("{}", MasterKey::generate().to_base64().as_str());
         return ExitCode::SUCCESS;
     }
+    if let Command::Pop3(command) = cli.command {
+        return match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime.block_on(pop3::run(command)),
+            Err(e) => {
+                eprintln!("error: cannot start the async runtime: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => {
@@ -129,7 +149,7 @@ pub fn main() -> ExitCode {
 
 async fn run(command: Command, config: Config) -> Result<(), String> {
     match command {
-        Command::Keygen => Ok(()),
+        Command::Keygen | Command::Pop3(_) => Ok(()),
         Command::Serve => serve(config).await,
         Command::Migrate => {
             let pool = store::connect(&config.database_url)
