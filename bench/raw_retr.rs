@@ -14,7 +14,10 @@ use std::time::Instant;
 const WINDOW: usize = 64;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     if args.len() < 5 {
         return Err("usage: raw_retr HOST PORT USER PASSWORD COUNT [CA_PEM_FILE]".into());
     }
@@ -30,13 +33,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             for cert in rustls::pki_types::CertificateDer::pem_file_iter(ca)? {
                 roots.add(cert?)?;
             }
-            let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-                .with_safe_default_protocol_versions()?
-                .with_root_certificates(roots)
-                .with_no_client_auth();
+            let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
             let name = rustls::pki_types::ServerName::try_from(host.clone())?;
             let connection = rustls::ClientConnection::new(Arc::new(config), name)?;
-            run(rustls::StreamOwned::new(connection, tcp), user, password, count)?
+            run(
+                rustls::StreamOwned::new(connection, tcp),
+                user,
+                password,
+                count,
+            )?
         }
         None => run(tcp, user, password, count)?,
     };
@@ -45,7 +55,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn run<S: Read + Write>(mut stream: S, user: &str, password: &str, count: usize) -> Result<u64, Box<dyn std::error::Error>> {
+fn run<S: Read + Write>(
+    mut stream: S,
+    user: &str,
+    password: &str,
+    count: usize,
+) -> Result<u64, Box<dyn std::error::Error>> {
     let mut buf = vec![0u8; 256 * 1024];
     let mut lines = 0;
     // Greeting, +OK to USER, +OK to PASS: three status lines.

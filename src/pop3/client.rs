@@ -216,6 +216,19 @@ fn expect_ok(
     }
 }
 
+/// The TLS handshake, then a fresh connection (empty buffers) over the encrypted stream.
+async fn encrypt<T: AsyncRead + AsyncWrite + Unpin>(
+    transport: T,
+    server_name: &str,
+    options: &SessionOptions,
+    until: Instant,
+    new_conn: impl FnOnce(Stream<T>) -> Connection<Stream<T>>,
+) -> Result<(Connection<Stream<T>>, TlsInfo), Pop3Error> {
+    let stream = tls::handshake(transport, server_name, Arc::clone(&options.tls), until).await?;
+    let info = tls::info(&stream);
+    Ok((new_conn(Stream::Tls(Box::new(stream))), info))
+}
+
 async fn read_greeting<S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut Connection<S>,
 ) -> Result<ServerText, Pop3Error> {
@@ -269,15 +282,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<Authorization, T> {
         };
         let (conn, greeting, capabilities, tls_info) = match options.security {
             Security::Tls => {
-                let stream = tls::handshake(
-                    transport,
-                    server_name,
-                    Arc::clone(&options.tls),
-                    handshake_until,
-                )
-                .await?;
-                let info = tls::info(&stream);
-                let mut conn = new_conn(Stream::Tls(Box::new(stream)));
+                let (mut conn, info) =
+                    encrypt(transport, server_name, options, handshake_until, new_conn).await?;
                 let greeting = read_greeting(&mut conn).await?;
                 let caps = read_capabilities(&mut conn, &options.limits).await?;
                 (conn, greeting, caps, Some(info))
@@ -314,15 +320,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<Authorization, T> {
                 let transport = plain.into_inner();
                 let handshake_until =
                     (Instant::now() + options.timeouts.tls_handshake).min(deadline);
-                let stream = tls::handshake(
-                    transport,
-                    server_name,
-                    Arc::clone(&options.tls),
-                    handshake_until,
-                )
-                .await?;
-                let info = tls::info(&stream);
-                let mut conn = new_conn(Stream::Tls(Box::new(stream)));
+                let (mut conn, info) =
+                    encrypt(transport, server_name, options, handshake_until, new_conn).await?;
                 // Capabilities learnt before TLS cannot be trusted (RFC 2595 §4).
                 let caps = read_capabilities(&mut conn, &options.limits).await?;
                 (conn, greeting, caps, Some(info))

@@ -210,6 +210,17 @@ async fn starttls_failures_never_send_credentials() {
     let certs = TestCerts::create(dir.path());
     let trust = Trust::CustomCa(certs.ca_pem.clone());
     let capa_stls = "+OK\r\nUSER\r\nSTLS\r\n.\r\n";
+    // Greeting, CAPA offering STLS, the STLS command — then what each case does.
+    let stls = |then: Vec<Step>| {
+        let mut script = vec![
+            send(GREETING),
+            Step::Expect("CAPA"),
+            send(capa_stls),
+            Step::Expect("STLS"),
+        ];
+        script.extend(then);
+        script
+    };
     let cases: Vec<(&str, Vec<Step>)> = vec![
         (
             "not offered",
@@ -219,57 +230,19 @@ async fn starttls_failures_never_send_credentials() {
                 send("+OK\r\nUSER\r\n.\r\n"),
             ],
         ),
-        (
-            "refused",
-            vec![
-                send(GREETING),
-                Step::Expect("CAPA"),
-                send(capa_stls),
-                Step::Expect("STLS"),
-                send("-ERR not today\r\n"),
-            ],
-        ),
-        (
-            "closed",
-            vec![
-                send(GREETING),
-                Step::Expect("CAPA"),
-                send(capa_stls),
-                Step::Expect("STLS"),
-                Step::Close,
-            ],
-        ),
+        ("refused", stls(vec![send("-ERR not today\r\n")])),
+        ("closed", stls(vec![Step::Close])),
         (
             "garbage",
-            vec![
-                send(GREETING),
-                Step::Expect("CAPA"),
-                send(capa_stls),
-                Step::Expect("STLS"),
+            stls(vec![
                 send("+OK\r\n"),
                 send("this is not a TLS handshake at all\r\n"),
-            ],
+            ]),
         ),
-        (
-            "hang",
-            vec![
-                send(GREETING),
-                Step::Expect("CAPA"),
-                send(capa_stls),
-                Step::Expect("STLS"),
-                Step::Hang,
-            ],
-        ),
+        ("hang", stls(vec![Step::Hang])),
         (
             "hang in handshake",
-            vec![
-                send(GREETING),
-                Step::Expect("CAPA"),
-                send(capa_stls),
-                Step::Expect("STLS"),
-                send("+OK go ahead\r\n"),
-                Step::Hang,
-            ],
+            stls(vec![send("+OK go ahead\r\n"), Step::Hang]),
         ),
     ];
     for (name, script) in cases {
