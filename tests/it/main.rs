@@ -13,6 +13,7 @@ mod first_run;
 mod health;
 mod isolation;
 mod migrations;
+mod pop3_courier;
 mod pop3_dovecot;
 mod pop3_faults;
 mod rotation;

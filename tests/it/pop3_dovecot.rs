@@ -7,7 +7,7 @@ use tributary::pop3::{
     Transaction, Trust,
 };
 
-use crate::helpers::Dovecot;
+use crate::helpers::{Dovecot, sample_message as message};
 
 const USER: &str = "alice";
 const PASSWORD: &str = "alice's password";
@@ -39,21 +39,6 @@ async fn login(
         .login(&credentials(PASSWORD), method)
         .await
         .expect("login")
-}
-
-/// A message with CRLF line endings (as Dovecot serves it), dot lines and a marker.
-fn message(i: usize, body_bytes: usize) -> Vec<u8> {
-    let mut m = format!(
-        "From: Sender {i} <s{i}@example.org>\r\nTo: alice@example.org\r\nSubject: message {i}\r\nMessage-ID: <{i}@example.org>\r\n\r\n.leading dot line {i}\r\n..two dots\r\n"
-    )
-    .into_bytes();
-    let line =
-        b"The quick brown fox jumps over the lazy dog 0123456789 abcdefghijklmnopqrstuvwxyz\r\n";
-    while m.len() < body_bytes {
-        m.extend_from_slice(line);
-    }
-    m.extend_from_slice(b"end\r\n");
-    m
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 mod app;
 mod certs;
 mod cli;
+mod courier;
 mod db;
 mod dovecot;
 pub mod fake_pop3;
@@ -11,6 +12,7 @@ mod tempdir;
 pub use app::{TestApp, test_key_ring};
 pub use certs::TestCerts;
 pub use cli::Cli;
+pub use courier::{COURIER_USER, Courier};
 pub use db::TestDb;
 pub use dovecot::Dovecot;
 pub use tempdir::TempDir;
@@ -66,4 +68,19 @@ pub async fn add_account(
     accounts::create(&mut conn, ring, user_id, &new_account(label, password))
         .await
         .expect("create account")
+}
+
+/// A message with CRLF line endings (as Dovecot serves it), dot lines and a marker.
+pub fn sample_message(i: usize, body_bytes: usize) -> Vec<u8> {
+    let mut m = format!(
+        "From: Sender {i} <s{i}@example.org>\r\nTo: alice@example.org\r\nSubject: message {i}\r\nMessage-ID: <{i}@example.org>\r\n\r\n.leading dot line {i}\r\n..two dots\r\n"
+    )
+    .into_bytes();
+    let line =
+        b"The quick brown fox jumps over the lazy dog 0123456789 abcdefghijklmnopqrstuvwxyz\r\n";
+    while m.len() < body_bytes {
+        m.extend_from_slice(line);
+    }
+    m.extend_from_slice(b"end\r\n");
+    m
 }
