@@ -87,7 +87,7 @@ impl Default for Timeouts {
 pub struct Limits {
     /// Longest status or list line (RFC 2449 allows 512 octets; some servers send more).
     pub max_line: usize,
-    /// Most entries in a LIST, UIDL or CAPA answer.
+    /// Most entries in a LIST or UIDL answer (each held parsed: about 100 bytes).
     pub max_list_entries: usize,
     /// Largest message accepted by RETR; larger ones are dropped while streaming.
     pub max_message_bytes: u64,
@@ -524,11 +524,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<Transaction, T> {
     /// Every message's number and size (sizes are hints).
     pub async fn list(&mut self) -> Result<Vec<(u32, u64)>, Pop3Error> {
         self.simple(Command::List).await?;
-        let lines = self.conn.read_list(self.limits.max_list_entries).await?;
-        lines
-            .iter()
-            .map(|l| response::parse_list_entry(l))
-            .collect()
+        self.conn
+            .read_list_with(self.limits.max_list_entries, response::parse_list_entry)
+            .await
     }
 
     /// Every message's number and unique id. `Unsupported` when the server has no UIDL.
@@ -538,11 +536,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<Transaction, T> {
             Err(Pop3Error::Command { .. }) => return Err(Pop3Error::Unsupported("UIDL")),
             Err(e) => return Err(e),
         }
-        let lines = self.conn.read_list(self.limits.max_list_entries).await?;
-        lines
-            .iter()
-            .map(|l| response::parse_uidl_entry(l))
-            .collect()
+        self.conn
+            .read_list_with(self.limits.max_list_entries, response::parse_uidl_entry)
+            .await
     }
 
     /// Streams one message into `sink`.

@@ -127,19 +127,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
     /// The lines of a multi-line list (CAPA, LIST, UIDL) up to the lone `.`, unstuffed.
     pub async fn read_list(&mut self, max_entries: usize) -> Result<Vec<Vec<u8>>, Pop3Error> {
-        let mut lines = Vec::new();
+        self.read_list_with(max_entries, |line| Ok(line.to_vec()))
+            .await
+    }
+
+    /// Like [`Connection::read_list`], but turns each line into an entry as it arrives, so
+    /// only parsed entries (never raw lines) are held: memory is bounded by `max_entries`
+    /// times the size of one entry.
+    pub async fn read_list_with<T>(
+        &mut self,
+        max_entries: usize,
+        parse: impl Fn(&[u8]) -> Result<T, Pop3Error>,
+    ) -> Result<Vec<T>, Pop3Error> {
+        let mut entries = Vec::new();
         loop {
-            let mut line = self.read_line().await?;
+            let line = self.read_line().await?;
             if line == b"." {
-                return Ok(lines);
+                return Ok(entries);
             }
-            if line.starts_with(b".") {
-                line.remove(0);
-            }
-            if lines.len() >= max_entries {
+            if entries.len() >= max_entries {
                 return Err(Pop3Error::TooManyEntries(max_entries));
             }
-            lines.push(line);
+            let unstuffed = line.strip_prefix(b".").unwrap_or(&line);
+            entries.push(parse(unstuffed)?);
         }
     }
 
