@@ -30,6 +30,7 @@ RAW=$(ls -t target/release/deps/raw_retr-* | grep -v '\.d$' | head -n 1)
 TRIBUTARY=target/release/tributary
 
 W=$(mktemp -d /dev/shm/tributary-bench.XXXXXX)
+chmod 755 "$W"  # Dovecot's auth and mail processes do not run as root
 cleanup() { dovecot -c "$W/dovecot.conf" stop 2>/dev/null || true; rm -rf "$W"; }
 trap cleanup EXIT
 mkdir -p "$W/run" "$W/state" "$W/home/bench/Maildir"
@@ -77,7 +78,7 @@ service pop3-login {
 CONF
 dovecot -c "$W/dovecot.conf"
 sleep 1
-BYTES=$(cat "$W"/home/bench/Maildir/{new,cur}/* 2>/dev/null | wc -c)
+BYTES=$(find "$W/home/bench/Maildir" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')
 
 run_tool() { # tool mode
     local tool=$1 mode=$2 out="$W/out" port=$PLAIN_PORT
@@ -94,7 +95,7 @@ run_tool() { # tool mode
             "$port" "$tls" "$W/ca.crt" "$W/mpop-uidls" "$out" > "$W/mpoprc"; chmod 600 "$W/mpoprc"
         cmd=(mpop -C "$W/mpoprc" -q bench) ;;
       fetchmail)
-        local ssl="sslproto ''"; [ "$mode" = tls ] && ssl="ssl sslcertfile $W/ca.crt sslcertck"
+        local ssl="sslproto ''"; [ "$mode" = tls ] && ssl="ssl sslcertfile $W/ca.crt sslcertck sslcommonname localhost"
         printf 'set no syslog\npoll 127.0.0.1 port %s protocol pop3 user "bench" password "benchpw" keep fetchall %s\n' "$port" "$ssl" > "$W/fetchmailrc"
         chmod 600 "$W/fetchmailrc"
         cmd=(fetchmail -f "$W/fetchmailrc" -i "$W/fetchids" --silent --bsmtp "$out/all.bsmtp") ;;

@@ -191,7 +191,6 @@ pub struct Session<State, T> {
     pipelining: bool,
     /// Message bodies requested but not yet read (a pipelined retrieval stopped early).
     unread_bodies: usize,
-    scratch: Vec<u8>,
     _state: PhantomData<State>,
 }
 
@@ -336,7 +335,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<Authorization, T> {
             limits: options.limits,
             pipelining: options.pipelining,
             unread_bodies: 0,
-            scratch: Vec::with_capacity(64 * 1024),
             _state: PhantomData,
         })
     }
@@ -411,7 +409,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<Authorization, T> {
             limits: self.limits,
             pipelining: self.pipelining,
             unread_bodies: 0,
-            scratch: self.scratch,
             _state: PhantomData,
         })
     }
@@ -489,10 +486,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<Transaction, T> {
         while self.unread_bodies > 0 {
             self.unread_bodies -= 1;
             if let Reply::Ok(_) = self.conn.read_reply().await? {
-                let mut discard = tokio::io::sink();
-                self.conn
-                    .read_body(&mut discard, u64::MAX, &mut self.scratch)
-                    .await?;
+                let mut discard = std::io::sink();
+                self.conn.read_body(&mut discard, u64::MAX).await?;
             }
         }
         Ok(())
@@ -542,7 +537,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<Transaction, T> {
     }
 
     /// Streams one message into `sink`.
-    pub async fn retr<W: AsyncWrite + Unpin>(
+    pub async fn retr<W: std::io::Write>(
         &mut self,
         message: u32,
         sink: &mut W,
@@ -555,7 +550,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<Transaction, T> {
     }
 
     /// Streams the headers and `lines` body lines of one message into `sink`.
-    pub async fn top<W: AsyncWrite + Unpin>(
+    pub async fn top<W: std::io::Write>(
         &mut self,
         message: u32,
         lines: u32,
@@ -586,13 +581,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<Transaction, T> {
         }
     }
 
-    async fn read_body<W: AsyncWrite + Unpin>(
+    async fn read_body<W: std::io::Write>(
         &mut self,
         sink: &mut W,
     ) -> Result<RetrOutcome, Pop3Error> {
         match self
             .conn
-            .read_body(sink, self.limits.max_message_bytes, &mut self.scratch)
+            .read_body(sink, self.limits.max_message_bytes)
             .await?
         {
             BodyEnd::Complete { bytes } => Ok(RetrOutcome::Complete { bytes }),
@@ -673,7 +668,7 @@ pub struct Retrieval<'s, T> {
 
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Retrieval<'_, T> {
     /// Streams the next message into `sink`; `None` when all are done.
-    pub async fn next_into<W: AsyncWrite + Unpin>(
+    pub async fn next_into<W: std::io::Write>(
         &mut self,
         sink: &mut W,
     ) -> Result<Option<(u32, RetrOutcome)>, Pop3Error> {

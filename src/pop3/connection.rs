@@ -154,29 +154,37 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     }
 
     /// Streams a message body into `sink` until the terminator. Past `limit` bytes the
-    /// rest is read and dropped so the connection stays in step with the server.
-    pub async fn read_body<W: AsyncWrite + Unpin>(
+    /// rest is read and dropped so the connection stays in step with the server. The sink
+    /// is synchronous (a `Vec`, or a file in a command-line tool): bytes go straight from
+    /// the read buffer into it.
+    pub async fn read_body<W: std::io::Write>(
         &mut self,
         sink: &mut W,
         limit: u64,
-        scratch: &mut Vec<u8>,
     ) -> Result<BodyEnd, Pop3Error> {
         let mut decoder = DotDecoder::new();
         let mut bytes: u64 = 0;
         let mut too_large = false;
+        let mut write_error = None;
         loop {
             if self.start == self.end {
                 self.fill().await?;
             }
-            scratch.clear();
-            let progress = decoder.decode(self.buffered(), scratch);
+            let progress = decoder.decode_with(&self.buf[self.start..self.end], |chunk| {
+                bytes += chunk.len() as u64;
+                if bytes > limit {
+                    too_large = true;
+                }
+                if !too_large
+                    && write_error.is_none()
+                    && let Err(e) = sink.write_all(chunk)
+                {
+                    write_error = Some(e);
+                }
+            });
             self.start += progress.consumed;
-            bytes += scratch.len() as u64;
-            if bytes > limit {
-                too_large = true;
-            }
-            if !too_large && !scratch.is_empty() {
-                sink.write_all(scratch).await.map_err(Pop3Error::Io)?;
+            if let Some(e) = write_error.take() {
+                return Err(Pop3Error::Io(e));
             }
             if progress.done {
                 return Ok(if too_large {
@@ -293,10 +301,7 @@ mod tests {
         );
         assert!(matches!(c.read_reply().await.expect("reply"), Reply::Ok(_)));
         let mut sink = Vec::new();
-        let end = c
-            .read_body(&mut sink, 1000, &mut Vec::new())
-            .await
-            .expect("body");
+        let end = c.read_body(&mut sink, 1000).await.expect("body");
         assert_eq!(end, BodyEnd::Complete { bytes: 7 });
         assert_eq!(sink, b"x\r\n.y\r\n");
         assert!(matches!(c.read_line().await, Err(Pop3Error::Closed)));
@@ -320,10 +325,7 @@ mod tests {
     async fn an_oversized_body_is_dropped_but_the_stream_stays_in_step() {
         let mut c = connection(b"0123456789\r\nabc\r\n.\r\n+OK after\r\n");
         let mut sink = Vec::new();
-        let end = c
-            .read_body(&mut sink, 5, &mut Vec::new())
-            .await
-            .expect("body");
+        let end = c.read_body(&mut sink, 5).await.expect("body");
         assert_eq!(end, BodyEnd::TooLarge { limit: 5 });
         // Never more than the limit reaches the sink.
         assert!(sink.len() <= 5, "{sink:?}");

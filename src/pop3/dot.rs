@@ -61,6 +61,12 @@ impl DotDecoder {
 
     /// Decodes `input`, appending body bytes to `out`, until the input or the body ends.
     pub fn decode(&mut self, input: &[u8], out: &mut Vec<u8>) -> Progress {
+        self.decode_with(input, |bytes| out.extend_from_slice(bytes))
+    }
+
+    /// Decodes `input`, handing body bytes to `emit` in slices — mostly slices of `input`
+    /// itself, whole runs of lines at a time, so the common case copies nothing here.
+    pub fn decode_with(&mut self, input: &[u8], mut emit: impl FnMut(&[u8])) -> Progress {
         let mut i = 0;
         while i < input.len() {
             match self.state {
@@ -76,7 +82,7 @@ impl DotDecoder {
                 State::Dot { after_crlf } => match input[i] {
                     // A stuffed dot: keep one.
                     b'.' => {
-                        out.push(b'.');
+                        emit(b".");
                         self.state = State::Mid { last_cr: false };
                         i += 1;
                     }
@@ -86,27 +92,28 @@ impl DotDecoder {
                     }
                     // A lone dot that is not the terminator (unstuffed by a lax server): keep it.
                     _ => {
-                        out.push(b'.');
+                        emit(b".");
                         self.state = State::Mid { last_cr: false };
                     }
                 },
                 State::DotCr => {
                     if input[i] == b'\n' {
                         self.state = State::Done;
-                        i += 1;
                         return Progress {
-                            consumed: i,
+                            consumed: i + 1,
                             done: true,
                         };
                     }
-                    out.extend_from_slice(b".\r");
+                    emit(b".\r");
                     self.state = State::Mid { last_cr: true };
                 }
                 State::Mid { last_cr } => {
+                    // Only a line that starts with a dot needs attention, so jump from one
+                    // "\n." to the next and hand over everything in between at once.
                     let rest = &input[i..];
-                    match memchr::memchr(b'\n', rest) {
+                    match memchr::memmem::find(rest, b"\n.") {
                         Some(at) => {
-                            out.extend_from_slice(&rest[..=at]);
+                            emit(&rest[..=at]);
                             let before_lf = if at > 0 {
                                 rest[at - 1] == b'\r'
                             } else {
@@ -118,9 +125,16 @@ impl DotDecoder {
                             i += at + 1;
                         }
                         None => {
-                            out.extend_from_slice(rest);
-                            self.state = State::Mid {
-                                last_cr: rest.last() == Some(&b'\r'),
+                            // The chunk may end in "\n" with the dot still to come.
+                            emit(rest);
+                            self.state = match rest.last() {
+                                Some(b'\n') => State::LineStart {
+                                    after_crlf: rest.len() >= 2 && rest[rest.len() - 2] == b'\r'
+                                        || rest.len() == 1 && last_cr,
+                                },
+                                last => State::Mid {
+                                    last_cr: last == Some(&b'\r'),
+                                },
                             };
                             i = input.len();
                         }
