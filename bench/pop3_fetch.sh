@@ -11,6 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 MESSAGES=${1:-5000}
 RUNS=${2:-3}
+# Subsets for quick comparisons, e.g. MODES=tls TOOLS="raw tributary mpop".
+MODES=${MODES:-plain tls}
+TOOLS=${TOOLS:-raw tributary mpop fetchmail}
 export DEBIAN_FRONTEND=noninteractive
 
 missing=()
@@ -110,8 +113,8 @@ run_tool() { # tool mode
 
 : > "$W/results"
 for run in $(seq 1 "$RUNS"); do
-    for mode in plain tls; do
-        for tool in raw tributary mpop fetchmail; do
+    for mode in $MODES; do
+        for tool in $TOOLS; do
             run_tool "$tool" "$mode"
         done
     done
@@ -140,9 +143,14 @@ for (tool, mode), (wall, cpu, rss) in sorted(med.items(), key=lambda kv: (kv[0][
     print(f"{tool:<10} {mode:<6} {wall:>8.2f} {total / 1e6 / wall:>8.1f} {messages / wall:>8.0f} {cpu:>7.2f} {rss / 1024:>12.1f}")
 print()
 for mode in ("plain", "tls"):
+    if ("tributary", mode) not in med:
+        continue
     t = med[("tributary", mode)][0]
-    print(f"{mode}: tributary is {med[('mpop', mode)][0] / t:.2f}x mpop, {med[('fetchmail', mode)][0] / t:.2f}x fetchmail, "
-          f"{med[('raw', mode)][0] / t * 100:.0f}% of the raw loop's speed")
-small_rss = med[("tributary", "plain")][2]
-print(f"peak RSS: {small_rss / 1024:.1f} MB at {messages} messages, {large_rss / 1024:.1f} MB at {4 * messages} messages")
+    peers = [f"{med[(peer, mode)][0] / t:.2f}x {peer}" for peer in ("mpop", "fetchmail") if (peer, mode) in med]
+    if ("raw", mode) in med:
+        peers.append(f"{med[('raw', mode)][0] / t * 100:.0f}% of the raw loop's speed")
+    print(f"{mode}: tributary is " + ", ".join(peers))
+small = [v[2] for k, v in med.items() if k[0] == "tributary"]
+if small:
+    print(f"peak RSS: {max(small) / 1024:.1f} MB at {messages} messages, {large_rss / 1024:.1f} MB at {4 * messages} messages")
 PY

@@ -14,7 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use md5::{Digest as _, Md5};
 use rustls::ClientConfig;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, BufReader, ReadBuf};
 use tokio::time::Instant;
 use tokio_rustls::client::TlsStream;
 
@@ -103,8 +103,11 @@ impl Default for Limits {
     }
 }
 
+/// Bytes read from the socket at a time under TLS.
+pub const TLS_READ_BUFFER: usize = 256 * 1024;
+
 /// Commands kept in flight when the server allows PIPELINING (RFC 2449 §6.6).
-pub const PIPELINE_WINDOW: usize = 32;
+pub const PIPELINE_WINDOW: usize = 64;
 
 #[derive(Debug, Clone)]
 pub struct SessionOptions {
@@ -132,7 +135,9 @@ impl SessionOptions {
 #[derive(Debug)]
 pub enum Stream<T> {
     Plain(T),
-    Tls(Box<TlsStream<T>>),
+    /// TLS over a read buffer: rustls reads 4 KiB at a time, and the buffer turns those
+    /// into one system call per [`TLS_READ_BUFFER`] bytes.
+    Tls(Box<TlsStream<BufReader<T>>>),
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> AsyncRead for Stream<T> {
@@ -223,7 +228,8 @@ async fn encrypt<T: AsyncRead + AsyncWrite + Unpin>(
     until: Instant,
     new_conn: impl FnOnce(Stream<T>) -> Connection<Stream<T>>,
 ) -> Result<(Connection<Stream<T>>, TlsInfo), Pop3Error> {
-    let stream = tls::handshake(transport, server_name, Arc::clone(&options.tls), until).await?;
+    let buffered = BufReader::with_capacity(TLS_READ_BUFFER, transport);
+    let stream = tls::handshake(buffered, server_name, Arc::clone(&options.tls), until).await?;
     let info = tls::info(&stream);
     Ok((new_conn(Stream::Tls(Box::new(stream))), info))
 }
@@ -678,7 +684,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Retrieval<'_, T> {
         if self.sent == 0 {
             self.session.settle().await?;
         }
-        while self.sent < self.messages.len() && self.sent - self.received < self.window {
+        // Refill the window in bursts (once half of it has been answered), so the server
+        // gets a few large writes instead of one tiny TLS record per message.
+        let in_flight = self.sent - self.received;
+        let refill = in_flight == 0 || in_flight <= self.window / 2;
+        while refill && self.sent < self.messages.len() && self.sent - self.received < self.window {
             self.session
                 .conn
                 .queue(&Command::Retr(self.messages[self.sent]))?;

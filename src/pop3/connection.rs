@@ -15,7 +15,7 @@ use super::error::{Phase, Pop3Error};
 use super::response::{Reply, parse_reply};
 
 /// Bytes read from the socket at a time.
-const READ_CHUNK: usize = 64 * 1024;
+const READ_CHUNK: usize = 256 * 1024;
 
 /// How a message body read ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
