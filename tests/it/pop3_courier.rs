@@ -3,11 +3,10 @@
 use tokio::net::TcpStream;
 use tributary::crypto::Secret;
 use tributary::pop3::{
-    self, AuthMethod, Credentials, RetrOutcome, Security, Session, SessionOptions, Transaction,
-    Trust,
+    self, AuthMethod, Credentials, Security, Session, SessionOptions, Transaction, Trust,
 };
 
-use crate::helpers::{COURIER_USER, Courier, sample_message};
+use crate::helpers::{COURIER_USER, Courier, retrieve_all_matching, sample_message};
 
 const PASSWORD: &str = "courier test password";
 
@@ -104,25 +103,7 @@ async fn courier_serves_the_same_protocol() {
     let uidl = session.uidl().await.expect("uidl");
     assert_eq!((list.len(), uidl.len()), (count, count));
     let numbers: Vec<u32> = list.iter().map(|(n, _)| *n).collect();
-    let mut retrieval = session.retrieve(numbers);
-    let mut got = 0;
-    loop {
-        let mut body = Vec::new();
-        let Some((n, outcome)) = retrieval.next_into(&mut body).await.expect("retr") else {
-            break;
-        };
-        let expected = &sent[(n - 1) as usize];
-        assert_eq!(
-            outcome,
-            RetrOutcome::Complete {
-                bytes: expected.len() as u64
-            },
-            "message {n}"
-        );
-        assert!(body == *expected, "message {n} differs");
-        got += 1;
-    }
-    assert_eq!(got, count);
+    retrieve_all_matching(&mut session, numbers, &sent).await;
     let mut head = Vec::new();
     session.top(2, 0, &mut head).await.expect("top");
     assert!(

@@ -7,7 +7,7 @@ use tributary::pop3::{
     Transaction, Trust,
 };
 
-use crate::helpers::{Dovecot, sample_message as message};
+use crate::helpers::{Dovecot, retrieve_all_matching, sample_message as message};
 
 const USER: &str = "alice";
 const PASSWORD: &str = "alice's password";
@@ -152,25 +152,7 @@ async fn every_command_and_byte_exact_retrieval_pipelined_or_not() {
 
     // Dovecot sorts by file name, which is our delivery order: message n is sent[n-1].
     let numbers: Vec<u32> = list.iter().map(|(n, _)| *n).collect();
-    let mut retrieval = session.retrieve(numbers.clone());
-    let mut got = 0;
-    loop {
-        let mut body = Vec::new();
-        let Some((n, outcome)) = retrieval.next_into(&mut body).await.expect("retr") else {
-            break;
-        };
-        let expected = &sent[(n - 1) as usize];
-        assert_eq!(
-            outcome,
-            RetrOutcome::Complete {
-                bytes: expected.len() as u64
-            },
-            "message {n}"
-        );
-        assert!(body == *expected, "message {n} differs");
-        got += 1;
-    }
-    assert_eq!(got, count);
+    retrieve_all_matching(&mut session, numbers.clone(), &sent).await;
 
     let mut head = Vec::new();
     assert!(matches!(

@@ -113,7 +113,7 @@ impl Courier {
         .trim()
         .parse()
         .expect("uid");
-        chown_tree(&home, uid);
+        super::chown_tree(&home, uid);
 
         // Courier's authentication daemon answers on a fixed socket; start it once.
         if std::os::unix::net::UnixStream::connect("/run/courier/authdaemon/socket").is_err() {
@@ -187,18 +187,7 @@ impl Courier {
             servers,
         };
         for port in [plain_port, tls_port] {
-            let mut ready = false;
-            for _ in 0..100 {
-                if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                    .await
-                    .is_ok()
-                {
-                    ready = true;
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            assert!(ready, "courier listens on {port}");
+            super::wait_for_port(port, "courier").await;
         }
         server
     }
@@ -219,15 +208,6 @@ impl Courier {
                     .unwrap_or(0)
             })
             .sum()
-    }
-}
-
-fn chown_tree(path: &std::path::Path, uid: u32) {
-    let _ = std::os::unix::fs::chown(path, Some(uid), Some(uid));
-    if let Ok(entries) = std::fs::read_dir(path) {
-        for entry in entries.flatten() {
-            chown_tree(&entry.path(), uid);
-        }
     }
 }
 

@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::Duration;
 
 use super::TempDir;
 use super::certs::TestCerts;
@@ -59,7 +58,7 @@ impl Dovecot {
         );
         let config_path = root.join("dovecot.conf");
         std::fs::write(&config_path, config).expect("config");
-        chown_tree(&root.join("home"));
+        super::chown_tree(&root.join("home"), MAIL_UID);
         let status = Command::new("dovecot")
             .arg("-c")
             .arg(&config_path)
@@ -78,18 +77,7 @@ impl Dovecot {
             certs,
         };
         for port in [plain_port, tls_port] {
-            let mut ready = false;
-            for _ in 0..100 {
-                if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                    .await
-                    .is_ok()
-                {
-                    ready = true;
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            assert!(ready, "dovecot listens on {port}");
+            super::wait_for_port(port, "dovecot").await;
         }
         server
     }
@@ -115,15 +103,6 @@ impl Dovecot {
                     .unwrap_or(0)
             })
             .sum()
-    }
-}
-
-fn chown_tree(path: &std::path::Path) {
-    let _ = std::os::unix::fs::chown(path, Some(MAIL_UID), Some(MAIL_UID));
-    if let Ok(entries) = std::fs::read_dir(path) {
-        for entry in entries.flatten() {
-            chown_tree(&entry.path());
-        }
     }
 }
 

@@ -84,3 +84,56 @@ pub fn sample_message(i: usize, body_bytes: usize) -> Vec<u8> {
     m.extend_from_slice(b"end\r\n");
     m
 }
+
+/// Waits until something accepts connections on a loopback port (a server we started).
+pub async fn wait_for_port(port: u16, what: &str) {
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{what} does not listen on {port}");
+}
+
+/// Gives a tree to a mail user, as a delivery agent would leave it.
+pub fn chown_tree(path: &std::path::Path, uid: u32) {
+    let _ = std::os::unix::fs::chown(path, Some(uid), Some(uid));
+    if let Ok(entries) = std::fs::read_dir(path) {
+        for entry in entries.flatten() {
+            chown_tree(&entry.path(), uid);
+        }
+    }
+}
+
+/// Retrieves `numbers` pipelined and checks each message is byte for byte `sent[n - 1]`.
+pub async fn retrieve_all_matching(
+    session: &mut tributary::pop3::Session<tributary::pop3::Transaction, tokio::net::TcpStream>,
+    numbers: Vec<u32>,
+    sent: &[Vec<u8>],
+) {
+    let expected_count = numbers.len();
+    let mut retrieval = session.retrieve(numbers);
+    let mut got = 0;
+    let mut body = Vec::new();
+    loop {
+        body.clear();
+        let Some((n, outcome)) = retrieval.next_into(&mut body).await.expect("retr") else {
+            break;
+        };
+        let expected = &sent[(n - 1) as usize];
+        assert_eq!(
+            outcome,
+            tributary::pop3::RetrOutcome::Complete {
+                bytes: expected.len() as u64
+            },
+            "message {n}"
+        );
+        assert!(body == *expected, "message {n} differs");
+        got += 1;
+    }
+    assert_eq!(got, expected_count);
+}
