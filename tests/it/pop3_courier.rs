@@ -136,5 +136,12 @@ async fn courier_serves_the_same_protocol() {
     session.rset().await.expect("rset");
     session.dele(3).await.expect("dele");
     session.quit().await.expect("quit");
+    // Courier answers QUIT before it has unlinked the files: give it a moment.
+    for _ in 0..50 {
+        if courier.stored() == count - 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert_eq!(courier.stored(), count - 1);
 }
