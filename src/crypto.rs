@@ -31,6 +31,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
+pub use crate::secret::{Secret, constant_time_eq};
+
 pub const KEY_LEN: usize = 32;
 pub const NONCE_LEN: usize = 12;
 pub const TAG_LEN: usize = 16;
@@ -56,38 +58,6 @@ pub enum CryptoError {
     Random,
     #[error("password hashing failed")]
     PasswordHash,
-}
-
-/// A secret string (a remote password, a user password): wiped from memory when dropped,
-/// never printed by `Debug`, and not serialisable.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Secret(Zeroizing<String>);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(Zeroizing::new(value.into()))
-    }
-
-    /// The plaintext: call only where it is sent or hashed, never to log it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret([redacted])")
-    }
-}
-
-impl From<String> for Secret {
-    fn from(value: String) -> Self {
-        Self::new(value)
-    }
 }
 
 /// Fills a buffer from the operating system's random source.
@@ -535,14 +505,6 @@ pub fn verify_password(password: &Secret, phc_hash: &str) -> bool {
     argon2::Argon2::default()
         .verify_password(password.expose().as_bytes(), phc_hash)
         .is_ok()
-}
-
-/// Compares two byte strings in time that does not depend on where they differ.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

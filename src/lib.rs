@@ -5,6 +5,7 @@
 //! - [`users`], [`rotation`] — rules shared by the web and the CLI.
 //! - [`store`] — PostgreSQL queries, one module per table; migrations in `migrations/`.
 //! - [`crypto`] — the master key ring, sealing of remote passwords, user password hashes.
+//! - [`pop3`] — our POP3 client; [`secret`] — the `Secret` type both share.
 //! - [`config`] — settings from the environment; [`app`] wires it all into a server;
 //!   [`cli`] is the `tributary` command.
 
@@ -14,6 +15,7 @@ pub mod config;
 pub mod crypto;
 pub mod pop3;
 pub mod rotation;
+pub mod secret;
 pub mod store;
 pub mod telemetry;
 pub mod users;

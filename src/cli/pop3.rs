@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use crate::crypto::Secret;
 use crate::pop3::{
     self, AuthMethod, Credentials, Pop3Error, RetrOutcome, Security, SessionOptions, Trust,
 };
+use crate::secret::Secret;
 
 /// Exit codes that tell failures apart for scripts.
 const EXIT_FAILURE: u8 = 1;

@@ -23,7 +23,7 @@ use super::connection::{BodyEnd, Connection};
 use super::error::{Pop3Error, ServerText};
 use super::response::{self, Capabilities, Reply};
 use super::tls::{self, TlsInfo};
-use crate::crypto::Secret;
+use crate::secret::Secret;
 
 /// How the connection is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::error::Pop3Error;
-use crate::crypto::Secret;
+use crate::secret::Secret;
 
 pub enum Command<'a> {
     Capa,

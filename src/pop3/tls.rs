@@ -120,7 +120,7 @@ impl ServerCertVerifier for PinVerifier {
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         let actual: [u8; 32] = Sha256::digest(end_entity.as_ref()).into();
-        if crate::crypto::constant_time_eq(&actual, &self.pin) {
+        if crate::secret::constant_time_eq(&actual, &self.pin) {
             Ok(ServerCertVerified::assertion())
         } else {
             Err(rustls::Error::General(format!(
