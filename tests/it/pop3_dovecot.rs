@@ -267,22 +267,25 @@ async fn the_pop3_cli_probes_and_fetches_byte_exact_copies() {
     let plain_port = dovecot.plain_port.to_string();
     let ca_arg = ca.display().to_string();
 
-    let probe = Cli::new(&[
-        "pop3",
-        "probe",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &tls_port,
-        "--ca",
-        &ca_arg,
-        "--user",
-        USER,
-        "--password-stdin",
-    ])
-    .stdin(&format!("{PASSWORD}\n"))
-    .run()
-    .await;
+    // `pop3 probe` over implicit TLS with the test CA, logging in with `password`.
+    let probe_as = |password: &str| {
+        Cli::new(&[
+            "pop3",
+            "probe",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &tls_port,
+            "--ca",
+            &ca_arg,
+            "--user",
+            USER,
+            "--password-stdin",
+        ])
+        .stdin(&format!("{password}\n"))
+        .run()
+    };
+    let probe = probe_as(PASSWORD).await;
     assert_eq!(probe.code, Some(0), "{probe:?}");
     assert!(probe.stdout.contains("tls:          TLSv1."), "{probe:?}");
     assert!(
@@ -362,21 +365,6 @@ async fn the_pop3_cli_probes_and_fetches_byte_exact_copies() {
     );
 
     // A wrong password: exit code 3, run last since Dovecot slows down after failures.
-    let rejected = Cli::new(&[
-        "pop3",
-        "probe",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &tls_port,
-        "--ca",
-        &ca_arg,
-        "--user",
-        USER,
-        "--password-stdin",
-    ])
-    .stdin("not the password\n")
-    .run()
-    .await;
+    let rejected = probe_as("not the password").await;
     assert_eq!(rejected.code, Some(3), "{rejected:?}");
 }
