@@ -61,9 +61,9 @@ async fn courier_serves_the_same_protocol() {
         sent.push(m);
     }
 
-    // Readiness, like waiting for the port: under the load of the whole suite Courier's
-    // authdaemon has been seen to refuse the very first login right after the password
-    // was set (once in about ten CI runs). Every login after this one must succeed first time.
+    // Readiness, like waiting for the port: Courier's authdaemon may take a moment to
+    // accept a password that was set just now. Every login after this one must succeed
+    // first time.
     let mut ready = false;
     for _ in 0..10 {
         if let Ok(session) = login(&courier, Security::Tls, AuthMethod::UserPass, PASSWORD).await {

@@ -143,8 +143,16 @@ impl Courier {
         std::fs::write(&pem, combined).expect("pem");
 
         let (plain_port, tls_port) = (free_port(), free_port());
-        let login = binaries.join("courierpop3login");
-        let pop3d = binaries.join("courierpop3d");
+        // courierpop3d runs as the mail user after login; the checkout (and so target/) may
+        // sit in a directory only root can enter, so the server runs from copies in ours.
+        let bin = dir.path().join("bin");
+        std::fs::create_dir_all(&bin).expect("bin dir");
+        let (login, pop3d) = (bin.join("courierpop3login"), bin.join("courierpop3d"));
+        for (from, to) in [("courierpop3login", &login), ("courierpop3d", &pop3d)] {
+            std::fs::copy(binaries.join(from), to).expect("copy courier binary");
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
         let spawn = |port: u16, implicit_tls: bool| {
             let mut command = Command::new("/usr/sbin/couriertcpd");
             command
