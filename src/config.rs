@@ -20,6 +20,8 @@ pub const DEFAULT_DATA_DIR: &str = "./data";
 pub const DEFAULT_MAX_MESSAGE_BYTES: u64 = 50 * 1024 * 1024;
 pub const DEFAULT_FETCH_CONCURRENCY: usize = 32;
 pub const DEFAULT_PER_HOST_CONCURRENCY: usize = 4;
+pub const DEFAULT_FETCH_LEASE_SECONDS: u64 = 60;
+pub const DEFAULT_POLL_FLOOR_SECONDS: u64 = 120;
 
 /// A setting that could not be used. The message names the variable.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -51,6 +53,11 @@ pub struct Config {
     pub max_message_bytes: u64,
     pub fetch_concurrency: usize,
     pub per_host_concurrency: usize,
+    /// How long a worker holds an account without renewing; a dead replica's accounts
+    /// are taken over after this.
+    pub fetch_lease: std::time::Duration,
+    /// The shortest adaptive poll interval.
+    pub poll_floor: std::time::Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -65,6 +72,8 @@ impl std::fmt::Debug for Config {
             .field("max_message_bytes", &self.max_message_bytes)
             .field("fetch_concurrency", &self.fetch_concurrency)
             .field("per_host_concurrency", &self.per_host_concurrency)
+            .field("fetch_lease", &self.fetch_lease)
+            .field("poll_floor", &self.poll_floor)
             .finish()
     }
 }
@@ -166,6 +175,19 @@ impl Config {
             1,
         )? as usize;
 
+        let fetch_lease = std::time::Duration::from_secs(parse_number(
+            &get,
+            "TRIBUTARY_FETCH_LEASE_SECONDS",
+            DEFAULT_FETCH_LEASE_SECONDS,
+            2,
+        )?);
+        let poll_floor = std::time::Duration::from_secs(parse_number(
+            &get,
+            "TRIBUTARY_POLL_FLOOR_SECONDS",
+            DEFAULT_POLL_FLOOR_SECONDS,
+            1,
+        )?);
+
         Ok(Self {
             database_url,
             listen,
@@ -176,6 +198,8 @@ impl Config {
             max_message_bytes,
             fetch_concurrency,
             per_host_concurrency,
+            fetch_lease,
+            poll_floor,
         })
     }
 

@@ -13,6 +13,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod fetch;
 pub mod pop3;
 pub mod rotation;
 pub mod secret;

@@ -90,14 +90,19 @@ pub struct Account {
     pub last_error_kind: Option<String>,
     pub last_error_message: Option<String>,
     pub paused_reason: Option<String>,
+    pub consecutive_failures: i32,
+    /// The adaptive poll interval now in use (`poll_minutes` overrides it).
+    pub interval_seconds: i32,
+    pub baseline_at: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
 
-const ACCOUNT_COLUMNS: &str = "id, user_id, label, color, email, host, port, security, auth_method, \
+pub(crate) const ACCOUNT_COLUMNS: &str = "id, user_id, label, color, email, host, port, security, auth_method, \
      username, tls_ca_pem, tls_pin_sha256, leave_on_server, delete_after_days, import_mode, \
      poll_minutes, max_message_bytes, enabled, next_check_at, last_attempt_at, last_success_at, \
-     last_error_kind, last_error_message, paused_reason, created_at, updated_at";
+     last_error_kind, last_error_message, paused_reason, consecutive_failures, interval_seconds, \
+     baseline_at, created_at, updated_at";
 
 /// A new account. Validation of user input happens in the layer that received it;
 /// the database's constraints are the last line.

@@ -5,6 +5,8 @@
 //! Knows nothing of HTTP.
 
 pub mod accounts;
+pub mod fetch;
+pub mod messages;
 pub mod users;
 
 use std::str::FromStr;

@@ -1,0 +1,519 @@
+//! One account, once (DESIGN invariant 1).
+//!
+//! Log in, list, work out what is new against `account_uidls`, stream each new message
+//! to a writer task that stores it — raw bytes and UIDL in one transaction, committed in
+//! small groups — then delete on the server only what has committed, and QUIT. A crash
+//! anywhere leaves each message either "not yet fetched" (nothing committed, nothing
+//! deleted) or "fetched" (committed; a later run deletes it if the policy says so).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use tokio::net::TcpStream;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use uuid::Uuid;
+
+use super::FetchError;
+use super::connector::Connector;
+use super::metrics::Metrics;
+use super::parse;
+use crate::crypto::Keys;
+use crate::pop3::{
+    self, Credentials, RetrOutcome, Session, SessionOptions, Transaction, Trust, tls,
+};
+use crate::store::StoreError;
+use crate::store::accounts::{self, Account, AuthMethod, ImportMode, LeavePolicy, Security};
+use crate::store::fetch::{self as fetch_store, Disposition, KnownUidl};
+use crate::store::messages::{self, NewMessage};
+
+/// Bytes of fetched-but-not-yet-stored mail one run may hold in memory. A message larger
+/// than this still passes, alone.
+const WRITE_BUDGET: usize = 64 * 1024 * 1024;
+/// A group commit closes after this many messages, bytes or milliseconds — or sooner,
+/// as soon as the writer has nothing more waiting.
+const GROUP_MESSAGES: usize = 32;
+const GROUP_BYTES: usize = 8 * 1024 * 1024;
+const GROUP_TIME: Duration = Duration::from_millis(50);
+/// Messages bigger than this are parsed on the blocking pool, off the async workers.
+const PARSE_INLINE_BYTES: usize = 256 * 1024;
+
+/// Where "now" comes from, so "delete after N days" can be tested without waiting.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    fn now(&self) -> OffsetDateTime;
+}
+
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// Everything a run needs, shared by every worker of a process.
+#[derive(Debug, Clone)]
+pub struct Fetcher {
+    pub pool: PgPool,
+    pub keys: Arc<Keys>,
+    pub connector: Connector,
+    pub max_message_bytes: u64,
+    pub timeouts: pop3::Timeouts,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: Arc<Metrics>,
+    /// Built once: parsing the web PKI roots for every run would cost more than the run.
+    webpki: Arc<rustls::ClientConfig>,
+}
+
+impl Fetcher {
+    pub fn new(
+        pool: PgPool,
+        keys: Arc<Keys>,
+        connector: Connector,
+        max_message_bytes: u64,
+    ) -> Result<Self, FetchError> {
+        Ok(Self {
+            pool,
+            keys,
+            connector,
+            max_message_bytes,
+            timeouts: pop3::Timeouts::default(),
+            clock: Arc::new(SystemClock),
+            metrics: Arc::new(Metrics::default()),
+            webpki: tls::client_config(&Trust::WebPki)?,
+        })
+    }
+
+    fn session_options(&self, account: &Account) -> Result<SessionOptions, FetchError> {
+        let tls = match (&account.tls_ca_pem, &account.tls_pin_sha256) {
+            (Some(pem), _) => tls::client_config(&Trust::CustomCa(pem.clone()))?,
+            (None, Some(pin)) => tls::client_config(&Trust::PinnedSha256(
+                tls::parse_pin(pin).map_err(FetchError::Settings)?,
+            ))?,
+            (None, None) => Arc::clone(&self.webpki),
+        };
+        let max_message_bytes = account
+            .max_message_bytes
+            .and_then(|limit| u64::try_from(limit).ok())
+            .unwrap_or(self.max_message_bytes);
+        Ok(SessionOptions {
+            security: match account.security {
+                Security::Tls => pop3::Security::Tls,
+                Security::Starttls => pop3::Security::StartTls,
+                Security::PlaintextDangerous => pop3::Security::PlaintextDangerous,
+            },
+            tls,
+            timeouts: self.timeouts,
+            limits: pop3::Limits {
+                max_message_bytes,
+                ..pop3::Limits::default()
+            },
+            pipelining: true,
+        })
+    }
+}
+
+/// What one run did. `error` set means the run stopped early; the counts still hold.
+#[derive(Debug, Default)]
+pub struct RunReport {
+    /// New message rows committed.
+    pub messages: u64,
+    pub bytes: u64,
+    /// Recorded as too large in this run.
+    pub skipped: u64,
+    /// Messages the server refused to send (`-ERR` to RETR); retried next time.
+    pub refused: u64,
+    /// Messages deleted on the server (QUIT succeeded).
+    pub deleted: u64,
+    /// Deletions were requested but QUIT failed, so they wait for the next run.
+    pub quit_failed: bool,
+    /// Stopped early because the process is shutting down.
+    pub cancelled: bool,
+    pub error: Option<FetchError>,
+}
+
+/// One listed message: number in this session, our key for it, LIST's size hint.
+#[derive(Debug, Clone)]
+struct Listed {
+    number: u32,
+    key: String,
+    size_hint: u64,
+}
+
+/// Fetches one account once. The caller holds its lease.
+pub async fn run_once(
+    fetcher: &Fetcher,
+    account: &Account,
+    stop: &watch::Receiver<bool>,
+) -> RunReport {
+    let mut report = RunReport::default();
+    if let Err(error) = run(fetcher, account, stop, &mut report).await {
+        report.error = Some(error);
+    }
+    report
+}
+
+async fn run(
+    fetcher: &Fetcher,
+    account: &Account,
+    stop: &watch::Receiver<bool>,
+    report: &mut RunReport,
+) -> Result<(), FetchError> {
+    let options = fetcher.session_options(account)?;
+    let password = {
+        let ring = fetcher
+            .keys
+            .current()
+            .map_err(|_| FetchError::PasswordUnreadable)?;
+        let mut conn = fetcher.pool.acquire().await.map_err(StoreError::from)?;
+        match accounts::password(&mut conn, &ring, account.user_id, account.id).await {
+            Ok(password) => password,
+            Err(StoreError::Crypto(_)) => return Err(FetchError::PasswordUnreadable),
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let credentials = Credentials {
+        username: account.username.clone(),
+        password,
+    };
+    let port = u16::try_from(account.port)
+        .map_err(|_| FetchError::Settings(format!("invalid port {}", account.port)))?;
+    let tcp = fetcher.connector.connect(&account.host, port).await?;
+    let session = Session::start(tcp, &account.host, &options).await?;
+    let method = match account.auth_method {
+        AuthMethod::UserPass => pop3::AuthMethod::UserPass,
+        AuthMethod::Apop => pop3::AuthMethod::Apop,
+        AuthMethod::SaslPlain => pop3::AuthMethod::SaslPlain,
+        AuthMethod::SaslLogin => pop3::AuthMethod::SaslLogin,
+    };
+    let mut session = session.login(&credentials, method).await?;
+    drop(credentials);
+
+    let listed = list_messages(&mut session).await?;
+    let now = fetcher.clock.now();
+
+    if account.import_mode == ImportMode::New && account.baseline_at.is_none() {
+        let entries: Vec<(String, Option<i64>)> = listed
+            .iter()
+            .map(|m| (m.key.clone(), i64::try_from(m.size_hint).ok()))
+            .collect();
+        fetch_store::record_baseline(&fetcher.pool, account.id, &entries, now).await?;
+        let _ = session.quit().await;
+        return Ok(());
+    }
+
+    let keys: Vec<String> = listed.iter().map(|m| m.key.clone()).collect();
+    let known = {
+        let mut conn = fetcher.pool.acquire().await.map_err(StoreError::from)?;
+        fetch_store::known_uidls(&mut conn, account.id, &keys).await?
+    };
+    let limit = options.limits.max_message_bytes;
+    let (too_large, wanted): (Vec<&Listed>, Vec<&Listed>) = listed
+        .iter()
+        .filter(|m| !known.contains_key(&m.key))
+        .partition(|m| m.size_hint > limit);
+    let mut skipped: Vec<(String, Option<i64>)> = too_large
+        .iter()
+        .map(|m| (m.key.clone(), i64::try_from(m.size_hint).ok()))
+        .collect();
+
+    let committed = retrieve_and_store(
+        fetcher,
+        account,
+        &mut session,
+        &wanted,
+        now,
+        stop,
+        report,
+        &mut skipped,
+    )
+    .await?;
+
+    if !skipped.is_empty() {
+        let mut conn = fetcher.pool.acquire().await.map_err(StoreError::from)?;
+        fetch_store::record_uidls(&mut conn, account.id, Disposition::Skipped, &skipped, now)
+            .await?;
+        report.skipped = skipped.len() as u64;
+        for _ in &skipped {
+            fetcher.metrics.message_skipped();
+        }
+    }
+
+    let to_delete = deletable(account, &listed, &known, &committed, now);
+    if to_delete.is_empty() {
+        // Nothing depends on QUIT succeeding now.
+        let _ = session.quit().await;
+        return Ok(());
+    }
+    let results = session.dele_many(&to_delete).await?;
+    let marked = results.iter().filter(|r| r.is_ok()).count() as u64;
+    match session.quit().await {
+        Ok(()) => report.deleted = marked,
+        Err(error) => {
+            tracing::info!(account = %account.id, %error, "QUIT failed; deletions wait for the next run");
+            report.quit_failed = true;
+        }
+    }
+    Ok(())
+}
+
+/// UIDL, or — for servers without it — a digest of each message's headers (TOP n 0).
+/// A UIDL the server repeats gets a suffix per repetition so no message hides another.
+async fn list_messages(
+    session: &mut Session<Transaction, TcpStream>,
+) -> Result<Vec<Listed>, FetchError> {
+    let sizes: HashMap<u32, u64> = session.list().await?.into_iter().collect();
+    let ids = match session.uidl().await {
+        Ok(ids) => ids,
+        Err(pop3::Pop3Error::Unsupported(_)) => {
+            let mut ids = Vec::with_capacity(sizes.len());
+            let mut numbers: Vec<u32> = sizes.keys().copied().collect();
+            numbers.sort_unstable();
+            for number in numbers {
+                let mut headers = Vec::new();
+                match session.top(number, 0, &mut headers).await? {
+                    RetrOutcome::Complete { .. } => {
+                        let digest = Sha256::digest(&headers);
+                        ids.push((number, format!("sha256:{}", tls::hex(&digest))));
+                    }
+                    // Gone or unreadable now: the next run lists it again.
+                    RetrOutcome::Refused(_) | RetrOutcome::TooLarge { .. } => {}
+                }
+            }
+            ids
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut seen: HashMap<String, u32> = HashMap::with_capacity(ids.len());
+    Ok(ids
+        .into_iter()
+        .map(|(number, uidl)| {
+            let count = seen.entry(uidl.clone()).or_insert(0);
+            *count += 1;
+            // A space cannot occur in a UIDL (RFC 1939 §7), so this never meets a real one.
+            let key = if *count == 1 {
+                uidl
+            } else {
+                format!("{uidl} #{count}")
+            };
+            Listed {
+                number,
+                key,
+                size_hint: sizes.get(&number).copied().unwrap_or(0),
+            }
+        })
+        .collect())
+}
+
+/// A fetched message on its way to the writer, holding its share of the memory budget.
+struct Fetched {
+    key: String,
+    raw: Vec<u8>,
+    _budget: OwnedSemaphorePermit,
+}
+
+/// What the writer committed.
+#[derive(Debug, Default)]
+struct Written {
+    /// Every key whose row is committed (new rows and rows an earlier run committed).
+    committed: Vec<String>,
+    new_messages: u64,
+    new_bytes: u64,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn retrieve_and_store(
+    fetcher: &Fetcher,
+    account: &Account,
+    session: &mut Session<Transaction, TcpStream>,
+    wanted: &[&Listed],
+    now: OffsetDateTime,
+    stop: &watch::Receiver<bool>,
+    report: &mut RunReport,
+    skipped: &mut Vec<(String, Option<i64>)>,
+) -> Result<HashSet<String>, FetchError> {
+    if wanted.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let (sender, receiver) = mpsc::channel::<Fetched>(GROUP_MESSAGES * 2);
+    let writer = tokio::spawn(write_messages(
+        fetcher.pool.clone(),
+        Arc::clone(&fetcher.metrics),
+        account.user_id,
+        account.id,
+        now,
+        receiver,
+    ));
+    let budget = Arc::new(Semaphore::new(WRITE_BUDGET));
+    let by_number: HashMap<u32, &Listed> = wanted.iter().map(|m| (m.number, *m)).collect();
+    let retrieved: Result<(), FetchError> = async {
+        let mut retrieval = session.retrieve(wanted.iter().map(|m| m.number).collect());
+        loop {
+            if *stop.borrow() {
+                report.cancelled = true;
+                break;
+            }
+            let mut raw = Vec::new();
+            let Some((number, outcome)) = retrieval.next_into(&mut raw).await? else {
+                break;
+            };
+            let Some(listed) = by_number.get(&number) else {
+                continue;
+            };
+            match outcome {
+                RetrOutcome::Complete { .. } => {
+                    let share = u32::try_from(raw.len().clamp(1, WRITE_BUDGET)).unwrap_or(u32::MAX);
+                    let Ok(permit) = Arc::clone(&budget).acquire_many_owned(share).await else {
+                        break;
+                    };
+                    let fetched = Fetched {
+                        key: listed.key.clone(),
+                        raw,
+                        _budget: permit,
+                    };
+                    if sender.send(fetched).await.is_err() {
+                        // The writer failed; its error is collected below.
+                        break;
+                    }
+                }
+                RetrOutcome::TooLarge { limit } => {
+                    let size = listed.size_hint.max(limit.saturating_add(1));
+                    skipped.push((listed.key.clone(), i64::try_from(size).ok()));
+                }
+                RetrOutcome::Refused(text) => {
+                    tracing::info!(account = %account.id, server = %text.as_str(), "the server refused to send a message; retrying next run");
+                    report.refused += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+    .await;
+    drop(sender);
+    // Whatever happened to the connection, what reached the writer is committed.
+    let written = match writer.await {
+        Ok(result) => result,
+        Err(join) => Err(StoreError::Database(sqlx::Error::Protocol(format!(
+            "the writer task stopped: {join}"
+        )))),
+    };
+    let written = match (retrieved, written) {
+        (_, Err(store)) => return Err(store.into()),
+        (Err(pop3), Ok(written)) => {
+            report.messages = written.new_messages;
+            report.bytes = written.new_bytes;
+            return Err(pop3);
+        }
+        (Ok(()), Ok(written)) => written,
+    };
+    report.messages = written.new_messages;
+    report.bytes = written.new_bytes;
+    Ok(written.committed.into_iter().collect())
+}
+
+async fn write_messages(
+    pool: PgPool,
+    metrics: Arc<Metrics>,
+    user_id: Uuid,
+    account_id: Uuid,
+    recorded_at: OffsetDateTime,
+    mut receiver: mpsc::Receiver<Fetched>,
+) -> Result<Written, StoreError> {
+    let mut written = Written::default();
+    let mut group: Vec<(String, u64, bool)> = Vec::new();
+    let mut group_bytes = 0usize;
+    let mut group_started = Instant::now();
+    let mut tx = None;
+    while let Some(fetched) = receiver.recv().await {
+        let Fetched { key, raw, _budget } = fetched;
+        let (raw, fields) = if raw.len() > PARSE_INLINE_BYTES {
+            tokio::task::spawn_blocking(move || {
+                let fields = parse::parse(&raw);
+                (raw, fields)
+            })
+            .await
+            .map_err(|e| StoreError::Database(sqlx::Error::Protocol(e.to_string())))?
+        } else {
+            let fields = parse::parse(&raw);
+            (raw, fields)
+        };
+        let message = NewMessage {
+            uidl: key,
+            raw,
+            fields,
+        };
+        if tx.is_none() {
+            tx = Some(pool.begin().await?);
+            group_started = Instant::now();
+        }
+        let Some(open) = tx.as_mut() else { continue };
+        let inserted =
+            messages::insert_fetched(open, user_id, account_id, recorded_at, &message).await?;
+        group_bytes += message.raw.len();
+        group.push((message.uidl, message.raw.len() as u64, inserted));
+        let full = group.len() >= GROUP_MESSAGES
+            || group_bytes >= GROUP_BYTES
+            || group_started.elapsed() >= GROUP_TIME
+            || receiver.is_empty();
+        if full && let Some(open) = tx.take() {
+            open.commit().await?;
+            settle_group(&mut written, &mut group, &metrics);
+            group_bytes = 0;
+        }
+    }
+    if let Some(open) = tx.take() {
+        open.commit().await?;
+        settle_group(&mut written, &mut group, &metrics);
+    }
+    Ok(written)
+}
+
+fn settle_group(written: &mut Written, group: &mut Vec<(String, u64, bool)>, metrics: &Metrics) {
+    for (key, bytes, inserted) in group.drain(..) {
+        if inserted {
+            written.new_messages += 1;
+            written.new_bytes += bytes;
+            metrics.message_stored(bytes);
+        }
+        written.committed.push(key);
+    }
+}
+
+/// Message numbers to delete on the server now: only messages whose rows are committed
+/// (invariant 1), and only as the account's policy says.
+fn deletable(
+    account: &Account,
+    listed: &[Listed],
+    known: &HashMap<String, KnownUidl>,
+    committed: &HashSet<String>,
+    now: OffsetDateTime,
+) -> Vec<u32> {
+    let stored_before = |key: &str| {
+        known
+            .get(key)
+            .filter(|k| k.disposition == Disposition::Stored)
+    };
+    match account.leave_on_server {
+        LeavePolicy::Keep => Vec::new(),
+        LeavePolicy::Delete => listed
+            .iter()
+            .filter(|m| committed.contains(&m.key) || stored_before(&m.key).is_some())
+            .map(|m| m.number)
+            .collect(),
+        LeavePolicy::DeleteAfterDays => {
+            let Some(days) = account.delete_after_days else {
+                return Vec::new();
+            };
+            let cutoff = now - time::Duration::days(i64::from(days));
+            listed
+                .iter()
+                .filter(|m| stored_before(&m.key).is_some_and(|k| k.recorded_at <= cutoff))
+                .map(|m| m.number)
+                .collect()
+        }
+    }
+}

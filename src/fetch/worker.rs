@@ -1,0 +1,169 @@
+//! A claimed account's run: the history row, lease renewal while it runs, and the
+//! account's status and next check afterwards.
+
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use super::account::{Fetcher, RunReport, run_once};
+use super::policy;
+use crate::store::StoreError;
+use crate::store::accounts::Account;
+use crate::store::fetch::{self as fetch_store, AccountStatus, RunOutcome, RunRecord, Trigger};
+
+#[derive(Debug)]
+pub struct FetchOutcome {
+    pub run_id: i64,
+    pub outcome: RunOutcome,
+    pub report: RunReport,
+    /// The lease expired before the run ended (another worker may now hold the account).
+    pub lease_lost: bool,
+}
+
+/// How a worker holds its lease.
+#[derive(Debug, Clone)]
+pub struct LeaseSettings {
+    pub owner: String,
+    pub lease: Duration,
+    /// The shortest adaptive interval.
+    pub poll_floor: Duration,
+}
+
+/// Runs an account this worker has claimed, then releases it.
+pub async fn fetch_account(
+    fetcher: &Fetcher,
+    settings: &LeaseSettings,
+    account: Account,
+    trigger: Trigger,
+    stop: watch::Receiver<bool>,
+) -> Result<FetchOutcome, StoreError> {
+    let started = Instant::now();
+    fetch_store::close_abandoned_runs(&fetcher.pool, account.id).await?;
+    let run_id = fetch_store::start_run(&fetcher.pool, &account, trigger).await?;
+    fetcher.metrics.lease_taken();
+    let (report, lease_lost) = {
+        let run = run_once(fetcher, &account, &stop);
+        let renew = keep_lease(fetcher, settings, &account);
+        tokio::pin!(run);
+        tokio::select! {
+            report = &mut run => (report, false),
+            () = renew => (RunReport { cancelled: true, ..RunReport::default() }, true),
+        }
+    };
+    let (record, status) = decide(&account, &report, lease_lost, settings.poll_floor);
+    let finished = fetch_store::finish_run(
+        &fetcher.pool,
+        &settings.owner,
+        account.id,
+        run_id,
+        &record,
+        &status,
+    )
+    .await;
+    fetcher.metrics.lease_released();
+    fetcher
+        .metrics
+        .run_finished(record.outcome, started.elapsed());
+    if let Some(error) = &report.error {
+        fetcher.metrics.error(error.class());
+        tracing::info!(account = %account.id, class = error.class(), %error, "fetch failed");
+    }
+    finished?;
+    Ok(FetchOutcome {
+        run_id,
+        outcome: record.outcome,
+        report,
+        lease_lost,
+    })
+}
+
+/// Renews the lease every third of its length; returns only when it is lost — refused
+/// by the database, or not renewed before it expired.
+async fn keep_lease(fetcher: &Fetcher, settings: &LeaseSettings, account: &Account) {
+    let mut expires = Instant::now() + settings.lease;
+    loop {
+        tokio::time::sleep(settings.lease / 3).await;
+        match fetch_store::renew(&fetcher.pool, &settings.owner, account.id, settings.lease).await {
+            Ok(true) => expires = Instant::now() + settings.lease,
+            Ok(false) => {
+                tracing::warn!(account = %account.id, "lost the lease; stopping this run");
+                return;
+            }
+            Err(error) => {
+                if Instant::now() + settings.lease / 3 >= expires {
+                    tracing::warn!(account = %account.id, %error, "cannot renew the lease; stopping this run");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// The run's history row and the account's next state.
+fn decide(
+    account: &Account,
+    report: &RunReport,
+    lease_lost: bool,
+    floor: Duration,
+) -> (RunRecord, AccountStatus) {
+    let current =
+        Duration::from_secs(u64::try_from(account.interval_seconds.max(1)).unwrap_or(300));
+    let random = u64::from_le_bytes(crate::crypto::random_bytes::<8>().unwrap_or([7; 8]));
+    let failures = u32::try_from(account.consecutive_failures.max(0)).unwrap_or(0);
+    let mut record = RunRecord {
+        outcome: RunOutcome::Success,
+        messages: i32::try_from(report.messages).unwrap_or(i32::MAX),
+        bytes: i64::try_from(report.bytes).unwrap_or(i64::MAX),
+        skipped: i32::try_from(report.skipped).unwrap_or(i32::MAX),
+        error_kind: None,
+        error_message: None,
+    };
+    let interval_seconds = |d: Duration| i32::try_from(d.as_secs()).unwrap_or(i32::MAX);
+    let mut status = AccountStatus {
+        next_check_in: Duration::ZERO,
+        interval_seconds: account.interval_seconds,
+        succeeded: false,
+        consecutive_failures: account.consecutive_failures,
+        paused_reason: None,
+    };
+    if let Some(error) = &report.error {
+        let failures = failures.saturating_add(1);
+        record.outcome = error.outcome();
+        record.error_kind = Some(error.class().to_owned());
+        record.error_message = Some(error.user_message());
+        status.consecutive_failures = i32::try_from(failures).unwrap_or(i32::MAX);
+        status.paused_reason = error.pause_reason().map(str::to_owned);
+        status.next_check_in =
+            policy::jitter(policy::backoff(failures, error.login_delay()), random);
+    } else if lease_lost || report.cancelled {
+        // Due again at once: another worker (or this one after a restart) picks it up.
+        record.outcome = RunOutcome::Cancelled;
+        record.error_kind = Some("interrupted".into());
+        record.error_message = Some(if lease_lost {
+            "the run stopped because its lease could not be renewed".into()
+        } else {
+            "the run stopped because Tributary was shutting down".into()
+        });
+    } else {
+        let interval = policy::next_interval(current, account.poll_minutes, report.messages, floor);
+        status.succeeded = true;
+        status.consecutive_failures = 0;
+        status.interval_seconds = interval_seconds(interval);
+        status.next_check_in = policy::jitter(interval, random);
+        if report.refused > 0 || report.quit_failed {
+            record.outcome = RunOutcome::Partial;
+            record.error_kind = Some("partial".into());
+            record.error_message = Some(if report.refused > 0 {
+                format!(
+                    "The server refused to send {} message(s); they will be tried again.",
+                    report.refused
+                )
+            } else {
+                "The server did not confirm the end of the session, so messages to delete \
+                 there stay until the next check."
+                    .into()
+            });
+        }
+    }
+    (record, status)
+}

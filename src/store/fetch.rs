@@ -1,0 +1,443 @@
+//! The fetch engine's tables: leases and status on `accounts`, `account_uidls`, `fetch_runs`.
+//!
+//! Leases (DESIGN invariant 2): an account is held by one worker (`lease_owner`) until
+//! `lease_expires_at`. Claims use `FOR UPDATE SKIP LOCKED`, so replicas never wait on each
+//! other, and take an account only when no unexpired lease exists; every later write by
+//! the worker is conditional on still owning the lease.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use sqlx::{PgConnection, PgPool};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::StoreError;
+use super::accounts::{ACCOUNT_COLUMNS, Account};
+
+/// The channel "check mail now" notifies; the payload is the account id.
+pub const CHECK_NOW_CHANNEL: &str = "tributary_check_now";
+
+/// What the engine knows about one remote message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum Disposition {
+    Stored,
+    Skipped,
+    Ignored,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KnownUidl {
+    pub disposition: Disposition,
+    pub recorded_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum Trigger {
+    Schedule,
+    Manual,
+}
+
+/// How a run ended, as `fetch_runs.outcome` spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum RunOutcome {
+    Success,
+    Partial,
+    AuthError,
+    TemporaryError,
+    PermanentError,
+    Cancelled,
+}
+
+impl RunOutcome {
+    pub const ALL: [Self; 6] = [
+        Self::Success,
+        Self::Partial,
+        Self::AuthError,
+        Self::TemporaryError,
+        Self::PermanentError,
+        Self::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Partial => "partial",
+            Self::AuthError => "auth_error",
+            Self::TemporaryError => "temporary_error",
+            Self::PermanentError => "permanent_error",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+fn seconds(duration: Duration) -> f64 {
+    duration.as_secs_f64()
+}
+
+/// Claims up to `limit` due accounts for `owner`, skipping rows another worker is
+/// claiming at this instant and accounts on `busy_hosts` (this worker's per-host limit).
+pub async fn claim_due(
+    pool: &PgPool,
+    owner: &str,
+    lease: Duration,
+    limit: i64,
+    busy_hosts: &[String],
+) -> Result<Vec<Account>, StoreError> {
+    Ok(sqlx::query_as::<_, Account>(sqlx::AssertSqlSafe(format!(
+        "UPDATE accounts SET lease_owner = $1,
+             lease_expires_at = now() + make_interval(secs => $2),
+             last_attempt_at = now()
+         WHERE id IN (
+             SELECT id FROM accounts
+             WHERE enabled AND paused_reason IS NULL AND next_check_at <= now()
+               AND (lease_expires_at IS NULL OR lease_expires_at < now())
+               AND lower(host) <> ALL($4)
+             ORDER BY next_check_at
+             LIMIT $3
+             FOR UPDATE SKIP LOCKED)
+         RETURNING {ACCOUNT_COLUMNS}"
+    )))
+    .bind(owner)
+    .bind(seconds(lease))
+    .bind(limit)
+    .bind(busy_hosts)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Claims one account regardless of its schedule (the operator's `tributary fetch`).
+/// `None` when another worker holds an unexpired lease on it.
+pub async fn claim_one(
+    pool: &PgPool,
+    owner: &str,
+    lease: Duration,
+    account_id: Uuid,
+) -> Result<Option<Account>, StoreError> {
+    Ok(sqlx::query_as::<_, Account>(sqlx::AssertSqlSafe(format!(
+        "UPDATE accounts SET lease_owner = $1,
+             lease_expires_at = now() + make_interval(secs => $2),
+             last_attempt_at = now()
+         WHERE id = (
+             SELECT id FROM accounts
+             WHERE id = $3 AND (lease_expires_at IS NULL OR lease_expires_at < now())
+             FOR UPDATE SKIP LOCKED)
+         RETURNING {ACCOUNT_COLUMNS}"
+    )))
+    .bind(owner)
+    .bind(seconds(lease))
+    .bind(account_id)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// Extends a lease. `false` when the lease is no longer ours (expired and taken over),
+/// in which case the worker must stop.
+pub async fn renew(
+    pool: &PgPool,
+    owner: &str,
+    account_id: Uuid,
+    lease: Duration,
+) -> Result<bool, StoreError> {
+    let result = sqlx::query(
+        "UPDATE accounts SET lease_expires_at = now() + make_interval(secs => $3)
+         WHERE id = $1 AND lease_owner = $2 AND lease_expires_at > now()",
+    )
+    .bind(account_id)
+    .bind(owner)
+    .bind(seconds(lease))
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Opens a `fetch_runs` row for a claimed account.
+pub async fn start_run(
+    pool: &PgPool,
+    account: &Account,
+    trigger: Trigger,
+) -> Result<i64, StoreError> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO fetch_runs (account_id, user_id, trigger) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(account.id)
+    .bind(account.user_id)
+    .bind(trigger)
+    .fetch_one(pool)
+    .await?;
+    Ok(id)
+}
+
+/// The result of one run, for `fetch_runs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRecord {
+    pub outcome: RunOutcome,
+    pub messages: i32,
+    pub bytes: i64,
+    pub skipped: i32,
+    pub error_kind: Option<String>,
+    pub error_message: Option<String>,
+}
+
+/// The account's status after a run, decided by the scheduler's policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountStatus {
+    pub next_check_in: Duration,
+    pub interval_seconds: i32,
+    pub succeeded: bool,
+    pub consecutive_failures: i32,
+    /// Set: the account waits for the user (e.g. a rejected password).
+    pub paused_reason: Option<String>,
+}
+
+/// Closes the run, writes the account's status and releases the lease, in one
+/// transaction — so the run history never shows two open runs of one account.
+/// Does nothing to the account if the lease was lost meanwhile.
+pub async fn finish_run(
+    pool: &PgPool,
+    owner: &str,
+    account_id: Uuid,
+    run_id: i64,
+    record: &RunRecord,
+    status: &AccountStatus,
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "UPDATE fetch_runs SET finished_at = clock_timestamp(), outcome = $2,
+             messages_fetched = $3, bytes_fetched = $4, messages_skipped = $5,
+             error_kind = $6, error_message = $7
+         WHERE id = $1",
+    )
+    .bind(run_id)
+    .bind(record.outcome)
+    .bind(record.messages)
+    .bind(record.bytes)
+    .bind(record.skipped)
+    .bind(&record.error_kind)
+    .bind(&record.error_message)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE accounts SET lease_owner = NULL, lease_expires_at = NULL,
+             next_check_at = now() + make_interval(secs => $3),
+             interval_seconds = $4,
+             last_success_at = CASE WHEN $5 THEN now() ELSE last_success_at END,
+             last_error_kind = $6, last_error_message = $7,
+             consecutive_failures = $8,
+             paused_reason = COALESCE($9, paused_reason),
+             updated_at = now()
+         WHERE id = $1 AND lease_owner = $2",
+    )
+    .bind(account_id)
+    .bind(owner)
+    .bind(seconds(status.next_check_in))
+    .bind(status.interval_seconds)
+    .bind(status.succeeded)
+    .bind(&record.error_kind)
+    .bind(&record.error_message)
+    .bind(status.consecutive_failures)
+    .bind(&status.paused_reason)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Releases every lease `owner` holds (shutdown): the accounts become due again at once
+/// for the other replicas. Runs left open are marked cancelled.
+pub async fn release_all(pool: &PgPool, owner: &str) -> Result<u64, StoreError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "UPDATE fetch_runs SET finished_at = clock_timestamp(), outcome = 'cancelled'
+         WHERE finished_at IS NULL AND account_id IN
+             (SELECT id FROM accounts WHERE lease_owner = $1)",
+    )
+    .bind(owner)
+    .execute(&mut *tx)
+    .await?;
+    let released = sqlx::query(
+        "UPDATE accounts SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1",
+    )
+    .bind(owner)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(released)
+}
+
+/// Runs whose worker died (lease expired without `finish_run`) are closed as cancelled
+/// when the account is claimed again, so history shows no run open for ever.
+pub async fn close_abandoned_runs(pool: &PgPool, account_id: Uuid) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE fetch_runs SET finished_at = clock_timestamp(), outcome = 'cancelled',
+             error_kind = 'interrupted', error_message = 'the worker stopped during this run'
+         WHERE account_id = $1 AND finished_at IS NULL",
+    )
+    .bind(account_id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// What the store knows of the given UIDLs of one account.
+pub async fn known_uidls(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    uidls: &[String],
+) -> Result<HashMap<String, KnownUidl>, StoreError> {
+    let rows: Vec<(String, Disposition, OffsetDateTime)> = sqlx::query_as(
+        "SELECT uidl, disposition, recorded_at FROM account_uidls
+         WHERE account_id = $1 AND uidl = ANY($2)",
+    )
+    .bind(account_id)
+    .bind(uidls)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(uidl, disposition, recorded_at)| {
+            (
+                uidl,
+                KnownUidl {
+                    disposition,
+                    recorded_at,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Records UIDLs that were not downloaded (skipped for size, or ignored at the first fetch).
+pub async fn record_uidls(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    disposition: Disposition,
+    entries: &[(String, Option<i64>)],
+    recorded_at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let (uidls, sizes): (Vec<&str>, Vec<Option<i64>>) = entries
+        .iter()
+        .map(|(uidl, size)| (uidl.as_str(), *size))
+        .unzip();
+    sqlx::query(
+        "INSERT INTO account_uidls (account_id, uidl, disposition, size_bytes, recorded_at)
+         SELECT $1, u.uidl, $2, u.size, $5 FROM unnest($3::text[], $4::bigint[]) AS u(uidl, size)
+         ON CONFLICT (account_id, uidl) DO NOTHING",
+    )
+    .bind(account_id)
+    .bind(disposition)
+    .bind(&uidls)
+    .bind(&sizes)
+    .bind(recorded_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The first fetch of an "only new mail" account: every UIDL present now is ignored.
+pub async fn record_baseline(
+    pool: &PgPool,
+    account_id: Uuid,
+    uidls: &[(String, Option<i64>)],
+    recorded_at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    record_uidls(
+        &mut tx,
+        account_id,
+        Disposition::Ignored,
+        uidls,
+        recorded_at,
+    )
+    .await?;
+    sqlx::query("UPDATE accounts SET baseline_at = $2 WHERE id = $1")
+        .bind(account_id)
+        .bind(recorded_at)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Messages skipped because of their size, for the accounts page.
+pub async fn skipped_count(conn: &mut PgConnection, account_id: Uuid) -> Result<i64, StoreError> {
+    let (count,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM account_uidls WHERE account_id = $1 AND disposition = 'skipped'",
+    )
+    .bind(account_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(count)
+}
+
+/// "Check mail now": makes the account due and wakes a scheduler on any replica. Lifts
+/// nothing else — a paused account stays paused until the user fixes what paused it.
+pub async fn check_now(pool: &PgPool, user_id: Uuid, account_id: Uuid) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    let updated =
+        sqlx::query("UPDATE accounts SET next_check_at = now() WHERE id = $1 AND user_id = $2")
+            .bind(account_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    if updated == 0 {
+        return Err(StoreError::NotFound);
+    }
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHECK_NOW_CHANNEL)
+        .bind(account_id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// When the next account becomes due (or its lease expires), for the scheduler's sleep.
+pub async fn next_due_in(pool: &PgPool) -> Result<Option<Duration>, StoreError> {
+    let (seconds,): (Option<f64>,) = sqlx::query_as(
+        "SELECT extract(epoch FROM min(GREATEST(next_check_at, COALESCE(lease_expires_at, next_check_at))) - now())::float8
+         FROM accounts WHERE enabled AND paused_reason IS NULL",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(seconds.map(|s| Duration::from_secs_f64(s.max(0.0))))
+}
+
+/// Accounts that are due but not yet claimed by anyone: the scheduler's lag.
+pub async fn due_unclaimed(pool: &PgPool) -> Result<i64, StoreError> {
+    let (count,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM accounts
+         WHERE enabled AND paused_reason IS NULL AND next_check_at <= now()
+           AND (lease_expires_at IS NULL OR lease_expires_at < now())",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(count)
+}
+
+/// Every account, for the operator's `tributary account status`.
+pub async fn all_accounts(conn: &mut PgConnection) -> Result<Vec<Account>, StoreError> {
+    Ok(sqlx::query_as::<_, Account>(sqlx::AssertSqlSafe(format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY email, lower(label), created_at"
+    )))
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Gives a claimed account back untouched (the scheduler claimed more than it can run).
+pub async fn release(pool: &PgPool, owner: &str, account_id: Uuid) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE accounts SET lease_owner = NULL, lease_expires_at = NULL
+         WHERE id = $1 AND lease_owner = $2",
+    )
+    .bind(account_id)
+    .bind(owner)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
