@@ -7,8 +7,11 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
+use tokio::sync::watch;
+
 use crate::config::Config;
 use crate::crypto::{CryptoError, KeyFileOutcome, Keys};
+use crate::fetch::{self, Connector, FetchError, Fetcher, Scheduler, SchedulerSettings};
 use crate::store::{self, StoreError};
 use crate::web::{self, AppState, SetupGate};
 
@@ -22,7 +25,14 @@ pub enum AppError {
     Keys(#[from] CryptoError),
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
+    #[error("fetch engine: {0}")]
+    Fetch(#[from] FetchError),
 }
+
+/// How long a connection attempt (DNS included) may take.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+/// How long shutdown waits for fetch runs to commit the mail they hold.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
 
 #[derive(Debug)]
 pub struct App {
@@ -64,12 +74,20 @@ impl App {
             (SetupGate::closed(), None)
         };
 
+        let keys = Arc::new(keys);
+        let fetcher = Arc::new(Fetcher::new(
+            pool.clone(),
+            Arc::clone(&keys),
+            Connector::new(config.allow_private_hosts, CONNECT_TIMEOUT),
+            config.max_message_bytes,
+        )?);
         Ok(Self {
             state: AppState {
                 pool,
-                keys: Arc::new(keys),
+                keys,
                 config: Arc::new(config),
                 setup: Arc::new(setup),
+                fetcher,
             },
             setup_code,
         })
@@ -84,7 +102,22 @@ impl App {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    /// The fetch engine's settings from the configuration.
+    pub fn scheduler_settings(config: &Config) -> SchedulerSettings {
+        SchedulerSettings {
+            concurrency: config.fetch_concurrency,
+            per_host: config.per_host_concurrency,
+            lease: fetch::worker::LeaseSettings {
+                owner: fetch::scheduler::owner_id(),
+                lease: config.fetch_lease,
+                poll_floor: config.poll_floor,
+            },
+            shutdown_grace: SHUTDOWN_GRACE,
+        }
+    }
+
+    /// Serves pages and runs the fetch scheduler until `shutdown` resolves; then finishes
+    /// the requests in flight and lets fetch runs commit what they hold.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -103,9 +136,22 @@ impl App {
             );
         }
         let pool = self.state.pool.clone();
-        axum::serve(listener, web::router(self.state))
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        let (stop, stopped) = watch::channel(false);
+        let scheduler = Scheduler::new(
+            Arc::clone(&self.state.fetcher),
+            Self::scheduler_settings(&self.state.config),
+        );
+        let scheduler = tokio::spawn(scheduler.run(stopped));
+        let server =
+            axum::serve(listener, web::router(self.state)).with_graceful_shutdown(async move {
+                shutdown.await;
+                let _ = stop.send(true);
+            });
+        let served = server.await;
+        if let Err(error) = scheduler.await {
+            tracing::warn!(%error, "the fetch scheduler ended abnormally");
+        }
+        served?;
         pool.close().await;
         tracing::info!("Tributary stopped");
         Ok(())

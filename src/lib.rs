@@ -9,6 +9,7 @@
 //! - [`config`] — settings from the environment; [`app`] wires it all into a server;
 //!   [`cli`] is the `tributary` command.
 
+pub mod accounts;
 pub mod app;
 pub mod cli;
 pub mod config;

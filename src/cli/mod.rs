@@ -1,5 +1,6 @@
 //! The `tributary` command line.
 
+mod account;
 mod pop3;
 
 use std::io::{BufRead, IsTerminal};
@@ -65,6 +66,18 @@ enum Command {
     /// 5 temporary problem (network, timeout, server busy), 6 protocol error.
     #[command(subcommand)]
     Pop3(pop3::Pop3Command),
+    /// Manage remote POP3 accounts (for scripts and admins; users have the web pages).
+    #[command(subcommand)]
+    Account(account::AccountCommand),
+    /// Fetch one account now, once, and print the outcome.
+    ///
+    /// Exit codes: 0 ok, 1 other failure, 2 no such account, 3 login rejected, 4 TLS
+    /// problem, 5 temporary problem (or the account is being fetched elsewhere right now),
+    /// 6 other server or settings problem.
+    Fetch {
+        #[arg(long)]
+        account: uuid::Uuid,
+    },
     /// Exit 0 when the local server's /healthz answers 200 (for Docker's HEALTHCHECK).
     Healthcheck {
         /// The URL to ask; by default /healthz on TRIBUTARY_LISTEN (0.0.0.0 becomes 127.0.0.1).
@@ -138,6 +151,9 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Command::Fetch { account } = cli.command {
+        return runtime.block_on(account::fetch_one(account, config));
+    }
     match runtime.block_on(run(cli.command, config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -149,7 +165,8 @@ pub fn main() -> ExitCode {
 
 async fn run(command: Command, config: Config) -> Result<(), String> {
     match command {
-        Command::Keygen | Command::Pop3(_) => Ok(()),
+        Command::Keygen | Command::Pop3(_) | Command::Fetch { .. } => Ok(()),
+        Command::Account(command) => account::run(command, config).await,
         Command::Serve => serve(config).await,
         Command::Migrate => {
             let pool = store::connect(&config.database_url)

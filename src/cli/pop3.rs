@@ -13,12 +13,12 @@ use crate::pop3::{
 use crate::secret::Secret;
 
 /// Exit codes that tell failures apart for scripts.
-const EXIT_FAILURE: u8 = 1;
-const EXIT_USAGE: u8 = 2;
-const EXIT_AUTH: u8 = 3;
-const EXIT_TLS: u8 = 4;
-const EXIT_TEMPORARY: u8 = 5;
-const EXIT_PROTOCOL: u8 = 6;
+pub(super) const EXIT_FAILURE: u8 = 1;
+pub(super) const EXIT_USAGE: u8 = 2;
+pub(super) const EXIT_AUTH: u8 = 3;
+pub(super) const EXIT_TLS: u8 = 4;
+pub(super) const EXIT_TEMPORARY: u8 = 5;
+pub(super) const EXIT_PROTOCOL: u8 = 6;
 
 #[derive(Debug, Subcommand)]
 pub enum Pop3Command {

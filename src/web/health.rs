@@ -37,3 +37,21 @@ fn unavailable() -> (StatusCode, Json<Value>) {
         Json(json!({ "status": "unavailable", "database": "unreachable" })),
     )
 }
+
+/// Prometheus text format. Counters are this process's; the lag spans every replica.
+pub async fn metrics_get(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+    let lag = tokio::time::timeout(
+        DATABASE_PING_TIMEOUT,
+        crate::store::fetch::due_unclaimed(&state.pool),
+    )
+    .await
+    .ok()
+    .and_then(Result::ok);
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.fetcher.metrics.render(lag),
+    )
+}

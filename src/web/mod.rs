@@ -39,6 +39,8 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub config: Arc<Config>,
     pub setup: Arc<SetupGate>,
+    /// The fetch engine, for "check now", connection tests and `/metrics`.
+    pub fetcher: Arc<crate::fetch::Fetcher>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -47,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(setup::home_get))
         .route("/setup", get(setup::setup_get).post(setup::setup_post))
         .route("/healthz", get(health::healthz_get))
+        .route("/metrics", get(health::metrics_get))
         .nest_service(
             "/static",
             tower::ServiceBuilder::new()
