@@ -9,6 +9,7 @@ mod helpers;
 mod cli;
 mod config_errors;
 mod credentials;
+mod fetch_dovecot;
 mod first_run;
 mod health;
 mod isolation;

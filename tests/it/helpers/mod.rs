@@ -7,6 +7,7 @@ mod courier;
 mod db;
 mod dovecot;
 pub mod fake_pop3;
+mod fetching;
 mod tempdir;
 
 pub use app::{TestApp, test_key_ring};
@@ -15,6 +16,9 @@ pub use cli::Cli;
 pub use courier::{COURIER_USER, Courier};
 pub use db::TestDb;
 pub use dovecot::Dovecot;
+pub use fetching::{
+    TestClock, add_server_account, fetch_now, lease_settings, reload, stored_messages, test_fetcher,
+};
 pub use tempdir::TempDir;
 
 use tributary::crypto::{KeyRing, Secret};

@@ -1,0 +1,343 @@
+//! The fetch engine against a real Dovecot: exactly once, the leave-on-server policies,
+//! "only new mail", size limits, and a rejected password.
+
+use sha2::{Digest, Sha256};
+use tributary::crypto::Secret;
+use tributary::store::accounts::{self, ImportMode, LeavePolicy, Security};
+use tributary::store::fetch::RunOutcome;
+
+use crate::helpers::{
+    Dovecot, TestClock, TestDb, add_server_account, add_user, fetch_now, reload, sample_message,
+    stored_messages, test_fetcher, test_key_ring,
+};
+
+const USER: &str = "alice";
+const PASSWORD: &str = "alice's password";
+
+fn deliver(dovecot: &Dovecot, from: usize, to: usize) -> Vec<Vec<u8>> {
+    (from..to)
+        .map(|i| {
+            let message = sample_message(i, 2_000 + i * 97);
+            dovecot.deliver(USER, &format!("{i}.test"), &message);
+            message
+        })
+        .collect()
+}
+
+fn digests(messages: impl IntoIterator<Item = Vec<u8>>) -> Vec<[u8; 32]> {
+    let mut all: Vec<[u8; 32]> = messages
+        .into_iter()
+        .map(|m| Sha256::digest(&m).into())
+        .collect();
+    all.sort_unstable();
+    all
+}
+
+#[tokio::test]
+async fn new_mail_between_polls_is_stored_exactly_once() {
+    let db = TestDb::new().await;
+    let ring = test_key_ring();
+    let dovecot = Dovecot::start(&[(USER, PASSWORD)]).await;
+    let user = add_user(&db, "fetch-once").await;
+    let account = add_server_account(
+        &db,
+        &ring,
+        user.id,
+        dovecot.tls_port,
+        Security::Tls,
+        USER,
+        PASSWORD,
+        |a| {
+            a.tls_ca_pem = Some(dovecot.certs.ca_pem.clone());
+        },
+    )
+    .await;
+    let fetcher = test_fetcher(&db, &ring);
+
+    let mut sent = deliver(&dovecot, 0, 3);
+    let first = fetch_now(&fetcher, account.id).await;
+    assert_eq!(
+        first.outcome,
+        RunOutcome::Success,
+        "{:?}",
+        first.report.error
+    );
+    assert_eq!(first.report.messages, 3);
+    assert_eq!(
+        first.report.bytes,
+        sent.iter().map(|m| m.len() as u64).sum::<u64>()
+    );
+
+    let again = fetch_now(&fetcher, account.id).await;
+    assert_eq!(
+        (again.outcome, again.report.messages),
+        (RunOutcome::Success, 0)
+    );
+
+    sent.extend(deliver(&dovecot, 3, 5));
+    let later = fetch_now(&fetcher, account.id).await;
+    assert_eq!(
+        (later.outcome, later.report.messages),
+        (RunOutcome::Success, 2)
+    );
+
+    let stored = stored_messages(&db, account.id).await;
+    assert_eq!(stored.len(), 5);
+    assert_eq!(
+        digests(stored.into_iter().map(|(_, raw)| raw)),
+        digests(sent)
+    );
+    assert_eq!(dovecot.stored(USER), 5, "keep leaves mail on the server");
+
+    // Parsed fields are there for the lists; the run history and status are written.
+    let (subject, from, snippet): (String, String, String) = sqlx::query_as(
+        "SELECT subject, from_address, snippet FROM messages WHERE account_id = $1 AND subject = 'message 4'",
+    )
+    .bind(account.id)
+    .fetch_one(&db.pool)
+    .await
+    .expect("message 4");
+    assert_eq!(from, "s4@example.org");
+    assert_eq!(subject, "message 4");
+    assert!(snippet.starts_with(".leading dot line 4"), "{snippet}");
+    let runs: Vec<(String, i32)> = sqlx::query_as(
+        "SELECT outcome, messages_fetched FROM fetch_runs WHERE account_id = $1 ORDER BY id",
+    )
+    .bind(account.id)
+    .fetch_all(&db.pool)
+    .await
+    .expect("runs");
+    assert_eq!(
+        runs,
+        vec![
+            ("success".into(), 3),
+            ("success".into(), 0),
+            ("success".into(), 2)
+        ]
+    );
+    let account = reload(&db, &account).await;
+    assert!(account.last_success_at.is_some());
+    assert!(account.last_error_kind.is_none());
+    assert!(account.next_check_at > time::OffsetDateTime::now_utc() + time::Duration::seconds(60));
+    let (search_hits,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM messages WHERE account_id = $1 AND search @@ plainto_tsquery('simple', 'quick fox')",
+    )
+    .bind(account.id)
+    .fetch_one(&db.pool)
+    .await
+    .expect("search");
+    assert_eq!(search_hits, 5);
+}
+
+#[tokio::test]
+async fn delete_after_fetch_empties_the_server_only_of_stored_mail() {
+    let db = TestDb::new().await;
+    let ring = test_key_ring();
+    let dovecot = Dovecot::start(&[(USER, PASSWORD)]).await;
+    let user = add_user(&db, "fetch-delete").await;
+    let account = add_server_account(
+        &db,
+        &ring,
+        user.id,
+        dovecot.plain_port,
+        Security::Starttls,
+        USER,
+        PASSWORD,
+        |a| {
+            a.tls_ca_pem = Some(dovecot.certs.ca_pem.clone());
+            a.leave_on_server = LeavePolicy::Delete;
+            a.max_message_bytes = Some(20_000);
+        },
+    )
+    .await;
+    let fetcher = test_fetcher(&db, &ring);
+    let sent = deliver(&dovecot, 0, 4);
+    // Too large for the account: skipped, recorded, and left on the server.
+    dovecot.deliver(USER, "big.test", &sample_message(99, 50_000));
+
+    let run = fetch_now(&fetcher, account.id).await;
+    assert_eq!(run.outcome, RunOutcome::Success, "{:?}", run.report.error);
+    assert_eq!(
+        (run.report.messages, run.report.skipped, run.report.deleted),
+        (4, 1, 4)
+    );
+    assert_eq!(dovecot.stored(USER), 1, "only the skipped message stays");
+    let stored = stored_messages(&db, account.id).await;
+    assert_eq!(
+        digests(stored.into_iter().map(|(_, raw)| raw)),
+        digests(sent)
+    );
+
+    // The skipped message is not downloaded again on every poll.
+    let again = fetch_now(&fetcher, account.id).await;
+    assert_eq!(
+        (
+            again.report.messages,
+            again.report.skipped,
+            again.report.deleted
+        ),
+        (0, 0, 0)
+    );
+    let (size,): (Option<i64>,) = sqlx::query_as(
+        "SELECT size_bytes FROM account_uidls WHERE account_id = $1 AND disposition = 'skipped'",
+    )
+    .bind(account.id)
+    .fetch_one(&db.pool)
+    .await
+    .expect("skipped row");
+    assert!(size.is_some_and(|s| s > 20_000), "{size:?}");
+}
+
+#[tokio::test]
+async fn delete_after_n_days_follows_the_clock() {
+    let db = TestDb::new().await;
+    let ring = test_key_ring();
+    let dovecot = Dovecot::start(&[(USER, PASSWORD)]).await;
+    let user = add_user(&db, "fetch-days").await;
+    let account = add_server_account(
+        &db,
+        &ring,
+        user.id,
+        dovecot.tls_port,
+        Security::Tls,
+        USER,
+        PASSWORD,
+        |a| {
+            a.tls_ca_pem = Some(dovecot.certs.ca_pem.clone());
+            a.leave_on_server = LeavePolicy::DeleteAfterDays;
+            a.delete_after_days = Some(3);
+        },
+    )
+    .await;
+    let clock = TestClock::new();
+    let mut fetcher = test_fetcher(&db, &ring);
+    fetcher.clock = clock.clone();
+
+    deliver(&dovecot, 0, 2);
+    assert_eq!(fetch_now(&fetcher, account.id).await.report.messages, 2);
+    clock.advance(time::Duration::days(2));
+    deliver(&dovecot, 2, 3);
+    let day_two = fetch_now(&fetcher, account.id).await;
+    assert_eq!((day_two.report.messages, day_two.report.deleted), (1, 0));
+    assert_eq!(dovecot.stored(USER), 3);
+
+    clock.advance(time::Duration::days(1) + time::Duration::minutes(1));
+    let day_three = fetch_now(&fetcher, account.id).await;
+    assert_eq!(
+        day_three.report.deleted, 2,
+        "the two stored three days ago go"
+    );
+    assert_eq!(dovecot.stored(USER), 1);
+
+    clock.advance(time::Duration::days(2));
+    assert_eq!(fetch_now(&fetcher, account.id).await.report.deleted, 1);
+    assert_eq!(dovecot.stored(USER), 0);
+    assert_eq!(stored_messages(&db, account.id).await.len(), 3);
+}
+
+#[tokio::test]
+async fn only_new_mail_skips_what_was_already_there() {
+    let db = TestDb::new().await;
+    let ring = test_key_ring();
+    let dovecot = Dovecot::start(&[(USER, PASSWORD)]).await;
+    let user = add_user(&db, "fetch-new").await;
+    let account = add_server_account(
+        &db,
+        &ring,
+        user.id,
+        dovecot.tls_port,
+        Security::Tls,
+        USER,
+        PASSWORD,
+        |a| {
+            a.tls_ca_pem = Some(dovecot.certs.ca_pem.clone());
+            a.import_mode = ImportMode::New;
+            a.leave_on_server = LeavePolicy::Delete;
+        },
+    )
+    .await;
+    let fetcher = test_fetcher(&db, &ring);
+    deliver(&dovecot, 0, 3);
+    let first = fetch_now(&fetcher, account.id).await;
+    assert_eq!(
+        (first.outcome, first.report.messages),
+        (RunOutcome::Success, 0)
+    );
+    let fresh = deliver(&dovecot, 3, 4);
+    let second = fetch_now(&fetcher, account.id).await;
+    assert_eq!((second.report.messages, second.report.deleted), (1, 1));
+    let stored = stored_messages(&db, account.id).await;
+    assert_eq!(
+        digests(stored.into_iter().map(|(_, raw)| raw)),
+        digests(fresh)
+    );
+    assert_eq!(
+        dovecot.stored(USER),
+        3,
+        "old mail is neither fetched nor deleted"
+    );
+}
+
+#[tokio::test]
+async fn a_rejected_password_pauses_the_account_until_it_changes() {
+    let db = TestDb::new().await;
+    let ring = test_key_ring();
+    let dovecot = Dovecot::start(&[(USER, PASSWORD)]).await;
+    let user = add_user(&db, "fetch-auth").await;
+    let account = add_server_account(
+        &db,
+        &ring,
+        user.id,
+        dovecot.tls_port,
+        Security::Tls,
+        USER,
+        "wrong password",
+        |a| {
+            a.tls_ca_pem = Some(dovecot.certs.ca_pem.clone());
+        },
+    )
+    .await;
+    let fetcher = test_fetcher(&db, &ring);
+    deliver(&dovecot, 0, 1);
+    let run = fetch_now(&fetcher, account.id).await;
+    assert_eq!(run.outcome, RunOutcome::AuthError);
+    let paused = reload(&db, &account).await;
+    assert_eq!(paused.paused_reason.as_deref(), Some("auth"));
+    assert_eq!(paused.last_error_kind.as_deref(), Some("auth"));
+    let message = paused.last_error_message.unwrap_or_default();
+    assert!(message.contains("update the password"), "{message}");
+    assert!(!message.contains("wrong password"), "{message}");
+
+    // The scheduler leaves it alone, however due it is.
+    sqlx::query("UPDATE accounts SET next_check_at = now() - interval '1 hour' WHERE id = $1")
+        .bind(account.id)
+        .execute(&db.pool)
+        .await
+        .expect("make due");
+    let claimed = tributary::store::fetch::claim_due(
+        &db.pool,
+        "test",
+        std::time::Duration::from_secs(30),
+        10,
+        &[],
+    )
+    .await
+    .expect("claim");
+    assert!(claimed.is_empty(), "a paused account is not polled");
+
+    // New credentials lift the pause and the mail arrives.
+    let mut conn = db.pool.acquire().await.expect("connection");
+    accounts::set_password(
+        &mut conn,
+        &ring,
+        user.id,
+        account.id,
+        &Secret::new(PASSWORD),
+    )
+    .await
+    .expect("set password");
+    drop(conn);
+    assert!(reload(&db, &account).await.paused_reason.is_none());
+    let run = fetch_now(&fetcher, account.id).await;
+    assert_eq!((run.outcome, run.report.messages), (RunOutcome::Success, 1));
+}
