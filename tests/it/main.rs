@@ -10,6 +10,7 @@ mod cli;
 mod config_errors;
 mod credentials;
 mod fetch_dovecot;
+mod fetch_faults;
 mod first_run;
 mod health;
 mod isolation;
