@@ -113,6 +113,7 @@ impl App {
                 poll_floor: config.poll_floor,
             },
             shutdown_grace: SHUTDOWN_GRACE,
+            idle_poll: fetch::scheduler::DEFAULT_IDLE_POLL,
         }
     }
 

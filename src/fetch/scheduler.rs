@@ -17,9 +17,10 @@ use super::account::Fetcher;
 use super::worker::{LeaseSettings, fetch_account};
 use crate::store::fetch::{self as fetch_store, CHECK_NOW_CHANNEL, Trigger};
 
-/// The longest the scheduler sleeps without looking at the database: bounds how late a
-/// change made outside this process (a new account on another replica) is noticed.
-const MAX_IDLE: Duration = Duration::from_secs(5);
+/// The longest the scheduler sleeps by default without looking at the database: bounds
+/// how late a change made outside this process (a new account on another replica) is
+/// noticed when no notification arrives.
+pub const DEFAULT_IDLE_POLL: Duration = Duration::from_secs(5);
 const MIN_IDLE: Duration = Duration::from_millis(20);
 
 #[derive(Debug, Clone)]
@@ -31,6 +32,8 @@ pub struct SchedulerSettings {
     pub lease: LeaseSettings,
     /// How long shutdown waits for runs to commit what they hold.
     pub shutdown_grace: Duration,
+    /// The longest sleep between looks at the database (see [`DEFAULT_IDLE_POLL`]).
+    pub idle_poll: Duration,
 }
 
 #[derive(Debug)]
@@ -74,7 +77,8 @@ impl Scheduler {
 
         while !*shutdown.borrow() {
             let free = self.settings.concurrency.saturating_sub(running.len());
-            let mut wait = MAX_IDLE;
+            let max_idle = self.settings.idle_poll.max(MIN_IDLE);
+            let mut wait = max_idle;
             if free > 0 {
                 let busy: Vec<String> = per_host
                     .iter()
@@ -121,8 +125,8 @@ impl Scheduler {
                         }
                         if claimed < free {
                             wait = match fetch_store::next_due_in(&pool).await {
-                                Ok(Some(due)) => due.clamp(MIN_IDLE, MAX_IDLE),
-                                Ok(None) => MAX_IDLE,
+                                Ok(Some(due)) => due.clamp(MIN_IDLE, max_idle),
+                                Ok(None) => max_idle,
                                 Err(_) => Duration::from_secs(1),
                             };
                         } else {

@@ -1,0 +1,209 @@
+//! The scheduler: slow and hung servers occupy only their own slot, "check mail now"
+//! wakes it at once, and shutdown releases every lease.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tributary::fetch::{Scheduler, SchedulerSettings};
+use tributary::store::accounts::Security;
+
+use crate::helpers::fake_pop3::{FakePop3, Step};
+use crate::helpers::{
+    Dovecot, TestDb, add_server_account, add_user, lease_settings, sample_message, stored_messages,
+    test_fetcher, test_key_ring,
+};
+
+async fn wait_until<F: Future<Output = bool>>(
+    limit: Duration,
+    what: &str,
+    mut check: impl FnMut() -> F,
+) {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("not within {limit:?}: {what}");
+}
+
+#[tokio::test]
+async fn hung_and_trickling_servers_do_not_delay_a_healthy_account() {
+    let db = TestDb::new().await;
+    let ring = test_key_ring();
+    let user = add_user(&db, "scheduler").await;
+    let hung = FakePop3::start(vec![Step::Hang]).await;
+    let trickle = FakePop3::start(vec![Step::Trickle(
+        b"+OK a very slow server greets you\r\n".to_vec(),
+        Duration::from_secs(1),
+    )])
+    .await;
+    let dovecot = Dovecot::start(&[("healthy", "pw")]).await;
+    dovecot.deliver("healthy", "1.test", &sample_message(1, 3_000));
+
+    for port in [hung.port, trickle.port] {
+        add_server_account(
+            &db,
+            &ring,
+            user.id,
+            port,
+            Security::PlaintextDangerous,
+            "u",
+            "p",
+            |_| {},
+        )
+        .await;
+    }
+    let healthy = add_server_account(
+        &db,
+        &ring,
+        user.id,
+        dovecot.tls_port,
+        Security::Tls,
+        "healthy",
+        "pw",
+        |a| {
+            a.tls_ca_pem = Some(dovecot.certs.ca_pem.clone());
+        },
+    )
+    .await;
+
+    let mut fetcher = test_fetcher(&db, &ring);
+    fetcher.timeouts.read_idle = Duration::from_secs(30);
+    let settings = SchedulerSettings {
+        concurrency: 8,
+        per_host: 8,
+        lease: lease_settings(),
+        shutdown_grace: Duration::from_secs(2),
+        // Longer than the test: only a notification can wake the scheduler for "check now".
+        idle_poll: Duration::from_secs(120),
+    };
+    let owner = settings.lease.owner.clone();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let scheduler = tokio::spawn(Scheduler::new(Arc::new(fetcher), settings).run(stopped));
+
+    wait_until(
+        Duration::from_secs(10),
+        "the healthy account is fetched",
+        || async { stored_messages(&db, healthy.id).await.len() == 1 },
+    )
+    .await;
+    let (running,): (i64,) = sqlx::query_as("SELECT count(*) FROM accounts WHERE lease_owner = $1")
+        .bind(&owner)
+        .fetch_one(&db.pool)
+        .await
+        .expect("leases");
+    assert_eq!(
+        running, 2,
+        "the hung and the slow account are still being fetched"
+    );
+
+    // "Check mail now" wakes the scheduler through NOTIFY, well before its next poll.
+    dovecot.deliver("healthy", "2.test", &sample_message(2, 3_000));
+    let asked = Instant::now();
+    tributary::fetch::check_now(&db.pool, user.id, healthy.id)
+        .await
+        .expect("check now");
+    wait_until(
+        Duration::from_secs(4),
+        "check now fetches the new message",
+        || async { stored_messages(&db, healthy.id).await.len() == 2 },
+    )
+    .await;
+    assert!(asked.elapsed() < Duration::from_secs(4));
+
+    // Shutdown: bounded by the grace period, and no lease survives it.
+    let stopping = Instant::now();
+    stop.send(true).expect("stop");
+    tokio::time::timeout(Duration::from_secs(10), scheduler)
+        .await
+        .expect("the scheduler stops in bounded time")
+        .expect("scheduler task");
+    assert!(
+        stopping.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        stopping.elapsed()
+    );
+    let (held,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM accounts WHERE lease_owner IS NOT NULL")
+            .fetch_one(&db.pool)
+            .await
+            .expect("leases");
+    assert_eq!(held, 0);
+    let (open,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM fetch_runs WHERE finished_at IS NULL")
+            .fetch_one(&db.pool)
+            .await
+            .expect("runs");
+    assert_eq!(open, 0, "interrupted runs are closed as cancelled");
+}
+
+#[tokio::test]
+async fn an_expired_lease_is_taken_over_and_a_live_one_is_not() {
+    let db = TestDb::new().await;
+    let ring = test_key_ring();
+    let user = add_user(&db, "leases").await;
+    let account =
+        add_server_account(&db, &ring, user.id, 110, Security::Tls, "u", "p", |_| {}).await;
+    let lease = Duration::from_secs(30);
+    let first = tributary::store::fetch::claim_due(&db.pool, "worker-a", lease, 10, &[])
+        .await
+        .expect("claim");
+    assert_eq!(first.len(), 1);
+    // Held: neither the scheduler of another replica nor an operator's fetch gets it.
+    assert!(
+        tributary::store::fetch::claim_due(&db.pool, "worker-b", lease, 10, &[])
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    assert!(
+        tributary::store::fetch::claim_one(&db.pool, "worker-b", lease, account.id)
+            .await
+            .expect("claim")
+            .is_none()
+    );
+    // The holder renews; a stranger cannot.
+    assert!(
+        tributary::store::fetch::renew(&db.pool, "worker-a", account.id, lease)
+            .await
+            .expect("renew")
+    );
+    assert!(
+        !tributary::store::fetch::renew(&db.pool, "worker-b", account.id, lease)
+            .await
+            .expect("renew")
+    );
+    // Worker A dies; its lease runs out; B takes over and A can no longer renew.
+    sqlx::query("UPDATE accounts SET lease_expires_at = now() - interval '1 second' WHERE id = $1")
+        .bind(account.id)
+        .execute(&db.pool)
+        .await
+        .expect("expire");
+    let taken = tributary::store::fetch::claim_due(&db.pool, "worker-b", lease, 10, &[])
+        .await
+        .expect("claim");
+    assert_eq!(taken.len(), 1);
+    assert!(
+        !tributary::store::fetch::renew(&db.pool, "worker-a", account.id, lease)
+            .await
+            .expect("renew")
+    );
+    // Busy hosts are left for later.
+    let other = add_server_account(&db, &ring, user.id, 110, Security::Tls, "v", "p", |_| {}).await;
+    let busy = vec!["127.0.0.1".to_owned()];
+    assert!(
+        tributary::store::fetch::claim_due(&db.pool, "worker-c", lease, 10, &busy)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    let claimed = tributary::store::fetch::claim_due(&db.pool, "worker-c", lease, 10, &[])
+        .await
+        .expect("claim");
+    assert_eq!(
+        claimed.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![other.id]
+    );
+}
