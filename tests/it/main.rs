@@ -11,6 +11,7 @@ mod config_errors;
 mod credentials;
 mod fetch_dovecot;
 mod fetch_faults;
+mod fetch_kill;
 mod fetch_scheduler;
 mod first_run;
 mod health;

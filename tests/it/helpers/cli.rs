@@ -49,6 +49,15 @@ impl Cli {
         self
     }
 
+    /// Starts the command with its output going to `log` (a long-running `serve` would
+    /// block on a full pipe nobody reads).
+    pub fn spawn_logging_to(mut self, log: &std::path::Path) -> tokio::process::Child {
+        let file = std::fs::File::create(log).expect("log file");
+        let copy = file.try_clone().expect("log file");
+        self.command.stdout(file).stderr(copy).stdin(Stdio::null());
+        self.command.spawn().expect("spawn tributary")
+    }
+
     pub fn spawn(mut self) -> tokio::process::Child {
         self.command.spawn().expect("spawn tributary")
     }
