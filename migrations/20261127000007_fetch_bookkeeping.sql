@@ -26,3 +26,6 @@ ALTER TABLE accounts
 DROP INDEX accounts_due_idx;
 CREATE INDEX accounts_due_idx ON accounts (next_check_at) WHERE enabled AND paused_reason IS NULL;
 
+
+-- Which process ran each fetch (its lease owner), for operators and the replica tests.
+ALTER TABLE fetch_runs ADD COLUMN worker text;

@@ -39,7 +39,7 @@ pub async fn fetch_account(
 ) -> Result<FetchOutcome, StoreError> {
     let started = Instant::now();
     fetch_store::close_abandoned_runs(&fetcher.pool, account.id).await?;
-    let run_id = fetch_store::start_run(&fetcher.pool, &account, trigger).await?;
+    let run_id = fetch_store::start_run(&fetcher.pool, &account, trigger, &settings.owner).await?;
     fetcher.metrics.lease_taken();
     let (report, lease_lost) = {
         let run = run_once(fetcher, &account, &stop);

@@ -159,13 +159,16 @@ pub async fn start_run(
     pool: &PgPool,
     account: &Account,
     trigger: Trigger,
+    worker: &str,
 ) -> Result<i64, StoreError> {
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO fetch_runs (account_id, user_id, trigger) VALUES ($1, $2, $3) RETURNING id",
+        "INSERT INTO fetch_runs (account_id, user_id, trigger, worker)
+         VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(account.id)
     .bind(account.user_id)
     .bind(trigger)
+    .bind(worker)
     .fetch_one(pool)
     .await?;
     Ok(id)

@@ -12,6 +12,7 @@ mod credentials;
 mod fetch_dovecot;
 mod fetch_faults;
 mod fetch_kill;
+mod fetch_replicas;
 mod fetch_scheduler;
 mod first_run;
 mod health;
