@@ -45,8 +45,7 @@ async fn new_mail_between_polls_is_stored_exactly_once() {
         user.id,
         dovecot.tls_port,
         Security::Tls,
-        USER,
-        PASSWORD,
+        (USER, PASSWORD),
         |a| {
             a.tls_ca_pem = Some(dovecot.certs.ca_pem.clone());
         },
@@ -141,8 +140,7 @@ async fn delete_after_fetch_empties_the_server_only_of_stored_mail() {
         user.id,
         dovecot.plain_port,
         Security::Starttls,
-        USER,
-        PASSWORD,
+        (USER, PASSWORD),
         |a| {
             a.tls_ca_pem = Some(dovecot.certs.ca_pem.clone());
             a.leave_on_server = LeavePolicy::Delete;
@@ -200,8 +198,7 @@ async fn delete_after_n_days_follows_the_clock() {
         user.id,
         dovecot.tls_port,
         Security::Tls,
-        USER,
-        PASSWORD,
+        (USER, PASSWORD),
         |a| {
             a.tls_ca_pem = Some(dovecot.certs.ca_pem.clone());
             a.leave_on_server = LeavePolicy::DeleteAfterDays;
@@ -247,8 +244,7 @@ async fn only_new_mail_skips_what_was_already_there() {
         user.id,
         dovecot.tls_port,
         Security::Tls,
-        USER,
-        PASSWORD,
+        (USER, PASSWORD),
         |a| {
             a.tls_ca_pem = Some(dovecot.certs.ca_pem.clone());
             a.import_mode = ImportMode::New;
@@ -290,8 +286,7 @@ async fn a_rejected_password_pauses_the_account_until_it_changes() {
         user.id,
         dovecot.tls_port,
         Security::Tls,
-        USER,
-        "wrong password",
+        (USER, "wrong password"),
         |a| {
             a.tls_ca_pem = Some(dovecot.certs.ca_pem.clone());
         },

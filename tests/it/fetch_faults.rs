@@ -63,8 +63,7 @@ async fn account_on(
         user.id,
         port,
         Security::PlaintextDangerous,
-        "u",
-        "p",
+        ("u", "p"),
         tweak,
     )
     .await

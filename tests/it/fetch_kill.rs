@@ -11,11 +11,12 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use tokio::process::Child;
-use tributary::crypto::KeyRing;
+use tributary::crypto::{KeyRing, Secret};
 use tributary::store::accounts::{LeavePolicy, Security};
 
 use crate::helpers::{
-    Cli, Dovecot, TempDir, TestDb, add_server_account, add_user, sample_message, test_key_ring,
+    Cli, Dovecot, PrivatePostgres, TempDir, TestDb, add_server_account, add_user, new_account,
+    sample_message, test_key_ring,
 };
 
 const MESSAGES: usize = 5_000;
@@ -179,8 +180,7 @@ async fn kill_and_restart(policy: LeavePolicy) {
         user.id,
         dovecot.plain_port,
         Security::PlaintextDangerous,
-        USER,
-        PASSWORD,
+        (USER, PASSWORD),
         |a| {
             a.leave_on_server = policy;
         },
@@ -304,4 +304,69 @@ async fn killed_while_keeping_mail_on_the_server() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_while_deleting_fetched_mail_from_the_server() {
     kill_and_restart(LeavePolicy::Delete).await;
+}
+
+/// PostgreSQL itself goes down hard in the middle of a fetch and comes back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_restarted_mid_fetch_loses_and_doubles_nothing() {
+    let postgres = PrivatePostgres::start();
+    let url = postgres.url("tributary_restart");
+    let pool = tributary::store::connect(&url).await.expect("connect");
+    tributary::store::migrate(&pool).await.expect("migrate");
+    let ring = test_key_ring();
+    let dovecot = Dovecot::start(&[(USER, PASSWORD)]).await;
+    let all = fill_mailbox(&dovecot);
+    let mut conn = pool.acquire().await.expect("conn");
+    let user = tributary::users::create(
+        &mut conn,
+        "restart@example.org",
+        &Secret::new("a long test password"),
+        false,
+    )
+    .await
+    .expect("user");
+    let mut new = new_account(USER, PASSWORD);
+    new.port = dovecot.plain_port;
+    new.security = Security::PlaintextDangerous;
+    new.username = USER.into();
+    let account = tributary::store::accounts::create(&mut conn, &ring, user.id, &new)
+        .await
+        .expect("account");
+    drop(conn);
+
+    let data = TempDir::new();
+    let log = data.path().join("serve.log");
+    let mut child = serve(&url, &ring, data.path(), &log);
+    wait_for_progress(&pool, 200, &log).await;
+    postgres.crash_restart();
+    let at_restart = stored_count(&pool).await;
+    assert!(at_restart < MESSAGES, "the fetch was still running");
+
+    // The service reconnects by itself; "check mail now" skips the back-off the failed
+    // run earned, as a user would.
+    let start = Instant::now();
+    while stored_count(&pool).await < MESSAGES {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "stuck at {}; log:\n{}",
+            stored_count(&pool).await,
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        let _ = tributary::fetch::check_now(&pool, user.id, account.id).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    child.start_kill().expect("kill");
+    child.wait().await.expect("reaped");
+    assert_eq!(stored_digests(&pool).await, all);
+    let (database_errors,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM fetch_runs WHERE error_kind = 'database' OR outcome = 'cancelled'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("runs");
+    assert!(
+        database_errors >= 1,
+        "the interrupted run is in the history"
+    );
+    pool.close().await;
 }

@@ -44,8 +44,7 @@ async fn two_replicas_share_the_accounts_without_overlap() {
             owner.id,
             dovecot.plain_port,
             Security::PlaintextDangerous,
-            name,
-            "pw",
+            (name, "pw"),
             |_| {},
         )
         .await;

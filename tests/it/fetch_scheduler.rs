@@ -49,8 +49,7 @@ async fn hung_and_trickling_servers_do_not_delay_a_healthy_account() {
             user.id,
             port,
             Security::PlaintextDangerous,
-            "u",
-            "p",
+            ("u", "p"),
             |_| {},
         )
         .await;
@@ -61,8 +60,7 @@ async fn hung_and_trickling_servers_do_not_delay_a_healthy_account() {
         user.id,
         dovecot.tls_port,
         Security::Tls,
-        "healthy",
-        "pw",
+        ("healthy", "pw"),
         |a| {
             a.tls_ca_pem = Some(dovecot.certs.ca_pem.clone());
         },
@@ -145,7 +143,7 @@ async fn an_expired_lease_is_taken_over_and_a_live_one_is_not() {
     let ring = test_key_ring();
     let user = add_user(&db, "leases").await;
     let account =
-        add_server_account(&db, &ring, user.id, 110, Security::Tls, "u", "p", |_| {}).await;
+        add_server_account(&db, &ring, user.id, 110, Security::Tls, ("u", "p"), |_| {}).await;
     let lease = Duration::from_secs(30);
     let first = tributary::store::fetch::claim_due(&db.pool, "worker-a", lease, 10, &[])
         .await
@@ -191,7 +189,8 @@ async fn an_expired_lease_is_taken_over_and_a_live_one_is_not() {
             .expect("renew")
     );
     // Busy hosts are left for later.
-    let other = add_server_account(&db, &ring, user.id, 110, Security::Tls, "v", "p", |_| {}).await;
+    let other =
+        add_server_account(&db, &ring, user.id, 110, Security::Tls, ("v", "p"), |_| {}).await;
     let busy = vec!["127.0.0.1".to_owned()];
     assert!(
         tributary::store::fetch::claim_due(&db.pool, "worker-c", lease, 10, &busy)
@@ -206,4 +205,88 @@ async fn an_expired_lease_is_taken_over_and_a_live_one_is_not() {
         claimed.iter().map(|a| a.id).collect::<Vec<_>>(),
         vec![other.id]
     );
+}
+
+#[tokio::test]
+async fn the_service_fetches_on_its_own_and_reports_metrics() {
+    let db = TestDb::new().await;
+    let ring = test_key_ring();
+    let keys: Vec<String> = ring
+        .keys()
+        .iter()
+        .map(|k| k.to_base64().to_string())
+        .collect();
+    let user = add_user(&db, "metrics").await;
+    let dovecot = Dovecot::start(&[("m", "pw")]).await;
+    let sent = sample_message(7, 4_000);
+    dovecot.deliver("m", "1.test", &sent);
+    let account = add_server_account(
+        &db,
+        &ring,
+        user.id,
+        dovecot.tls_port,
+        Security::Tls,
+        ("m", "pw"),
+        |a| {
+            a.tls_ca_pem = Some(dovecot.certs.ca_pem.clone());
+        },
+    )
+    .await;
+    // A second account whose server refuses the password: counted as an auth error.
+    add_server_account(
+        &db,
+        &ring,
+        user.id,
+        dovecot.tls_port,
+        Security::Tls,
+        ("m", "wrong"),
+        |a| {
+            a.tls_ca_pem = Some(dovecot.certs.ca_pem.clone());
+        },
+    )
+    .await;
+    let app =
+        crate::helpers::TestApp::spawn_with(&db, &[("TRIBUTARY_MASTER_KEY", &keys.join(","))])
+            .await;
+    wait_until(
+        Duration::from_secs(15),
+        "both accounts are checked",
+        || async {
+            let (finished,): (i64,) =
+                sqlx::query_as("SELECT count(*) FROM fetch_runs WHERE finished_at IS NOT NULL")
+                    .fetch_one(&db.pool)
+                    .await
+                    .expect("runs");
+            finished == 2
+        },
+    )
+    .await;
+    let stored = stored_messages(&db, account.id).await;
+    assert_eq!(stored.len(), 1);
+    assert!(stored[0].1 == sent, "stored byte for byte");
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/plain")
+    );
+    let text = response.text().await.expect("body");
+    for line in [
+        "tributary_fetch_runs_total{outcome=\"success\"} 1".to_owned(),
+        "tributary_fetch_runs_total{outcome=\"auth_error\"} 1".to_owned(),
+        "tributary_messages_fetched_total 1".to_owned(),
+        format!("tributary_bytes_fetched_total {}", sent.len()),
+        "tributary_pop3_errors_total{class=\"auth\"} 1".to_owned(),
+        "tributary_fetch_leases_held 0".to_owned(),
+        "tributary_accounts_due_unclaimed 0".to_owned(),
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+    assert!(!text.contains("pw"), "no credentials in metrics");
+    app.stop().await;
 }

@@ -9,6 +9,7 @@ mod helpers;
 mod cli;
 mod config_errors;
 mod credentials;
+mod fetch_cli;
 mod fetch_dovecot;
 mod fetch_faults;
 mod fetch_kill;

@@ -64,8 +64,7 @@ pub async fn add_server_account(
     user_id: Uuid,
     port: u16,
     security: Security,
-    username: &str,
-    password: &str,
+    (username, password): (&str, &str),
     tweak: impl FnOnce(&mut NewAccount),
 ) -> Account {
     let mut new = new_account(username, password);

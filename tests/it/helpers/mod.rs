@@ -8,6 +8,7 @@ mod db;
 mod dovecot;
 pub mod fake_pop3;
 mod fetching;
+mod postgres;
 mod tempdir;
 
 pub use app::{TestApp, test_key_ring};
@@ -19,6 +20,7 @@ pub use dovecot::Dovecot;
 pub use fetching::{
     TestClock, add_server_account, fetch_now, lease_settings, reload, stored_messages, test_fetcher,
 };
+pub use postgres::PrivatePostgres;
 pub use tempdir::TempDir;
 
 use tributary::crypto::{KeyRing, Secret};
@@ -40,13 +42,15 @@ pub async fn add_user(db: &TestDb, name: &str) -> tributary::store::users::User 
     .expect("create user")
 }
 
+/// An account on a loopback port where nothing listens: should a test's scheduler pick
+/// it up, it is refused or fails locally, and no query ever leaves the machine.
 pub fn new_account(label: &str, password: &str) -> NewAccount {
     NewAccount {
         label: label.to_owned(),
         color: "#3b6fd4".to_owned(),
         email: format!("{label}@mail.example.org"),
-        host: "pop.example.org".to_owned(),
-        port: 995,
+        host: "127.0.0.1".to_owned(),
+        port: 9,
         security: Security::Tls,
         auth_method: AuthMethod::UserPass,
         username: format!("{label}@mail.example.org"),
