@@ -72,17 +72,28 @@ fn fill_mailbox(dovecot: &Dovecot) -> HashMap<Digest32, usize> {
 }
 
 fn server_digests(dovecot: &Dovecot) -> HashMap<Digest32, usize> {
-    let mut all = HashMap::new();
-    for sub in ["new", "cur"] {
-        for entry in std::fs::read_dir(dovecot.maildir(USER).join(sub))
-            .expect("maildir")
-            .flatten()
-        {
-            let bytes = std::fs::read(entry.path()).expect("mail file");
-            *all.entry(Sha256::digest(&bytes).into()).or_insert(0) += 1;
+    // Dovecot may still be expunging after a QUIT that arrived just before the kill: a
+    // file that vanishes mid-read means "look again", until one listing reads whole.
+    'listing: for _ in 0..50 {
+        let mut all = HashMap::new();
+        for sub in ["new", "cur"] {
+            for entry in std::fs::read_dir(dovecot.maildir(USER).join(sub))
+                .expect("maildir")
+                .flatten()
+            {
+                match std::fs::read(entry.path()) {
+                    Ok(bytes) => *all.entry(Sha256::digest(&bytes).into()).or_insert(0) += 1,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        std::thread::sleep(Duration::from_millis(100));
+                        continue 'listing;
+                    }
+                    Err(e) => panic!("reading the maildir: {e}"),
+                }
+            }
         }
+        return all;
     }
-    all
+    panic!("the maildir never held still");
 }
 
 async fn stored_digests(pool: &PgPool) -> HashMap<Digest32, usize> {

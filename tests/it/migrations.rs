@@ -23,6 +23,7 @@ async fn migrations_build_the_schema_from_an_empty_database() {
     assert_eq!(
         tables,
         [
+            "account_uidls",
             "accounts",
             "api_tokens",
             "fetch_runs",
