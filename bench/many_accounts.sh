@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Many-accounts benchmark (issue 4b): 1,000 Dovecot users with 10 small messages each.
+# One full cycle of `tributary serve` polling all of them (50 at a time), against
+# fetchmail and mpop polling the same accounts, and against a bare loop with 50
+# concurrent connections that only logs in, retrieves and quits (the server's limit).
+# Dovecot reuses its login and pop3 processes, so its fork-per-login does not hide every
+# client difference. Plaintext and implicit TLS. Loopback only.
+#
+#   bench/many_accounts.sh [USERS (default 1000)] [RUNS (default 3)]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+USERS=${1:-1000}
+RUNS=${2:-3}
+PER_USER=10
+CONCURRENCY=50
+MODES=${MODES:-plain tls}
+TOOLS=${TOOLS:-raw tributary fetchmail mpop}
+PG=${BENCH_DATABASE_SERVER:-postgres://postgres@127.0.0.1:5432}
+. bench/dovecot.sh
+bench_packages mpop fetchmail psql
+
+cargo build --release --locked -q
+cargo bench --bench raw_retr --no-run -q 2>/dev/null
+RAW=$(ls -t target/release/deps/raw_retr-* | grep -v '\.d$' | head -n 1)
+TRIBUTARY=$PWD/target/release/tributary
+
+bench_workdir
+names=()
+for i in $(seq 0 $((USERS - 1))); do names+=("$(printf 'user%04d' "$i")"); done
+bench_users "${names[@]}"
+python3 - "$W/home" "$PER_USER" "${names[@]}" <<'PY'
+import os, sys
+home, per_user, users = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+for u, user in enumerate(users):
+    for m in range(per_user):
+        body = "".join(f"Line {l} of message {m} for {user}: nothing much to report today.\r\n" for l in range(20))
+        text = (f"From: Sender {m} <s{m}@example.org>\r\nTo: {user}@example.org\r\n"
+                f"Subject: note {m} for {user}\r\nMessage-ID: <{u}.{m}@bench>\r\n"
+                f"Date: Tue, 3 Nov 2026 10:{m:02d}:00 +0000\r\n\r\n{body}")
+        with open(os.path.join(home, user, "Maildir", "new", f"{m}.bench"), "w", newline="") as f:
+            f.write(text)
+PY
+bench_dovecot "service_count = 0
+  process_min_avail = 2
+  client_limit = 1000" "service pop3 {
+  service_count = 0
+  process_min_avail = 4
+  client_limit = 1
+}
+default_process_limit = 500
+default_client_limit = 2000"
+
+export DATABASE_URL=$PG/tributary_bench_many TRIBUTARY_ALLOW_PRIVATE_HOSTS=true
+TRIBUTARY_MASTER_KEY=$("$TRIBUTARY" keygen)
+export TRIBUTARY_MASTER_KEY TRIBUTARY_FETCH_CONCURRENCY=$CONCURRENCY TRIBUTARY_PER_HOST_CONCURRENCY=$CONCURRENCY
+psql "$PG/postgres" -qAtc "DROP DATABASE IF EXISTS tributary_bench_many WITH (FORCE)" >/dev/null
+"$TRIBUTARY" migrate >/dev/null
+echo "a long bench password" | "$TRIBUTARY" user add --email bench@example.org --password-stdin >/dev/null
+echo "adding $((USERS * 2)) accounts (one plain and one TLS per user)…" >&2
+for user in "${names[@]}"; do
+    for mode in plain tls; do
+        port=$PLAIN_PORT; [ "$mode" = tls ] && port=$TLS_PORT
+        echo benchpw | "$TRIBUTARY" account add --user bench@example.org --host 127.0.0.1 --port "$port" \
+            --security "$mode" --ca "$W/ca.crt" --username "$user" --password-stdin --label "$mode" >/dev/null
+    done
+done
+sql() { psql "$DATABASE_URL" -qAtc "$1"; }
+
+tributary_cycle() { # mode: one full cycle of a running serve; prints "wall user sys rss"
+    local mode=$1 sec=$1
+    sql "TRUNCATE messages, account_uidls, fetch_runs;
+         UPDATE accounts SET enabled = (security = '$sec'), next_check_at = now() + interval '1 day',
+             consecutive_failures = 0, interval_seconds = 300, last_success_at = NULL"
+    "$TRIBUTARY" serve > "$W/serve.log" 2>&1 &
+    local pid=$!
+    until grep -q "fetch scheduler started" "$W/serve.log"; do sleep 0.05; done
+    local cpu_before
+    cpu_before=$(awk '{print $14, $15}' "/proc/$pid/stat")
+    sql "UPDATE accounts SET next_check_at = now() WHERE enabled; SELECT pg_notify('tributary_check_now', '')" >/dev/null
+    until [ "$(sql "SELECT count(*) FROM fetch_runs WHERE outcome = 'success'")" -ge "$USERS" ]; do sleep 0.05; done
+    local wall rss cpu_after
+    wall=$(sql "SELECT extract(epoch FROM max(finished_at) - min(started_at)) FROM fetch_runs")
+    cpu_after=$(awk '{print $14, $15}' "/proc/$pid/stat")
+    rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+    kill -TERM "$pid"; wait "$pid" || true
+    [ "$(sql "SELECT count(*) FROM messages")" -eq $((USERS * PER_USER)) ] || { echo "tributary stored too little"; exit 1; }
+    local tick; tick=$(getconf CLK_TCK)
+    read -r u0 s0 <<< "$cpu_before"; read -r u1 s1 <<< "$cpu_after"
+    echo "$wall $(awk "BEGIN { print ($u1 - $u0) / $tick }") $(awk "BEGIN { print ($s1 - $s0) / $tick }") $rss"
+}
+
+run_tool() { # tool mode
+    local tool=$1 mode=$2 port=$PLAIN_PORT
+    [ "$mode" = tls ] && port=$TLS_PORT
+    rm -rf "$W/out" "$W/mpop-uidls" "$W/fetchids"; mkdir -p "$W/out"/{cur,new,tmp}
+    case $tool in
+      tributary)
+        echo "$tool $mode $(tributary_cycle "$mode")" >> "$W/results"; return ;;
+      raw)
+        CMD=("$RAW" cycle 127.0.0.1 "$port" "$USERS" "$PER_USER" "$CONCURRENCY")
+        [ "$mode" = tls ] && CMD+=("$W/ca.crt") ;;
+      fetchmail)
+        local ssl="sslproto ''"; [ "$mode" = tls ] && ssl="ssl sslcertfile $W/ca.crt sslcertck sslcommonname localhost"
+        { echo 'set no syslog'
+          for user in "${names[@]}"; do
+              printf 'poll 127.0.0.1 port %s protocol pop3 user "%s" password "benchpw" keep fetchall %s\n' "$port" "$user" "$ssl"
+          done; } > "$W/fetchmailrc"
+        chmod 600 "$W/fetchmailrc"
+        CMD=(fetchmail -f "$W/fetchmailrc" -i "$W/fetchids" --silent --bsmtp "$W/out/all.bsmtp") ;;
+      mpop)
+        local tls=off; [ "$mode" = tls ] && tls=on
+        { printf 'defaults\nhost 127.0.0.1\nport %s\ntls %s\ntls_starttls off\ntls_trust_file %s\nauth user\npassword benchpw\nkeep on\nonly_new off\nreceived_header off\nuidls_file %s/mpop-uidls-%%U\ndelivery maildir %s\n' \
+              "$port" "$tls" "$W/ca.crt" "$W" "$W/out"
+          for user in "${names[@]}"; do printf 'account %s\nuser %s\n' "$user" "$user"; done; } > "$W/mpoprc"
+        chmod 600 "$W/mpoprc"
+        CMD=(mpop -C "$W/mpoprc" -q -a) ;;
+    esac
+    /usr/bin/time -f "%e %U %S %M" -o "$W/time" "${CMD[@]}" > "$W/tool.log" 2>&1 || {
+        echo "$tool $mode failed:"; tail -5 "$W/tool.log"; return 1; }
+    echo "$tool $mode $(cat "$W/time")" >> "$W/results"
+}
+
+: > "$W/results"
+for run in $(seq 1 "$RUNS"); do
+    for mode in $MODES; do
+        for tool in $TOOLS; do
+            run_tool "$tool" "$mode"
+        done
+    done
+done
+psql "$PG/postgres" -qAtc "DROP DATABASE IF EXISTS tributary_bench_many WITH (FORCE)" >/dev/null
+
+python3 - "$W/results" "$USERS" <<'PY'
+import statistics, sys
+path, users = sys.argv[1], int(sys.argv[2])
+rows = {}
+for line in open(path):
+    tool, mode, wall, user, system, rss = line.split()
+    rows.setdefault((tool, mode), []).append((float(wall), float(user) + float(system), int(float(rss))))
+med = {k: (statistics.median(w for w, _, _ in v), statistics.median(c for _, c, _ in v), max(r for _, _, r in v))
+       for k, v in rows.items()}
+print(f"\n{users} accounts x 10 messages; one full cycle; median of {len(next(iter(rows.values())))} runs\n")
+print(f"{'tool':<10} {'mode':<6} {'wall s':>8} {'logins/s':>9} {'CPU s':>7} {'peak RSS MB':>12}")
+for (tool, mode), (wall, cpu, rss) in sorted(med.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    print(f"{tool:<10} {mode:<6} {wall:>8.2f} {users / wall:>9.0f} {cpu:>7.2f} {rss / 1024:>12.1f}")
+print()
+for mode in ("plain", "tls"):
+    if ("tributary", mode) not in med:
+        continue
+    t = med[("tributary", mode)][0]
+    parts = []
+    if ("raw", mode) in med:
+        parts.append(f"{t / med[('raw', mode)][0]:.2f}x the bare loop's wall time")
+    parts += [f"{med[(p, mode)][0] / t:.1f}x faster than {p}" for p in ("fetchmail", "mpop") if (p, mode) in med]
+    print(f"{mode}: tributary takes " + ", ".join(parts))
+PY
