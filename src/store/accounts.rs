@@ -140,7 +140,7 @@ pub async fn create(
     // The id is chosen here, not by the database, because the seal must be bound to it.
     let id = Uuid::new_v4();
     let sealed = ring.seal(&binding(id), new.password.expose().as_bytes())?;
-    Ok(sqlx::query_as::<_, Account>(sqlx::AssertSqlSafe(format!(
+    Ok(sqlx::query_as::<_, Account>(&format!(
         "INSERT INTO accounts (id, user_id, label, color, email, host, port, security, auth_method,
              username, password_ciphertext, password_nonce, password_key_id, tls_ca_pem,
              tls_pin_sha256, leave_on_server, delete_after_days, import_mode, poll_minutes,
@@ -148,7 +148,7 @@ pub async fn create(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
              $19, $20)
          RETURNING {ACCOUNT_COLUMNS}"
-    )))
+    ))
     .bind(id)
     .bind(user_id)
     .bind(&new.label)
@@ -175,9 +175,9 @@ pub async fn create(
 
 /// The user's accounts, by label.
 pub async fn list(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Account>, StoreError> {
-    Ok(sqlx::query_as::<_, Account>(sqlx::AssertSqlSafe(format!(
+    Ok(sqlx::query_as::<_, Account>(&format!(
         "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE user_id = $1 ORDER BY lower(label), created_at"
-    )))
+    ))
     .bind(user_id)
     .fetch_all(conn)
     .await?)
@@ -189,9 +189,9 @@ pub async fn get(
     user_id: Uuid,
     account_id: Uuid,
 ) -> Result<Account, StoreError> {
-    sqlx::query_as::<_, Account>(sqlx::AssertSqlSafe(format!(
+    sqlx::query_as::<_, Account>(&format!(
         "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE user_id = $1 AND id = $2"
-    )))
+    ))
     .bind(user_id)
     .bind(account_id)
     .fetch_optional(conn)

@@ -87,7 +87,7 @@ pub async fn claim_due(
     limit: i64,
     busy_hosts: &[String],
 ) -> Result<Vec<Account>, StoreError> {
-    Ok(sqlx::query_as::<_, Account>(sqlx::AssertSqlSafe(format!(
+    Ok(sqlx::query_as::<_, Account>(&format!(
         "UPDATE accounts SET lease_owner = $1,
              lease_expires_at = now() + make_interval(secs => $2),
              last_attempt_at = now()
@@ -100,7 +100,7 @@ pub async fn claim_due(
              LIMIT $3
              FOR UPDATE SKIP LOCKED)
          RETURNING {ACCOUNT_COLUMNS}"
-    )))
+    ))
     .bind(owner)
     .bind(seconds(lease))
     .bind(limit)
@@ -117,7 +117,7 @@ pub async fn claim_one(
     lease: Duration,
     account_id: Uuid,
 ) -> Result<Option<Account>, StoreError> {
-    Ok(sqlx::query_as::<_, Account>(sqlx::AssertSqlSafe(format!(
+    Ok(sqlx::query_as::<_, Account>(&format!(
         "UPDATE accounts SET lease_owner = $1,
              lease_expires_at = now() + make_interval(secs => $2),
              last_attempt_at = now()
@@ -126,7 +126,7 @@ pub async fn claim_one(
              WHERE id = $3 AND (lease_expires_at IS NULL OR lease_expires_at < now())
              FOR UPDATE SKIP LOCKED)
          RETURNING {ACCOUNT_COLUMNS}"
-    )))
+    ))
     .bind(owner)
     .bind(seconds(lease))
     .bind(account_id)
@@ -425,9 +425,9 @@ pub async fn due_unclaimed(pool: &PgPool) -> Result<i64, StoreError> {
 
 /// Every account, for the operator's `tributary account status`.
 pub async fn all_accounts(conn: &mut PgConnection) -> Result<Vec<Account>, StoreError> {
-    Ok(sqlx::query_as::<_, Account>(sqlx::AssertSqlSafe(format!(
+    Ok(sqlx::query_as::<_, Account>(&format!(
         "SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY email, lower(label), created_at"
-    )))
+    ))
     .fetch_all(conn)
     .await?)
 }

@@ -70,9 +70,9 @@ pub async fn any_exist(conn: &mut PgConnection) -> Result<bool, StoreError> {
 }
 
 pub async fn list(conn: &mut PgConnection) -> Result<Vec<User>, StoreError> {
-    Ok(sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(format!(
+    Ok(sqlx::query_as::<_, User>(&format!(
         "SELECT {USER_COLUMNS} FROM users ORDER BY created_at, email"
-    )))
+    ))
     .fetch_all(conn)
     .await?)
 }
@@ -81,9 +81,9 @@ pub async fn find_by_email(
     conn: &mut PgConnection,
     email: &str,
 ) -> Result<Option<User>, StoreError> {
-    Ok(sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(format!(
+    Ok(sqlx::query_as::<_, User>(&format!(
         "SELECT {USER_COLUMNS} FROM users WHERE lower(email) = lower($1)"
-    )))
+    ))
     .bind(email)
     .fetch_optional(conn)
     .await?)

@@ -29,7 +29,7 @@ impl TestDb {
         let name = Self::unique_name();
         let mut admin = sqlx::PgConnection::connect_admin().await;
         admin
-            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute((format!("CREATE DATABASE \"{name}\"")).as_str())
             .await
             .expect("create test database");
         let url = format!("{}/{name}", server_url());
@@ -50,9 +50,7 @@ impl TestDb {
     pub async fn drop_database(name: &str) {
         let mut admin = sqlx::PgConnection::connect_admin().await;
         admin
-            .execute(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-            )))
+            .execute((format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).as_str())
             .await
             .expect("drop test database");
     }
