@@ -139,7 +139,7 @@ async fn wait_for_progress(pool: &PgPool, than: usize, log: &Path) {
     let start = Instant::now();
     while stored_count(pool).await <= than {
         assert!(
-            start.elapsed() < Duration::from_secs(60),
+            start.elapsed() < Duration::from_secs(120),
             "no progress past {than} messages; log:\n{}",
             std::fs::read_to_string(log).unwrap_or_default()
         );

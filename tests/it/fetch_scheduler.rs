@@ -84,7 +84,16 @@ async fn hung_and_trickling_servers_do_not_delay_a_healthy_account() {
     wait_until(
         Duration::from_secs(10),
         "the healthy account is fetched",
-        || async { stored_messages(&db, healthy.id).await.len() == 1 },
+        || async {
+            let (finished,): (i64,) = sqlx::query_as(
+                "SELECT count(*) FROM fetch_runs WHERE account_id = $1 AND outcome = 'success'",
+            )
+            .bind(healthy.id)
+            .fetch_one(&db.pool)
+            .await
+            .expect("runs");
+            finished == 1 && stored_messages(&db, healthy.id).await.len() == 1
+        },
     )
     .await;
     let (running,): (i64,) = sqlx::query_as("SELECT count(*) FROM accounts WHERE lease_owner = $1")
