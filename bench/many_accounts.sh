@@ -20,8 +20,9 @@ PG=${BENCH_DATABASE_SERVER:-postgres://postgres@127.0.0.1:5432}
 bench_packages mpop fetchmail psql
 
 cargo build --release --locked -q
-cargo bench --bench raw_retr --no-run -q 2>/dev/null
+cargo bench --bench raw_retr --bench seed_accounts --no-run -q 2>/dev/null
 RAW=$(ls -t target/release/deps/raw_retr-* | grep -v '\.d$' | head -n 1)
+SEED=$(ls -t target/release/deps/seed_accounts-* | grep -v '\.d$' | head -n 1)
 TRIBUTARY=$PWD/target/release/tributary
 
 bench_workdir
@@ -57,13 +58,8 @@ psql "$PG/postgres" -qAtc "DROP DATABASE IF EXISTS tributary_bench_many WITH (FO
 "$TRIBUTARY" migrate >/dev/null
 echo "a long bench password" | "$TRIBUTARY" user add --email bench@example.org --password-stdin >/dev/null
 echo "adding $((USERS * 2)) accounts (one plain and one TLS per user)…" >&2
-for user in "${names[@]}"; do
-    for mode in plain tls; do
-        port=$PLAIN_PORT; [ "$mode" = tls ] && port=$TLS_PORT
-        echo benchpw | "$TRIBUTARY" account add --user bench@example.org --host 127.0.0.1 --port "$port" \
-            --security "$mode" --ca "$W/ca.crt" --username "$user" --password-stdin --label "$mode" >/dev/null
-    done
-done
+BENCH_CA_FILE=$W/ca.crt "$SEED" bench@example.org 127.0.0.1 "$PLAIN_PORT" plain user "$USERS" >/dev/null
+BENCH_CA_FILE=$W/ca.crt "$SEED" bench@example.org 127.0.0.1 "$TLS_PORT" tls user "$USERS" >/dev/null
 sql() { psql "$DATABASE_URL" -qAtc "$1"; }
 
 tributary_cycle() { # mode: one full cycle of a running serve; prints "wall user sys rss"

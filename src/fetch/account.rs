@@ -38,6 +38,11 @@ const WRITE_BUDGET: usize = 64 * 1024 * 1024;
 const GROUP_MESSAGES: usize = 32;
 const GROUP_BYTES: usize = 8 * 1024 * 1024;
 const GROUP_TIME: Duration = Duration::from_millis(50);
+/// Writers (database connections) per run; see `retrieve_and_store`.
+pub const DEFAULT_WRITERS: usize = 3;
+/// Below this many new messages one writer is enough (most polls bring a few), which keeps
+/// the connection pool free for the other accounts.
+const MESSAGES_PER_EXTRA_WRITER: usize = 64;
 /// Messages bigger than this are parsed on the blocking pool, off the async workers.
 const PARSE_INLINE_BYTES: usize = 256 * 1024;
 
@@ -65,6 +70,8 @@ pub struct Fetcher {
     pub timeouts: pop3::Timeouts,
     pub clock: Arc<dyn Clock>,
     pub metrics: Arc<Metrics>,
+    /// Database connections one run stores through at once.
+    pub writers: usize,
     /// Built once: parsing the web PKI roots for every run would cost more than the run.
     webpki: Arc<rustls::ClientConfig>,
 }
@@ -84,6 +91,7 @@ impl Fetcher {
             timeouts: pop3::Timeouts::default(),
             clock: Arc::new(SystemClock),
             metrics: Arc::new(Metrics::default()),
+            writers: DEFAULT_WRITERS,
             webpki: tls::client_config(&Trust::WebPki)?,
         })
     }
@@ -339,19 +347,31 @@ async fn retrieve_and_store(
     if wanted.is_empty() {
         return Ok(HashSet::new());
     }
-    let (sender, receiver) = mpsc::channel::<Fetched>(GROUP_MESSAGES * 2);
-    let writer = tokio::spawn(write_messages(
-        fetcher.pool.clone(),
-        Arc::clone(&fetcher.metrics),
-        account.user_id,
-        account.id,
-        now,
-        receiver,
-    ));
+    // Several writers, each on its own database connection: PostgreSQL spends most of an
+    // insert in one backend (TOAST, WAL, the search vector), so two backends keep two cores
+    // busy. Messages are dealt round-robin; exactly-once does not depend on the order.
+    let writers = fetcher
+        .writers
+        .clamp(1, 1 + wanted.len() / MESSAGES_PER_EXTRA_WRITER);
+    let mut senders = Vec::with_capacity(writers);
+    let mut handles = Vec::with_capacity(writers);
+    for _ in 0..writers {
+        let (sender, receiver) = mpsc::channel::<Fetched>(GROUP_MESSAGES * 2);
+        senders.push(sender);
+        handles.push(tokio::spawn(write_messages(
+            fetcher.pool.clone(),
+            Arc::clone(&fetcher.metrics),
+            account.user_id,
+            account.id,
+            now,
+            receiver,
+        )));
+    }
     let budget = Arc::new(Semaphore::new(WRITE_BUDGET));
     let by_number: HashMap<u32, &Listed> = wanted.iter().map(|m| (m.number, *m)).collect();
     let retrieved: Result<(), FetchError> = async {
         let mut retrieval = session.retrieve(wanted.iter().map(|m| m.number).collect());
+        let mut turn = 0usize;
         loop {
             if *stop.borrow() {
                 report.cancelled = true;
@@ -375,7 +395,8 @@ async fn retrieve_and_store(
                         raw,
                         _budget: permit,
                     };
-                    if sender.send(fetched).await.is_err() {
+                    turn = (turn + 1) % senders.len();
+                    if senders[turn].send(fetched).await.is_err() {
                         // The writer failed; its error is collected below.
                         break;
                     }
@@ -393,14 +414,26 @@ async fn retrieve_and_store(
         Ok(())
     }
     .await;
-    drop(sender);
-    // Whatever happened to the connection, what reached the writer is committed.
-    let written = match writer.await {
-        Ok(result) => result,
-        Err(join) => Err(StoreError::Database(sqlx::Error::Protocol(format!(
-            "the writer task stopped: {join}"
-        )))),
-    };
+    drop(senders);
+    // Whatever happened to the connection, what reached the writers is committed.
+    let mut written: Result<Written, StoreError> = Ok(Written::default());
+    for handle in handles {
+        let result = match handle.await {
+            Ok(result) => result,
+            Err(join) => Err(StoreError::Database(sqlx::Error::Protocol(format!(
+                "a writer task stopped: {join}"
+            )))),
+        };
+        match (&mut written, result) {
+            (Ok(total), Ok(part)) => {
+                total.committed.extend(part.committed);
+                total.new_messages += part.new_messages;
+                total.new_bytes += part.new_bytes;
+            }
+            (Ok(_), Err(e)) => written = Err(e),
+            (Err(_), _) => {}
+        }
+    }
     let written = match (retrieved, written) {
         (_, Err(store)) => return Err(store.into()),
         (Err(pop3), Ok(written)) => {
