@@ -53,7 +53,12 @@ impl App {
                 path.display()
             );
         }
-        let pool = store::connect(&config.database_url)
+        // Every fetch run holds a connection while it stores; pages and the API need some too.
+        let pool_size = u32::try_from(config.fetch_concurrency)
+            .unwrap_or(u32::MAX)
+            .saturating_add(store::DEFAULT_MAX_CONNECTIONS / 2)
+            .max(store::DEFAULT_MAX_CONNECTIONS);
+        let pool = store::connect_sized(&config.database_url, pool_size)
             .await
             .map_err(AppError::Database)?;
         store::migrate(&pool).await.map_err(AppError::Migrate)?;

@@ -33,8 +33,8 @@ use crate::store::messages::{self, NewMessage};
 /// Bytes of fetched-but-not-yet-stored mail one run may hold in memory. A message larger
 /// than this still passes, alone.
 const WRITE_BUDGET: usize = 64 * 1024 * 1024;
-/// A group commit closes after this many messages, bytes or milliseconds — or sooner,
-/// as soon as the writer has nothing more waiting.
+/// A group commit closes after this many messages, bytes or milliseconds, or when the
+/// run's messages end.
 const GROUP_MESSAGES: usize = 32;
 const GROUP_BYTES: usize = 8 * 1024 * 1024;
 const GROUP_TIME: Duration = Duration::from_millis(50);
@@ -460,9 +460,29 @@ async fn write_messages(
     let mut group: Vec<(String, u64, bool)> = Vec::new();
     let mut group_bytes = 0usize;
     let mut group_started = Instant::now();
-    let mut tx = None;
-    while let Some(fetched) = receiver.recv().await {
-        let Fetched { key, raw, _budget } = fetched;
+    let mut tx: Option<sqlx::Transaction<'static, sqlx::Postgres>> = None;
+    loop {
+        // With a group open, the next message is awaited only until the group's time is
+        // up: a fast server fills the group, a slow one still gets its mail committed.
+        let next = if tx.is_some() {
+            let left = GROUP_TIME.saturating_sub(group_started.elapsed());
+            match tokio::time::timeout(left, receiver.recv()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    if let Some(open) = tx.take() {
+                        open.commit().await?;
+                        settle_group(&mut written, &mut group, &metrics);
+                        group_bytes = 0;
+                    }
+                    continue;
+                }
+            }
+        } else {
+            receiver.recv().await
+        };
+        let Some(Fetched { key, raw, _budget }) = next else {
+            break;
+        };
         let (raw, fields) = if raw.len() > PARSE_INLINE_BYTES {
             tokio::task::spawn_blocking(move || {
                 let fields = parse::parse(&raw);
@@ -490,8 +510,7 @@ async fn write_messages(
         group.push((message.uidl, message.raw.len() as u64, inserted));
         let full = group.len() >= GROUP_MESSAGES
             || group_bytes >= GROUP_BYTES
-            || group_started.elapsed() >= GROUP_TIME
-            || receiver.is_empty();
+            || group_started.elapsed() >= GROUP_TIME;
         if full && let Some(open) = tx.take() {
             open.commit().await?;
             settle_group(&mut written, &mut group, &metrics);

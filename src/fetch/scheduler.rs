@@ -142,11 +142,18 @@ impl Scheduler {
             }
             tokio::select! {
                 Some(finished) = running.join_next(), if !running.is_empty() => {
-                    if let Ok(host) = finished {
-                        decrement(&mut per_host, &host);
-                    } else {
-                        // A panicked run: recount from what is still running.
-                        per_host.clear();
+                    // Collect every run that has ended, so the next claim fills all free
+                    // slots in one statement (a claim is a commit: one per slot would cap
+                    // the whole scheduler at the database's commit rate).
+                    let mut finished = Some(finished);
+                    while let Some(result) = finished {
+                        if let Ok(host) = result {
+                            decrement(&mut per_host, &host);
+                        } else {
+                            // A panicked run: recount from what is still running.
+                            per_host.clear();
+                        }
+                        finished = running.try_join_next();
                     }
                 }
                 () = wake.notified() => {}

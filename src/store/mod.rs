@@ -20,7 +20,8 @@ use sqlx::{PgPool, Postgres};
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const MAX_CONNECTIONS: u32 = 20;
+/// Pool size for commands; `serve` sizes its pool to its fetch concurrency.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -49,6 +50,11 @@ pub(crate) fn is_unique_violation(error: &sqlx::Error, constraint: &str) -> bool
 
 /// Connects to `url`, creating the database first if it does not exist (DESIGN §7).
 pub async fn connect(url: &str) -> Result<PgPool, StoreError> {
+    connect_sized(url, DEFAULT_MAX_CONNECTIONS).await
+}
+
+/// As [`connect`], with a pool of at most `max_connections`.
+pub async fn connect_sized(url: &str, max_connections: u32) -> Result<PgPool, StoreError> {
     // Validates the URL before anything touches the network.
     let options = PgConnectOptions::from_str(url)?;
     if !Postgres::database_exists(url).await? {
@@ -59,13 +65,16 @@ pub async fn connect(url: &str) -> Result<PgPool, StoreError> {
             Err(e) => return Err(e.into()),
         }
     }
-    connect_existing(options).await
+    connect_existing(options, max_connections).await
 }
 
 /// Connects to a database that exists, without creating anything.
-pub async fn connect_existing(options: PgConnectOptions) -> Result<PgPool, StoreError> {
+pub async fn connect_existing(
+    options: PgConnectOptions,
+    max_connections: u32,
+) -> Result<PgPool, StoreError> {
     let pool = PgPoolOptions::new()
-        .max_connections(MAX_CONNECTIONS)
+        .max_connections(max_connections)
         .acquire_timeout(CONNECT_TIMEOUT)
         .connect_with(options.application_name("tributary"))
         .await?;
