@@ -73,7 +73,7 @@ tributary_cycle() { # mode: one full cycle of a running serve; prints "wall user
     local cpu_before
     cpu_before=$(awk '{print $14, $15}' "/proc/$pid/stat")
     sql "UPDATE accounts SET next_check_at = now() WHERE enabled; SELECT pg_notify('tributary_check_now', '')" >/dev/null
-    until [ "$(sql "SELECT count(*) FROM fetch_runs WHERE outcome = 'success'")" -ge "$USERS" ]; do sleep 0.05; done
+    until [ "$(sql "SELECT count(*) FROM fetch_runs WHERE outcome = 'success'")" -ge "$USERS" ]; do sleep 0.5; done
     local wall rss cpu_after
     wall=$(sql "SELECT extract(epoch FROM max(finished_at) - min(started_at)) FROM fetch_runs")
     cpu_after=$(awk '{print $14, $15}' "/proc/$pid/stat")

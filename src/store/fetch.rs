@@ -80,6 +80,12 @@ fn seconds(duration: Duration) -> f64 {
 
 /// Claims up to `limit` due accounts for `owner`, skipping rows another worker is
 /// claiming at this instant and accounts on `busy_hosts` (this worker's per-host limit).
+///
+/// A claimed account's `next_check_at` moves to its lease's end: claimed rows leave the
+/// due range of the index, so each claim reads only unclaimed rows instead of stepping
+/// over every account in flight (quadratic with many due at once), and an account whose
+/// worker died becomes due exactly when its lease can be taken over. `finish_run` then
+/// sets the real next check.
 pub async fn claim_due(
     pool: &PgPool,
     owner: &str,
@@ -90,6 +96,7 @@ pub async fn claim_due(
     Ok(sqlx::query_as::<_, Account>(&format!(
         "UPDATE accounts SET lease_owner = $1,
              lease_expires_at = now() + make_interval(secs => $2),
+             next_check_at = now() + make_interval(secs => $2),
              last_attempt_at = now()
          WHERE id IN (
              SELECT id FROM accounts

@@ -183,11 +183,15 @@ async fn an_expired_lease_is_taken_over_and_a_live_one_is_not() {
             .expect("renew")
     );
     // Worker A dies; its lease runs out; B takes over and A can no longer renew.
-    sqlx::query("UPDATE accounts SET lease_expires_at = now() - interval '1 second' WHERE id = $1")
-        .bind(account.id)
-        .execute(&db.pool)
-        .await
-        .expect("expire");
+    // (Time passes: the claim put the next check at the lease's end, so both are past.)
+    sqlx::query(
+        "UPDATE accounts SET lease_expires_at = now() - interval '1 second',
+             next_check_at = now() - interval '1 second' WHERE id = $1",
+    )
+    .bind(account.id)
+    .execute(&db.pool)
+    .await
+    .expect("expire");
     let taken = tributary::store::fetch::claim_due(&db.pool, "worker-b", lease, 10, &[])
         .await
         .expect("claim");
