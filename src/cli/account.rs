@@ -8,7 +8,10 @@ use std::sync::Arc;
 use clap::{Subcommand, ValueEnum};
 use uuid::Uuid;
 
-use super::pop3::{EXIT_AUTH, EXIT_FAILURE, EXIT_PROTOCOL, EXIT_TEMPORARY, EXIT_TLS, EXIT_USAGE};
+use super::pop3::{
+    AuthArg, EXIT_AUTH, EXIT_FAILURE, EXIT_PROTOCOL, EXIT_TEMPORARY, EXIT_TLS, EXIT_USAGE,
+    SecurityArg,
+};
 use crate::accounts::{self, AccountInput, LeaveInput};
 use crate::app::App;
 use crate::config::Config;
@@ -65,24 +68,6 @@ pub struct AddArgs {
     /// Check every N minutes instead of adapting to how often mail arrives.
     #[arg(long)]
     poll_minutes: Option<i32>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum SecurityArg {
-    /// Implicit TLS (port 995 by default).
-    Tls,
-    /// STARTTLS required (port 110 by default).
-    Starttls,
-    /// No encryption: the password travels in the clear.
-    Plain,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum AuthArg {
-    User,
-    Plain,
-    Login,
-    Apop,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -40,7 +40,7 @@ pub enum Pop3Command {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum SecurityArg {
+pub(super) enum SecurityArg {
     /// Implicit TLS (port 995 by default).
     Tls,
     /// STARTTLS required (port 110 by default).
@@ -50,7 +50,7 @@ enum SecurityArg {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum AuthArg {
+pub(super) enum AuthArg {
     /// USER and PASS.
     User,
     /// SASL PLAIN.

@@ -15,8 +15,8 @@ use tributary::crypto::{KeyRing, Secret};
 use tributary::store::accounts::{LeavePolicy, Security};
 
 use crate::helpers::{
-    Cli, Dovecot, PrivatePostgres, TempDir, TestDb, add_server_account, add_user, new_account,
-    sample_message, test_key_ring,
+    Cli, Dovecot, PrivatePostgres, TempDir, TestDb, add_server_account, add_user, free_port,
+    new_account, sample_message, test_key_ring,
 };
 
 const MESSAGES: usize = 5_000;
@@ -25,14 +25,6 @@ const USER: &str = "victim";
 const PASSWORD: &str = "victim's password";
 
 type Digest32 = [u8; 32];
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
 
 /// A small deterministic generator, seeded from the clock and printed, so a failing
 /// schedule can be replayed by setting TRIBUTARY_KILL_SEED.

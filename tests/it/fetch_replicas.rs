@@ -6,19 +6,12 @@ use std::time::{Duration, Instant};
 use tributary::store::accounts::Security;
 
 use crate::helpers::{
-    Cli, Dovecot, TempDir, TestDb, add_server_account, add_user, sample_message, test_key_ring,
+    Cli, Dovecot, TempDir, TestDb, add_server_account, add_user, free_port, sample_message,
+    test_key_ring,
 };
 
 const ACCOUNTS: usize = 200;
 const CYCLES: usize = 3;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
 
 async fn stored(db: &TestDb) -> i64 {
     let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM messages")

@@ -62,11 +62,6 @@ fn run(program: &str, args: &[&str], stdin: Option<&str>) -> bool {
     child.wait().expect("wait").success()
 }
 
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
-}
-
 impl Courier {
     /// Starts Courier for [`COURIER_USER`] with this password and an empty Maildir.
     pub async fn start(password: &str) -> Self {
@@ -142,7 +137,7 @@ impl Courier {
         combined.extend(std::fs::read(&certs.cert_path).expect("cert"));
         std::fs::write(&pem, combined).expect("pem");
 
-        let (plain_port, tls_port) = (free_port(), free_port());
+        let (plain_port, tls_port) = (super::free_port(), super::free_port());
         // courierpop3d runs as the mail user after login; the checkout (and so target/) may
         // sit in a directory only root can enter, so the server runs from copies in ours.
         let bin = dir.path().join("bin");

@@ -18,11 +18,6 @@ pub struct Dovecot {
     pub certs: TestCerts,
 }
 
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
-}
-
 impl Dovecot {
     /// Starts Dovecot with these (user, password) pairs.
     pub async fn start(users: &[(&str, &str)]) -> Self {
@@ -41,7 +36,7 @@ impl Dovecot {
             }
         }
         std::fs::write(root.join("passwd"), passwd).expect("passwd");
-        let (plain_port, tls_port) = (free_port(), free_port());
+        let (plain_port, tls_port) = (super::free_port(), super::free_port());
         let r = root.display();
         let config = format!(
             "base_dir = {r}/run\nstate_dir = {r}/state\ninstance_name = tributary-{plain_port}\n\

@@ -93,6 +93,15 @@ pub fn sample_message(i: usize, body_bytes: usize) -> Vec<u8> {
     m
 }
 
+/// A loopback port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
 /// Waits until something accepts connections on a loopback port (a server we started).
 pub async fn wait_for_port(port: u16, what: &str) {
     for _ in 0..100 {
