@@ -5,6 +5,7 @@
 //! - [`users`], [`rotation`] — rules shared by the web and the CLI.
 //! - [`store`] — PostgreSQL queries, one module per table; migrations in `migrations/`.
 //! - [`crypto`] — the master key ring, sealing of remote passwords, user password hashes.
+//! - [`mail`] — pure functions over raw messages: fields, display, HTML sanitising.
 //! - [`pop3`] — our POP3 client; [`secret`] — the `Secret` type both share.
 //! - [`config`] — settings from the environment; [`app`] wires it all into a server;
 //!   [`cli`] is the `tributary` command.
@@ -15,6 +16,7 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod fetch;
+pub mod mail;
 pub mod pop3;
 pub mod rotation;
 pub mod secret;

@@ -127,6 +127,56 @@ pub async fn create_first_admin(
     .await?)
 }
 
+/// A dummy hash verified when no user has the typed email, so a failed sign-in takes the
+/// same time whether or not the address exists.
+static ABSENT_USER_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    crypto::hash_password(&Secret::new("no user has this password")).unwrap_or_default()
+});
+
+/// Why a sign-in failed. Both look the same to the person signing in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInRefusal {
+    WrongCredentials,
+    Disabled,
+}
+
+/// Checks an email and password. The argon2 work runs off the async workers.
+pub async fn authenticate(
+    conn: &mut PgConnection,
+    email: &str,
+    password: &Secret,
+) -> Result<Result<User, SignInRefusal>, UserError> {
+    let found = if email.trim().is_empty() || password.expose().len() > MAX_PASSWORD_BYTES {
+        None
+    } else {
+        store::users::find_for_login(conn, email.trim()).await?
+    };
+    let hash = found.as_ref().map(|(_, hash)| hash.clone());
+    let typed = password.clone();
+    let matches = tokio::task::spawn_blocking(move || {
+        let hash = hash.unwrap_or_else(|| ABSENT_USER_HASH.clone());
+        crypto::verify_password(&typed, &hash)
+    })
+    .await
+    .map_err(|_| UserError::Crypto(CryptoError::PasswordHash))?;
+    Ok(match found {
+        Some((user, _)) if matches && user.disabled_at.is_none() => Ok(user),
+        Some((user, _)) if matches && user.disabled_at.is_some() => Err(SignInRefusal::Disabled),
+        _ => Err(SignInRefusal::WrongCredentials),
+    })
+}
+
+/// Sets a user's password by id (the user themself, or an administrator's reset).
+pub async fn set_password(
+    conn: &mut PgConnection,
+    user_id: uuid::Uuid,
+    password: &Secret,
+) -> Result<(), UserError> {
+    let password_hash = hash(password).await?;
+    store::users::set_password_hash(conn, user_id, &password_hash).await?;
+    Ok(())
+}
+
 pub async fn change_password(
     conn: &mut PgConnection,
     email: &str,

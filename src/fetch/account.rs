@@ -20,8 +20,8 @@ use uuid::Uuid;
 use super::FetchError;
 use super::connector::Connector;
 use super::metrics::Metrics;
-use super::parse;
 use crate::crypto::Keys;
+use crate::mail;
 use crate::pop3::{
     self, Credentials, RetrOutcome, Session, SessionOptions, Transaction, Trust, tls,
 };
@@ -485,13 +485,13 @@ async fn write_messages(
         };
         let (raw, fields) = if raw.len() > PARSE_INLINE_BYTES {
             tokio::task::spawn_blocking(move || {
-                let fields = parse::parse(&raw);
+                let fields = mail::fields::parse(&raw);
                 (raw, fields)
             })
             .await
             .map_err(|e| StoreError::Database(sqlx::Error::Protocol(e.to_string())))?
         } else {
-            let fields = parse::parse(&raw);
+            let fields = mail::fields::parse(&raw);
             (raw, fields)
         };
         let message = NewMessage {

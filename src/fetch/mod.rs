@@ -4,13 +4,12 @@
 //! - [`account`] — one account, once: exactly-once download into the store.
 //! - [`worker`] — a claimed account: lease renewal, run history, next check.
 //! - [`scheduler`] — which accounts run when, on every replica.
-//! - [`parse`] — fields for lists and search; [`policy`] — intervals and back-off;
+//! - [`policy`] — intervals and back-off (fields for lists and search: `crate::mail`);
 //!   [`metrics`] — counters for `/metrics`.
 
 pub mod account;
 pub mod connector;
 pub mod metrics;
-pub mod parse;
 pub mod policy;
 pub mod scheduler;
 pub mod worker;

@@ -88,6 +88,312 @@ pub async fn insert_fetched(
     Ok(inserted.0)
 }
 
+/// Which messages a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Folder {
+    /// Everything not in the trash.
+    Inbox,
+    Starred,
+    Trash,
+}
+
+/// A position in a list: lists are ordered by (`sort_at`, `id`), newest first, and pages
+/// continue from a position (keyset pagination) so a deep page costs what the first does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub sort_at: OffsetDateTime,
+    pub id: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// The page after the cursor (older mail).
+    Older,
+    /// The page before it (newer mail).
+    Newer,
+}
+
+#[derive(Debug, Clone)]
+pub struct ListQuery<'a> {
+    pub user_id: Uuid,
+    pub folder: Folder,
+    pub account_id: Option<Uuid>,
+    /// PostgreSQL `websearch_to_tsquery` syntax: words, "phrases", -excluded.
+    pub search: Option<&'a str>,
+    pub cursor: Option<(Cursor, Direction)>,
+    pub limit: i64,
+}
+
+/// One row of a list, without the raw bytes.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MessageSummary {
+    pub id: i64,
+    pub account_id: Option<Uuid>,
+    pub account_label: Option<String>,
+    pub account_color: Option<String>,
+    pub from_address: Option<String>,
+    pub from_name: Option<String>,
+    pub subject: Option<String>,
+    pub snippet: Option<String>,
+    pub sort_at: OffsetDateTime,
+    pub has_attachments: bool,
+    pub seen: bool,
+    pub starred: bool,
+    pub trashed: bool,
+}
+
+impl MessageSummary {
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            sort_at: self.sort_at,
+            id: self.id,
+        }
+    }
+}
+
+/// A page of a list, newest first, and whether more lie beyond either end.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub messages: Vec<MessageSummary>,
+    pub has_older: bool,
+    pub has_newer: bool,
+}
+
+const SUMMARY_COLUMNS: &str = "m.id, m.account_id, a.label AS account_label, \
+     a.color AS account_color, m.from_address, m.from_name, m.subject, m.snippet, m.sort_at, \
+     m.has_attachments, m.seen, m.starred, m.trashed_at IS NOT NULL AS trashed";
+
+fn push_folder(builder: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, folder: Folder) {
+    builder.push(match folder {
+        Folder::Inbox => " AND m.trashed_at IS NULL",
+        Folder::Starred => " AND m.starred AND m.trashed_at IS NULL",
+        Folder::Trash => " AND m.trashed_at IS NOT NULL",
+    });
+}
+
+/// One page of a user's messages. The SQL is built for the exact filters given, so each
+/// combination gets its own plan (a generic `$n IS NULL OR …` plan would scan).
+pub async fn list(conn: &mut PgConnection, query: &ListQuery<'_>) -> Result<Page, StoreError> {
+    let mut builder = sqlx::QueryBuilder::new(format!(
+        "SELECT {SUMMARY_COLUMNS} FROM messages m \
+         LEFT JOIN accounts a ON a.id = m.account_id WHERE m.user_id = "
+    ));
+    builder.push_bind(query.user_id);
+    push_folder(&mut builder, query.folder);
+    if let Some(account_id) = query.account_id {
+        builder.push(" AND m.account_id = ").push_bind(account_id);
+    }
+    if let Some(search) = query.search {
+        builder
+            .push(" AND m.search @@ websearch_to_tsquery('simple', ")
+            .push_bind(search.to_owned())
+            .push(")");
+    }
+    let direction = query.cursor.map(|(_, d)| d).unwrap_or(Direction::Older);
+    if let Some((cursor, direction)) = query.cursor {
+        builder.push(match direction {
+            Direction::Older => " AND (m.sort_at, m.id) < (",
+            Direction::Newer => " AND (m.sort_at, m.id) > (",
+        });
+        builder
+            .push_bind(cursor.sort_at)
+            .push(", ")
+            .push_bind(cursor.id)
+            .push(")");
+    }
+    builder.push(match direction {
+        Direction::Older => " ORDER BY m.sort_at DESC, m.id DESC LIMIT ",
+        Direction::Newer => " ORDER BY m.sort_at ASC, m.id ASC LIMIT ",
+    });
+    // One more than asked tells whether another page follows.
+    builder.push_bind(query.limit + 1);
+    let mut messages: Vec<MessageSummary> = builder.build_query_as().fetch_all(conn).await?;
+    let more = messages.len() as i64 > query.limit;
+    messages.truncate(usize::try_from(query.limit).unwrap_or(0));
+    let cursor_given = query.cursor.is_some();
+    Ok(match direction {
+        Direction::Older => Page {
+            messages,
+            has_older: more,
+            has_newer: cursor_given,
+        },
+        Direction::Newer => {
+            messages.reverse();
+            Page {
+                messages,
+                has_older: cursor_given,
+                has_newer: more,
+            }
+        }
+    })
+}
+
+/// A folder or account in the sidebar, with its unread count.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccountCount {
+    pub account_id: Uuid,
+    pub label: String,
+    pub color: String,
+    pub unread: i64,
+}
+
+/// Every account of the user with its unread (not trashed) count, in label order.
+pub async fn unread_by_account(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> Result<Vec<AccountCount>, StoreError> {
+    Ok(sqlx::query_as::<_, AccountCount>(
+        "SELECT a.id AS account_id, a.label, a.color,
+                (SELECT count(*) FROM messages m
+                 WHERE m.user_id = a.user_id AND m.account_id = a.id
+                   AND NOT m.seen AND m.trashed_at IS NULL) AS unread
+         FROM accounts a WHERE a.user_id = $1
+         ORDER BY lower(a.label), a.created_at",
+    )
+    .bind(user_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Unread mail in the inbox, including mail kept from removed accounts.
+pub async fn unread_total(conn: &mut PgConnection, user_id: Uuid) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM messages WHERE user_id = $1 AND NOT seen AND trashed_at IS NULL",
+    )
+    .bind(user_id)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// One message's fields for the message page (the raw bytes come from [`raw`]).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MessageDetail {
+    #[sqlx(flatten)]
+    pub summary: MessageSummary,
+    pub account_email: Option<String>,
+    pub to_addresses: Option<String>,
+    pub cc_addresses: Option<String>,
+    pub date_header: Option<OffsetDateTime>,
+    pub fetched_at: OffsetDateTime,
+    pub message_id: Option<String>,
+    pub size_bytes: i64,
+    pub parse_problem: Option<String>,
+}
+
+/// A message of this user; `None` for another user's id as for one that does not exist.
+pub async fn get(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: i64,
+) -> Result<Option<MessageDetail>, StoreError> {
+    Ok(sqlx::query_as::<_, MessageDetail>(&format!(
+        "SELECT {SUMMARY_COLUMNS}, a.email AS account_email, m.to_addresses, m.cc_addresses,
+                m.date_header, m.fetched_at, m.message_id, m.size_bytes, m.parse_problem
+         FROM messages m LEFT JOIN accounts a ON a.id = m.account_id
+         WHERE m.id = $1 AND m.user_id = $2"
+    ))
+    .bind(id)
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// The bytes exactly as the POP3 server sent them.
+pub async fn raw(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: i64,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT raw FROM messages WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// The ids of the messages just newer and just older than `cursor` in a folder.
+pub async fn neighbours(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    folder: Folder,
+    cursor: Cursor,
+) -> Result<(Option<i64>, Option<i64>), StoreError> {
+    let mut ids = [None, None];
+    for (slot, direction) in [Direction::Newer, Direction::Older].into_iter().enumerate() {
+        let page = list(
+            conn,
+            &ListQuery {
+                user_id,
+                folder,
+                account_id: None,
+                search: None,
+                cursor: Some((cursor, direction)),
+                limit: 1,
+            },
+        )
+        .await?;
+        ids[slot] = page.messages.first().map(|m| m.id);
+    }
+    Ok((ids[0], ids[1]))
+}
+
+/// A change people make to messages they selected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagChange {
+    Seen(bool),
+    Starred(bool),
+    Trashed(bool),
+}
+
+/// Applies a change to those of `ids` that belong to the user; returns how many changed.
+pub async fn set_flag(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    ids: &[i64],
+    change: FlagChange,
+) -> Result<u64, StoreError> {
+    let sql = match change {
+        FlagChange::Seen(_) => "UPDATE messages SET seen = $3 WHERE user_id = $1 AND id = ANY($2)",
+        FlagChange::Starred(_) => {
+            "UPDATE messages SET starred = $3 WHERE user_id = $1 AND id = ANY($2)"
+        }
+        FlagChange::Trashed(_) => {
+            "UPDATE messages SET trashed_at = CASE WHEN $3 THEN coalesce(trashed_at, now()) END
+             WHERE user_id = $1 AND id = ANY($2)"
+        }
+    };
+    let value = match change {
+        FlagChange::Seen(v) | FlagChange::Starred(v) | FlagChange::Trashed(v) => v,
+    };
+    let done = sqlx::query(sql)
+        .bind(user_id)
+        .bind(ids)
+        .bind(value)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Deletes for good those of `ids` that are the user's and already in the trash. Their
+/// UIDLs stay recorded, so the fetch engine does not download them again.
+pub async fn delete_trashed(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    ids: Option<&[i64]>,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "DELETE FROM messages WHERE user_id = $1 AND trashed_at IS NOT NULL
+           AND ($2::bigint[] IS NULL OR id = ANY($2))",
+    )
+    .bind(user_id)
+    .bind(ids)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// How many messages an account has stored (kept mail of deleted accounts excluded).
 pub async fn count_for_account(
     conn: &mut PgConnection,

@@ -6,7 +6,9 @@
 
 pub mod accounts;
 pub mod fetch;
+pub mod login_failures;
 pub mod messages;
+pub mod sessions;
 pub mod users;
 
 use std::str::FromStr;

@@ -126,3 +126,62 @@ pub async fn set_password_hash(
     tx.commit().await?;
     Ok(())
 }
+
+/// A user and their password hash, for signing in (disabled users included: the caller
+/// says why they cannot sign in).
+pub async fn find_for_login(
+    conn: &mut PgConnection,
+    email: &str,
+) -> Result<Option<(User, String)>, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: User,
+        password_hash: String,
+    }
+    let row = sqlx::query_as::<_, Row>(&format!(
+        "SELECT {USER_COLUMNS}, password_hash FROM users WHERE lower(email) = lower($1)"
+    ))
+    .bind(email)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|row| (row.user, row.password_hash)))
+}
+
+/// Disables or re-enables a user. Disabling signs them out everywhere.
+pub async fn set_disabled(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    disabled: bool,
+) -> Result<(), StoreError> {
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let updated = sqlx::query(
+        "UPDATE users SET disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, now()) END,
+                          updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(user_id)
+    .bind(disabled)
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    if disabled {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn get(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<User>, StoreError> {
+    Ok(
+        sqlx::query_as::<_, User>(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(user_id)
+            .fetch_optional(conn)
+            .await?,
+    )
+}

@@ -106,7 +106,7 @@ fn fields_of(message: &Message<'_>, with_body: bool) -> MessageFields {
 
 /// Counts `multipart/` content types: an upper bound on the nesting depth, found without
 /// parsing, so hostile nesting is caught before the parser sees it.
-fn count_multiparts(raw: &[u8]) -> usize {
+pub fn count_multiparts(raw: &[u8]) -> usize {
     const NEEDLE: &[u8] = b"multipart/";
     raw.windows(NEEDLE.len())
         .filter(|window| window.eq_ignore_ascii_case(NEEDLE))

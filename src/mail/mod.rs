@@ -1,0 +1,10 @@
+//! Pure functions over raw messages — no I/O, no database, no HTTP:
+//! - [`fields`] — what lists and search need (stored when a message is fetched);
+//! - [`display`] — the parts a person reads: text, HTML, attachments;
+//! - [`sanitize`] — hostile HTML made inert (ammonia), remote content blocked on request;
+//! - [`text`] — plain text cut into pieces a template renders safely (links, highlights).
+
+pub mod display;
+pub mod fields;
+pub mod sanitize;
+pub mod text;
