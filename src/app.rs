@@ -148,11 +148,14 @@ impl App {
             Self::scheduler_settings(&self.state.config),
         );
         let scheduler = tokio::spawn(scheduler.run(stopped));
-        let server =
-            axum::serve(listener, web::router(self.state)).with_graceful_shutdown(async move {
-                shutdown.await;
-                let _ = stop.send(true);
-            });
+        let server = axum::serve(
+            listener,
+            web::router(self.state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        });
         let served = server.await;
         if let Err(error) = scheduler.await {
             tracing::warn!(%error, "the fetch scheduler ended abnormally");

@@ -1,16 +1,26 @@
 //! Server-rendered pages: routing, the layers every response passes through, and one
 //! module per page. Handlers stay thin over `store` and the domain modules.
 
+mod admin;
+mod auth;
 mod error;
 mod health;
+mod inbox;
+mod message;
+pub mod session;
 mod setup;
+mod shell;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::Request as AxumRequest;
+use axum::http::Method;
 use axum::http::{HeaderName, HeaderValue, Request, header};
-use axum::routing::get;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use sqlx::PgPool;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
@@ -30,7 +40,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// No inline script or style anywhere, nothing from other origins, and nobody may frame us.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; \
-     frame-ancestors 'none'; base-uri 'none'";
+     frame-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// What every handler can reach.
 #[derive(Clone, Debug)]
@@ -46,8 +56,31 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     Router::new()
-        .route("/", get(setup::home_get))
+        .route("/", get(inbox::inbox_get))
+        .route("/starred", get(inbox::starred_get))
+        .route("/trash", get(inbox::trash_get))
         .route("/setup", get(setup::setup_get).post(setup::setup_post))
+        .route("/login", get(auth::login_get).post(auth::login_post))
+        .route("/logout", post(auth::logout_post))
+        .route(
+            "/settings/password",
+            get(auth::password_get).post(auth::password_post),
+        )
+        .route("/accounts.css", get(shell::accounts_css_get))
+        .route(
+            "/admin/users",
+            get(admin::users_get).post(admin::user_create_post),
+        )
+        .route("/admin/users/{id}", post(admin::user_action_post))
+        .route("/messages/actions", post(inbox::actions_post))
+        .route("/check", post(inbox::check_all_post))
+        .route("/messages/{id}", get(message::message_get))
+        .route("/messages/{id}/body", get(message::body_get))
+        .route("/messages/{id}/raw", get(message::raw_get))
+        .route(
+            "/messages/{id}/attachments/{index}",
+            get(message::attachment_get),
+        )
         .route("/healthz", get(health::healthz_get))
         .route("/metrics", get(health::metrics_get))
         .nest_service(
@@ -61,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(|| async { WebError::NotFound })
         .with_state(state)
+        .layer(axum::middleware::from_fn(refuse_cross_site_posts))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -80,7 +114,7 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
-        .layer(SetResponseHeaderLayer::overriding(
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
@@ -105,6 +139,31 @@ pub fn router(state: AppState) -> Router {
                 }),
         )
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+}
+
+/// A second line behind the CSRF tokens: browsers say where a request comes from
+/// (`Sec-Fetch-Site`, `Origin`), and a state-changing request from another site is
+/// refused before any handler runs.
+async fn refuse_cross_site_posts(request: AxumRequest, next: Next) -> Response {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        let headers = request.headers();
+        let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+        let cross_site = matches!(fetch_site, Some("cross-site" | "same-site"));
+        let origin_mismatch = match (
+            headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+            headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+        ) {
+            (Some("null"), _) => true,
+            (Some(origin), Some(host)) => origin
+                .split_once("://")
+                .is_none_or(|(_, origin_host)| !origin_host.eq_ignore_ascii_case(host)),
+            _ => false,
+        };
+        if cross_site || origin_mismatch {
+            return WebError::Csrf.into_response();
+        }
+    }
+    next.run(request).await
 }
 
 /// Static assets ship beside the binary (`/app/static` in the image); in development

@@ -91,27 +91,11 @@ fn normalize_code(code: &str) -> String {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "home.html")]
-struct HomePage;
-
-#[derive(Template, WebTemplate)]
 #[template(path = "setup.html")]
 struct SetupPage {
     error: Option<String>,
     email: String,
     min_password: usize,
-}
-
-pub async fn home_get(State(state): State<AppState>) -> Result<Response, WebError> {
-    let mut conn = state
-        .pool
-        .acquire()
-        .await
-        .map_err(crate::store::StoreError::from)?;
-    if !crate::store::users::any_exist(&mut conn).await? {
-        return Ok(Redirect::to("/setup").into_response());
-    }
-    Ok(HomePage.into_response())
 }
 
 /// 404 once set-up is over, so the page does not even reveal that it existed.

@@ -23,3 +23,5 @@ mod pop3_courier;
 mod pop3_dovecot;
 mod pop3_faults;
 mod rotation;
+mod web_auth;
+mod web_mail;

@@ -10,6 +10,7 @@ pub mod fake_pop3;
 mod fetching;
 mod postgres;
 mod tempdir;
+pub mod web;
 
 pub use app::{TestApp, test_key_ring};
 pub use certs::TestCerts;

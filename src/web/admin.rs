@@ -1,0 +1,217 @@
+//! The administrator's page: create, disable and re-enable users, reset their passwords.
+//! Everyone else gets a 404 here, as if the page did not exist.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::session::SignedIn;
+use super::shell::{self, Nav, Shell};
+use super::{AppState, WebError};
+use crate::crypto::Secret;
+use crate::store::{self, StoreError};
+use crate::users::{self, MIN_PASSWORD_CHARS, UserError};
+
+#[derive(Debug)]
+struct UserRow {
+    id: Uuid,
+    email: String,
+    is_admin: bool,
+    disabled: bool,
+    created: String,
+    is_me: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin_users.html")]
+struct UsersPage {
+    shell: Shell,
+    users: Vec<UserRow>,
+    error: Option<String>,
+    notice: Option<String>,
+    email: String,
+    min_password: usize,
+}
+
+fn require_admin(signed_in: &SignedIn) -> Result<(), WebError> {
+    if signed_in.is_admin {
+        Ok(())
+    } else {
+        Err(WebError::NotFound)
+    }
+}
+
+async fn page(
+    state: &AppState,
+    signed_in: &SignedIn,
+    status: StatusCode,
+    error: Option<String>,
+    notice: Option<String>,
+    email: String,
+) -> Result<Response, WebError> {
+    let shell = Shell::load(state, signed_in, Nav::Admin, "").await?;
+    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let users = store::users::list(&mut conn)
+        .await?
+        .into_iter()
+        .map(|user| UserRow {
+            is_me: user.id == signed_in.user_id,
+            id: user.id,
+            email: user.email,
+            is_admin: user.is_admin,
+            disabled: user.disabled_at.is_some(),
+            created: shell::full_date(user.created_at),
+        })
+        .collect();
+    Ok((
+        status,
+        UsersPage {
+            shell,
+            users,
+            error,
+            notice,
+            email,
+            min_password: MIN_PASSWORD_CHARS,
+        },
+    )
+        .into_response())
+}
+
+pub async fn users_get(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+) -> Result<Response, WebError> {
+    require_admin(&signed_in)?;
+    page(
+        &state,
+        &signed_in,
+        StatusCode::OK,
+        None,
+        None,
+        String::new(),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct CreateForm {
+    csrf: String,
+    email: String,
+    password: String,
+    #[serde(default)]
+    is_admin: Option<String>,
+}
+
+pub async fn user_create_post(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Form(form): Form<CreateForm>,
+) -> Result<Response, WebError> {
+    require_admin(&signed_in)?;
+    signed_in.check_csrf(&form.csrf)?;
+    let password = Secret::new(form.password);
+    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    match users::create(&mut conn, &form.email, &password, form.is_admin.is_some()).await {
+        Ok(user) => {
+            tracing::info!(user_id = %user.id, by = %signed_in.user_id, "user created");
+            Ok(Redirect::to("/admin/users").into_response())
+        }
+        Err(
+            e @ (UserError::InvalidEmail(_) | UserError::WeakPassword(_) | UserError::EmailTaken),
+        ) => {
+            drop(conn);
+            let message = format!("Could not create the user: {e}.");
+            page(
+                &state,
+                &signed_in,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(message),
+                None,
+                form.email,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct UserActionForm {
+    csrf: String,
+    action: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn user_action_post(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(user_id): Path<Uuid>,
+    Form(form): Form<UserActionForm>,
+) -> Result<Response, WebError> {
+    require_admin(&signed_in)?;
+    signed_in.check_csrf(&form.csrf)?;
+    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let user = store::users::get(&mut conn, user_id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let notice = match form.action.as_str() {
+        "disable" if user.id == signed_in.user_id => {
+            drop(conn);
+            return page(
+                &state,
+                &signed_in,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("You cannot disable yourself.".into()),
+                None,
+                String::new(),
+            )
+            .await;
+        }
+        "disable" => {
+            store::users::set_disabled(&mut conn, user.id, true).await?;
+            format!("{} is disabled and signed out everywhere.", user.email)
+        }
+        "enable" => {
+            store::users::set_disabled(&mut conn, user.id, false).await?;
+            format!("{} can sign in again.", user.email)
+        }
+        "reset" => match users::set_password(&mut conn, user.id, &Secret::new(form.password)).await
+        {
+            Ok(()) => format!(
+                "The password of {} was reset; they were signed out everywhere.",
+                user.email
+            ),
+            Err(e @ UserError::WeakPassword(_)) => {
+                drop(conn);
+                return page(
+                    &state,
+                    &signed_in,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some(format!("Could not reset the password: {e}.")),
+                    None,
+                    String::new(),
+                )
+                .await;
+            }
+            Err(e) => return Err(e.into()),
+        },
+        _ => return Err(WebError::BadRequest("unknown action")),
+    };
+    tracing::info!(user_id = %user.id, by = %signed_in.user_id, action = %form.action, "user changed by an administrator");
+    drop(conn);
+    page(
+        &state,
+        &signed_in,
+        StatusCode::OK,
+        None,
+        Some(notice),
+        String::new(),
+    )
+    .await
+}

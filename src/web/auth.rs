@@ -1,0 +1,333 @@
+//! Signing in and out, and changing one's own password.
+//!
+//! Failed sign-ins slow down per email address and per client address: a few free
+//! attempts, then each further attempt must wait twice as long as the last (up to
+//! [`MAX_DELAY_SECONDS`]). Counts live in PostgreSQL so every replica enforces them.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use super::session::{self, SignedIn};
+use super::shell::{Nav, Shell};
+use super::{AppState, WebError};
+use crate::crypto::Secret;
+use crate::store::{self, StoreError, login_failures::Failures};
+use crate::users::{self, MIN_PASSWORD_CHARS, SignInRefusal, UserError};
+
+/// Failures allowed per email address before delays start.
+const FREE_FAILURES_PER_USER: i32 = 5;
+/// Per client address: higher, as many people may share one (NAT, offices).
+const FREE_FAILURES_PER_ADDRESS: i32 = 20;
+const MAX_DELAY_SECONDS: i64 = 15 * 60;
+/// A count whose last failure is older than this starts again.
+const FORGET_AFTER: time::Duration = time::Duration::hours(24);
+
+/// The peer's IP address (the TCP connection's; see the README on reverse proxies).
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|info| info.0.ip()),
+        ))
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+struct LoginPage {
+    error: Option<String>,
+    email: String,
+    next: String,
+    token: String,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+fn login_page(
+    state: &AppState,
+    status: StatusCode,
+    error: Option<String>,
+    email: String,
+    next: &str,
+) -> Result<Response, WebError> {
+    let (token, cookie) = session::login_form_token(state)?;
+    Ok((
+        status,
+        [(header::SET_COOKIE, cookie)],
+        LoginPage {
+            error,
+            email,
+            next: session::safe_return_path(next).to_owned(),
+            token,
+        },
+    )
+        .into_response())
+}
+
+pub async fn login_get(
+    State(state): State<AppState>,
+    signed_in: Option<SignedIn>,
+    Query(query): Query<NextQuery>,
+) -> Result<Response, WebError> {
+    let next = query.next.unwrap_or_else(|| "/".into());
+    if signed_in.is_some() {
+        return Ok(Redirect::to(session::safe_return_path(&next)).into_response());
+    }
+    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    if !store::users::any_exist(&mut conn).await? {
+        return Ok(Redirect::to("/setup").into_response());
+    }
+    login_page(&state, StatusCode::OK, None, String::new(), &next)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    token: String,
+    email: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Seconds until another attempt is allowed, if the key is being slowed down.
+fn wait_for(failures: Option<Failures>, free: i32, now: OffsetDateTime) -> Option<i64> {
+    let failures = failures?;
+    if failures.failures < free || now - failures.last_failure_at > FORGET_AFTER {
+        return None;
+    }
+    let exponent = u32::try_from(failures.failures - free).unwrap_or(0).min(20);
+    let delay = 2_i64.pow(exponent).min(MAX_DELAY_SECONDS);
+    let waited = (now - failures.last_failure_at).whole_seconds();
+    (waited < delay).then_some(delay - waited)
+}
+
+fn keys(email: &str, client: &ClientAddr) -> (String, Option<String>) {
+    (
+        format!("user:{}", email.trim().to_lowercase()),
+        client.0.map(|ip| format!("addr:{ip}")),
+    )
+}
+
+pub async fn login_post(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, WebError> {
+    if !session::login_form_token_matches(&headers, &form.token) {
+        return login_page(
+            &state,
+            StatusCode::FORBIDDEN,
+            Some("The sign-in form had expired. Please try again.".into()),
+            form.email,
+            &form.next,
+        );
+    }
+    let (user_key, addr_key) = keys(&form.email, &client);
+    let now = OffsetDateTime::now_utc();
+    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let mut wait = wait_for(
+        store::login_failures::get(&mut conn, &user_key).await?,
+        FREE_FAILURES_PER_USER,
+        now,
+    );
+    if let Some(addr_key) = &addr_key {
+        let addr_wait = wait_for(
+            store::login_failures::get(&mut conn, addr_key).await?,
+            FREE_FAILURES_PER_ADDRESS,
+            now,
+        );
+        wait = wait.max(addr_wait);
+    }
+    if let Some(seconds) = wait {
+        tracing::warn!("sign-in refused: too many failed attempts");
+        let mut response = login_page(
+            &state,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(format!(
+                "Too many failed sign-ins. Wait {seconds} seconds, then try again."
+            )),
+            form.email,
+            &form.next,
+        )?;
+        if let Ok(value) = header::HeaderValue::from_str(&seconds.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return Ok(response);
+    }
+    let password = Secret::new(form.password);
+    match users::authenticate(&mut conn, &form.email, &password).await? {
+        Ok(user) => {
+            store::login_failures::clear(&mut conn, &user_key).await?;
+            drop(conn);
+            let cookie = session::start(&state, user.id).await?;
+            tracing::info!(user_id = %user.id, "signed in");
+            Ok((
+                [(header::SET_COOKIE, cookie)],
+                Redirect::to(session::safe_return_path(&form.next)),
+            )
+                .into_response())
+        }
+        Err(refusal) => {
+            store::login_failures::record(&mut conn, &user_key, FORGET_AFTER).await?;
+            if let Some(addr_key) = &addr_key {
+                store::login_failures::record(&mut conn, addr_key, FORGET_AFTER).await?;
+            }
+            let (status, message) = match refusal {
+                SignInRefusal::WrongCredentials => (
+                    StatusCode::UNAUTHORIZED,
+                    "That email and password do not match.",
+                ),
+                SignInRefusal::Disabled => (
+                    StatusCode::FORBIDDEN,
+                    "This user is disabled. Ask your administrator.",
+                ),
+            };
+            tracing::info!("sign-in failed");
+            login_page(&state, status, Some(message.into()), form.email, &form.next)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn logout_post(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    signed_in.check_csrf(&form.csrf)?;
+    let cookie = session::end(&state, &signed_in).await?;
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    shell: Shell,
+    error: Option<String>,
+    done: bool,
+    min_password: usize,
+}
+
+#[derive(Deserialize)]
+pub struct ChangedQuery {
+    changed: Option<String>,
+}
+
+pub async fn password_get(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Query(query): Query<ChangedQuery>,
+) -> Result<Response, WebError> {
+    let shell = Shell::load(&state, &signed_in, Nav::Settings, "").await?;
+    Ok(PasswordPage {
+        shell,
+        error: None,
+        done: query.changed.is_some(),
+        min_password: MIN_PASSWORD_CHARS,
+    }
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    csrf: String,
+    current: String,
+    password: String,
+    password_confirm: String,
+}
+
+pub async fn password_post(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, WebError> {
+    signed_in.check_csrf(&form.csrf)?;
+    let current = Secret::new(form.current);
+    let password = Secret::new(form.password);
+    let confirm = Secret::new(form.password_confirm);
+    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let error = if password != confirm {
+        Some("The two new passwords differ.".to_owned())
+    } else if users::authenticate(&mut conn, &signed_in.email, &current)
+        .await?
+        .is_err()
+    {
+        Some("The current password is wrong.".to_owned())
+    } else {
+        match users::set_password(&mut conn, signed_in.user_id, &password).await {
+            Ok(()) => None,
+            Err(e @ UserError::WeakPassword(_)) => Some(e.to_string()),
+            Err(e) => return Err(e.into()),
+        }
+    };
+    drop(conn);
+    match error {
+        None => {
+            // The change signed the user out everywhere, this session too: start a new one.
+            let cookie = session::start(&state, signed_in.user_id).await?;
+            Ok((
+                [(header::SET_COOKIE, cookie)],
+                Redirect::to("/settings/password?changed=1"),
+            )
+                .into_response())
+        }
+        Some(error) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            PasswordPage {
+                shell: Shell::load(&state, &signed_in, Nav::Settings, "").await?,
+                error: Some(error),
+                done: false,
+                min_password: MIN_PASSWORD_CHARS,
+            },
+        )
+            .into_response()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn delays_grow_after_the_free_attempts() {
+        let now = datetime!(2026-11-28 12:00 UTC);
+        let at = |failures, seconds_ago| {
+            Some(Failures {
+                failures,
+                last_failure_at: now - time::Duration::seconds(seconds_ago),
+            })
+        };
+        assert_eq!(wait_for(None, 5, now), None);
+        assert_eq!(wait_for(at(4, 0), 5, now), None);
+        assert_eq!(wait_for(at(5, 0), 5, now), Some(1));
+        assert_eq!(wait_for(at(8, 3), 5, now), Some(5));
+        assert_eq!(wait_for(at(8, 8), 5, now), None);
+        assert_eq!(wait_for(at(40, 0), 5, now), Some(MAX_DELAY_SECONDS));
+        assert_eq!(wait_for(at(40, 90_000), 5, now), None);
+    }
+}

@@ -1,0 +1,384 @@
+//! One message: its page, its sanitised HTML body (served to a sandboxed iframe from its
+//! own route and CSP), its attachments and its original bytes.
+//!
+//! Every route looks the message up by (id, signed-in user): another user's id is a 404,
+//! exactly like an id that does not exist (DESIGN invariant 5).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use super::session::SignedIn;
+use super::shell::{self, Nav, Shell};
+use super::{AppState, WebError};
+use crate::mail::display::{self, AttachmentInfo};
+use crate::mail::sanitize::{RemoteContent, sanitize};
+use crate::mail::text::{TextPiece, linkify};
+use crate::store::messages::{FlagChange, Folder};
+use crate::store::{self, StoreError};
+
+/// The mail body's own policy: no script, no plugins, nothing remote unless the reader
+/// allowed images; a sandbox even when the body URL is opened directly.
+const BODY_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; \
+     form-action 'none'; base-uri 'none'; frame-ancestors 'self'; \
+     sandbox allow-popups allow-popups-to-escape-sandbox";
+const BODY_CSP_WITH_IMAGES: &str = "default-src 'none'; style-src 'unsafe-inline'; \
+     img-src data: https: http:; form-action 'none'; base-uri 'none'; frame-ancestors 'self'; \
+     sandbox allow-popups allow-popups-to-escape-sandbox";
+/// Downloads and the original: never rendered as a page of ours.
+const DOWNLOAD_CSP: &str = "default-src 'none'; sandbox";
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ImagesQuery {
+    images: Option<String>,
+}
+
+impl ImagesQuery {
+    fn remote(&self) -> RemoteContent {
+        if self.images.as_deref() == Some("1") {
+            RemoteContent::Shown
+        } else {
+            RemoteContent::Blocked
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "message.html")]
+struct MessagePage {
+    shell: Shell,
+    id: i64,
+    subject: String,
+    from_name: String,
+    from_address: String,
+    to: String,
+    cc: String,
+    date: String,
+    iso: String,
+    relative: String,
+    account_label: String,
+    account_email: String,
+    chip: Option<String>,
+    starred: bool,
+    trashed: bool,
+    text: Vec<TextPiece>,
+    has_html: bool,
+    body_url: String,
+    remote_blocked: bool,
+    images_shown: bool,
+    attachments: Vec<AttachmentRow>,
+    problem: Option<String>,
+    newer: Option<i64>,
+    older: Option<i64>,
+    return_to: String,
+}
+
+#[derive(Debug)]
+struct AttachmentRow {
+    index: usize,
+    name: String,
+    content_type: String,
+    size: String,
+}
+
+/// "12 KB", "3.4 MB".
+pub fn human_size(bytes: u64) -> String {
+    const KB: f64 = 1024.0;
+    let b = bytes as f64;
+    if b < KB {
+        format!("{bytes} bytes")
+    } else if b < KB * KB {
+        format!("{:.0} KB", b / KB)
+    } else if b < KB * KB * KB {
+        format!("{:.1} MB", b / KB / KB)
+    } else {
+        format!("{:.1} GB", b / KB / KB / KB)
+    }
+}
+
+async fn raw_of(state: &AppState, signed_in: &SignedIn, id: i64) -> Result<Vec<u8>, WebError> {
+    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    store::messages::raw(&mut conn, signed_in.user_id, id)
+        .await?
+        .ok_or(WebError::NotFound)
+}
+
+/// Parsing runs on the blocking pool: a large message takes milliseconds of CPU.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, WebError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| WebError::Unavailable)
+}
+
+pub async fn message_get(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<i64>,
+    Query(images): Query<ImagesQuery>,
+) -> Result<Response, WebError> {
+    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let detail = store::messages::get(&mut conn, signed_in.user_id, id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    if !detail.summary.seen {
+        store::messages::set_flag(&mut conn, signed_in.user_id, &[id], FlagChange::Seen(true))
+            .await?;
+    }
+    let folder = if detail.summary.trashed {
+        Folder::Trash
+    } else {
+        Folder::Inbox
+    };
+    let (newer, older) = store::messages::neighbours(
+        &mut conn,
+        signed_in.user_id,
+        folder,
+        detail.summary.cursor(),
+    )
+    .await?;
+    drop(conn);
+    let raw = raw_of(&state, &signed_in, id).await?;
+    let remote = images.remote();
+    let (shown, remote_blocked) = blocking(move || {
+        let shown = display::display(&raw);
+        let blocked = shown.html.as_deref().is_some_and(|html| {
+            remote == RemoteContent::Blocked
+                && sanitize(html, RemoteContent::Blocked, Default::default()).remote_blocked
+        });
+        (shown, blocked)
+    })
+    .await?;
+    let summary = &detail.summary;
+    let shell = Shell::load(
+        &state,
+        &signed_in,
+        match folder {
+            Folder::Trash => Nav::Trash,
+            _ => Nav::Inbox,
+        },
+        "",
+    )
+    .await?;
+    let text = match (&shown.text, shown.html.is_some()) {
+        (Some(text), false) => linkify(text),
+        _ => Vec::new(),
+    };
+    let date = detail.date_header.unwrap_or(summary.sort_at);
+    Ok(MessagePage {
+        shell,
+        id,
+        subject: summary
+            .subject
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| "(no subject)".into()),
+        from_name: summary.from_name.clone().unwrap_or_default(),
+        from_address: summary.from_address.clone().unwrap_or_default(),
+        to: detail.to_addresses.clone().unwrap_or_default(),
+        cc: detail.cc_addresses.clone().unwrap_or_default(),
+        date: shell::full_date(date),
+        iso: shell::iso(date),
+        relative: shell::relative(date, OffsetDateTime::now_utc()),
+        account_label: summary
+            .account_label
+            .clone()
+            .unwrap_or_else(|| "Removed account".into()),
+        account_email: detail.account_email.clone().unwrap_or_default(),
+        chip: summary.account_id.map(shell::chip_class),
+        starred: summary.starred,
+        trashed: summary.trashed,
+        text,
+        has_html: shown.html.is_some(),
+        body_url: if remote == RemoteContent::Shown {
+            format!("/messages/{id}/body?images=1")
+        } else {
+            format!("/messages/{id}/body")
+        },
+        remote_blocked,
+        images_shown: remote == RemoteContent::Shown,
+        attachments: shown
+            .attachments
+            .iter()
+            .map(|a: &AttachmentInfo| AttachmentRow {
+                index: a.index,
+                name: a.name.clone(),
+                content_type: a.content_type.clone(),
+                size: human_size(a.size as u64),
+            })
+            .collect(),
+        problem: detail.parse_problem.clone().or(shown.problem),
+        newer,
+        older,
+        return_to: format!("/messages/{id}"),
+    }
+    .into_response())
+}
+
+/// `GET /messages/{id}/body`: the sanitised HTML, for the sandboxed iframe only.
+pub async fn body_get(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<i64>,
+    Query(images): Query<ImagesQuery>,
+) -> Result<Response, WebError> {
+    let raw = raw_of(&state, &signed_in, id).await?;
+    let remote = images.remote();
+    let html = blocking(move || {
+        let shown = display::display(&raw);
+        let inline = display::inline_images(&raw);
+        shown
+            .html
+            .map(|html| sanitize(&html, remote, inline).html)
+            .unwrap_or_default()
+    })
+    .await?;
+    let document = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\">\
+         <style>html{{color-scheme:light}}body{{margin:0;padding:12px;font:15px/1.5 system-ui,sans-serif;\
+         color:#1c1f24;background:#fff;overflow-wrap:anywhere}}img{{max-width:100%;height:auto}}</style>\
+         </head><body>{html}</body></html>"
+    );
+    let csp = match remote {
+        RemoteContent::Shown => BODY_CSP_WITH_IMAGES,
+        RemoteContent::Blocked => BODY_CSP,
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, csp),
+            (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
+            (header::CACHE_CONTROL, "private, no-store"),
+        ],
+        document,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawQuery {
+    download: Option<String>,
+}
+
+/// `GET /messages/{id}/raw`: the bytes exactly as fetched, shown as text (or downloaded).
+pub async fn raw_get(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<i64>,
+    Query(query): Query<RawQuery>,
+) -> Result<Response, WebError> {
+    let raw = raw_of(&state, &signed_in, id).await?;
+    let download = query.download.as_deref() == Some("1");
+    let (content_type, disposition) = if download {
+        (
+            "message/rfc822",
+            format!("attachment; filename=\"message-{id}.eml\""),
+        )
+    } else {
+        ("text/plain; charset=utf-8", "inline".to_owned())
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition).map_err(|_| WebError::Unavailable)?,
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(DOWNLOAD_CSP),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            ),
+        ],
+        raw,
+    )
+        .into_response())
+}
+
+/// `Content-Disposition: attachment` with an ASCII fallback name and the exact name in
+/// RFC 5987 encoding.
+pub fn attachment_disposition(name: &str) -> String {
+    let fallback: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ' | '(' | ')') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_') {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+/// `GET /messages/{id}/attachments/{n}`: always a download, never rendered by us.
+pub async fn attachment_get(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path((id, index)): Path<(i64, usize)>,
+) -> Result<Response, WebError> {
+    let raw = raw_of(&state, &signed_in, id).await?;
+    let file = blocking(move || display::attachment(&raw, index))
+        .await?
+        .ok_or(WebError::NotFound)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_str(&file.content_type)
+                    .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream")),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&attachment_disposition(&file.name))
+                    .map_err(|_| WebError::Unavailable)?,
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(DOWNLOAD_CSP),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            ),
+        ],
+        file.bytes,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn download_names_are_safe_header_values() {
+        let disposition = attachment_disposition("Rechnung \"März\";\r\n.pdf");
+        assert!(HeaderValue::from_str(&disposition).is_ok(), "{disposition}");
+        assert!(
+            disposition.starts_with("attachment; filename=\"Rechnung _M_rz__"),
+            "{disposition}"
+        );
+        assert!(disposition.contains("filename*=UTF-8''Rechnung%20%22M%C3%A4rz%22%3B%0D%0A.pdf"));
+        assert_eq!(human_size(1_536), "2 KB");
+        assert_eq!(human_size(3 * 1024 * 1024 + 400_000), "3.4 MB");
+    }
+}
