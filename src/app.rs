@@ -80,10 +80,31 @@ impl App {
         };
 
         let keys = Arc::new(keys);
+        // With TRIBUTARY_DNS_SERVER, remote hosts resolve through that server everywhere;
+        // otherwise through the system (getaddrinfo, which honours /etc/hosts).
+        let resolver = match config.dns_server {
+            Some(server) => Some(fetch::autodetect::dns_resolver(Some(server))?),
+            None => fetch::autodetect::dns_resolver(None)
+                .inspect_err(|error| tracing::warn!(%error, "no DNS for server autodetection"))
+                .ok(),
+        };
+        let connector = match (&config.dns_server, &resolver) {
+            (Some(_), Some(resolver)) => Connector::with_resolver(
+                config.allow_private_hosts,
+                CONNECT_TIMEOUT,
+                Arc::new(fetch::autodetect::DnsResolve(resolver.clone())),
+            ),
+            _ => Connector::new(config.allow_private_hosts, CONNECT_TIMEOUT),
+        };
+        let autodetect = Arc::new(fetch::autodetect::Autodetect::new(
+            resolver,
+            connector.clone(),
+            &crate::pop3::tls::Trust::WebPki,
+        )?);
         let fetcher = Arc::new(Fetcher::new(
             pool.clone(),
             Arc::clone(&keys),
-            Connector::new(config.allow_private_hosts, CONNECT_TIMEOUT),
+            connector,
             config.max_message_bytes,
         )?);
         Ok(Self {
@@ -93,6 +114,7 @@ impl App {
                 config: Arc::new(config),
                 setup: Arc::new(setup),
                 fetcher,
+                autodetect,
             },
             setup_code,
         })

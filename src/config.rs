@@ -50,6 +50,9 @@ pub struct Config {
     /// The address people use to reach us; `https` makes cookies `Secure`.
     pub public_url: Option<String>,
     pub allow_private_hosts: bool,
+    /// A DNS server (`IP:port`) to resolve remote mail hosts and SRV records with, instead
+    /// of the system's resolver (`TRIBUTARY_DNS_SERVER`; the tests point it at their own).
+    pub dns_server: Option<SocketAddr>,
     pub max_message_bytes: u64,
     pub fetch_concurrency: usize,
     pub per_host_concurrency: usize,
@@ -69,6 +72,7 @@ impl std::fmt::Debug for Config {
             .field("master_key", &self.master_key)
             .field("public_url", &self.public_url)
             .field("allow_private_hosts", &self.allow_private_hosts)
+            .field("dns_server", &self.dns_server)
             .field("max_message_bytes", &self.max_message_bytes)
             .field("fetch_concurrency", &self.fetch_concurrency)
             .field("per_host_concurrency", &self.per_host_concurrency)
@@ -156,6 +160,16 @@ impl Config {
             })?,
         };
 
+        let dns_server = match get("TRIBUTARY_DNS_SERVER") {
+            None => None,
+            Some(text) => Some(SocketAddr::from_str(text.trim()).map_err(|_| {
+                ConfigError::new(
+                    "TRIBUTARY_DNS_SERVER",
+                    format!("expected an IP address and port such as 192.0.2.53:53, got {text:?}"),
+                )
+            })?),
+        };
+
         let max_message_bytes = parse_number(
             &get,
             "TRIBUTARY_MAX_MESSAGE_BYTES",
@@ -195,6 +209,7 @@ impl Config {
             master_key,
             public_url,
             allow_private_hosts,
+            dns_server,
             max_message_bytes,
             fetch_concurrency,
             per_host_concurrency,

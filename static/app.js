@@ -110,6 +110,83 @@
     e.preventDefault();
   });
 
+  // One-click user name switch on the account form (the buttons also work without us).
+  document.querySelectorAll("[data-set-username]").forEach(function (button) {
+    button.addEventListener("click", function (e) {
+      var input = document.getElementById("username");
+      if (!input) return;
+      e.preventDefault();
+      input.value = button.getAttribute("data-set-username");
+      input.focus();
+    });
+  });
+
+  // Live progress: after "Check mail now", poll the status until the checks finish, update
+  // the status lines, and bring new messages into the inbox without a reload.
+  var live = document.querySelector(".live-status");
+  function poll(deadline, newestBefore, onDone) {
+    fetch("/settings/accounts/status.json", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (s) {
+        s.accounts.forEach(function (a) {
+          var line = document.querySelector("[data-account-id='" + a.id + "'] [data-status]");
+          if (line) { line.textContent = a.text; line.className = "status status-" + a.kind; }
+        });
+        var busy = s.accounts.some(function (a) { return a.kind === "checking" || /in a moment/.test(a.text); });
+        if (live) live.textContent = busy ? "Checking for new mail…" : "";
+        if (s.newest_message_id !== newestBefore && document.querySelector("[data-message-list]")) {
+          refreshList();
+          newestBefore = s.newest_message_id;
+        }
+        if (busy && Date.now() < deadline) {
+          setTimeout(function () { poll(deadline, newestBefore, onDone); }, 1000);
+        } else if (onDone) { onDone(); }
+      })
+      .catch(function () { if (live) live.textContent = ""; });
+  }
+  function refreshList() {
+    fetch(window.location.href, { credentials: "same-origin" })
+      .then(function (r) { return r.text(); })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        ["[data-message-list]", ".sidebar", ".pager"].forEach(function (sel) {
+          var fresh = doc.querySelector(sel), old = document.querySelector(sel);
+          if (fresh && old) old.innerHTML = fresh.innerHTML;
+        });
+        document.title = doc.title;
+        var empty = document.querySelector(".empty");
+        if (empty && doc.querySelector("[data-message-list] li")) empty.remove();
+        rows = Array.prototype.slice.call(document.querySelectorAll(".messages .message"));
+      });
+  }
+  function startCheck(form, button) {
+    var body = new URLSearchParams(new FormData(form));
+    if (button && button.name) body.set(button.name, button.value);
+    if (live) live.textContent = "Checking for new mail…";
+    fetch(button && button.getAttribute("formaction") || form.action, {
+      method: "POST", body: body, credentials: "same-origin", redirect: "manual"
+    }).then(function () {
+      fetch("/settings/accounts/status.json", { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (s) { poll(Date.now() + 120000, s.newest_message_id); });
+    });
+  }
+  var checkAll = document.querySelector("[data-check-all]");
+  if (checkAll) {
+    checkAll.addEventListener("click", function (e) {
+      e.preventDefault();
+      startCheck(checkAll.form, checkAll);
+    });
+  }
+  document.querySelectorAll("form[data-check-account]").forEach(function (form) {
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var line = form.closest("[data-account-id]").querySelector("[data-status]");
+      if (line) { line.textContent = "Checking now…"; line.className = "status status-checking"; }
+      startCheck(form, null);
+    });
+  });
+
   // The unread count in the tab title stays current.
   var unread = document.body.getAttribute("data-unread");
   if (unread && unread !== "0" && !/\(\d+\)/.test(document.title)) {

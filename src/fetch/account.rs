@@ -26,7 +26,9 @@ use crate::pop3::{
     self, Credentials, RetrOutcome, Session, SessionOptions, Transaction, Trust, tls,
 };
 use crate::store::StoreError;
-use crate::store::accounts::{self, Account, AuthMethod, ImportMode, LeavePolicy, Security};
+use crate::store::accounts::{
+    self, Account, AuthMethod, ImportMode, LeavePolicy, NewAccount, Security,
+};
 use crate::store::fetch::{self as fetch_store, Disposition, KnownUidl};
 use crate::store::messages::{self, NewMessage};
 
@@ -97,19 +99,33 @@ impl Fetcher {
     }
 
     fn session_options(&self, account: &Account) -> Result<SessionOptions, FetchError> {
-        let tls = match (&account.tls_ca_pem, &account.tls_pin_sha256) {
-            (Some(pem), _) => tls::client_config(&Trust::CustomCa(pem.clone()))?,
+        self.options_for(
+            account.security,
+            account.tls_ca_pem.as_deref(),
+            account.tls_pin_sha256.as_deref(),
+            account.max_message_bytes,
+        )
+    }
+
+    fn options_for(
+        &self,
+        security: Security,
+        tls_ca_pem: Option<&str>,
+        tls_pin_sha256: Option<&str>,
+        max_message_bytes: Option<i64>,
+    ) -> Result<SessionOptions, FetchError> {
+        let tls = match (tls_ca_pem, tls_pin_sha256) {
+            (Some(pem), _) => tls::client_config(&Trust::CustomCa(pem.to_owned()))?,
             (None, Some(pin)) => tls::client_config(&Trust::PinnedSha256(
                 tls::parse_pin(pin).map_err(FetchError::Settings)?,
             ))?,
             (None, None) => Arc::clone(&self.webpki),
         };
-        let max_message_bytes = account
-            .max_message_bytes
+        let max_message_bytes = max_message_bytes
             .and_then(|limit| u64::try_from(limit).ok())
             .unwrap_or(self.max_message_bytes);
         Ok(SessionOptions {
-            security: match account.security {
+            security: match security {
                 Security::Tls => pop3::Security::Tls,
                 Security::Starttls => pop3::Security::StartTls,
                 Security::PlaintextDangerous => pop3::Security::PlaintextDangerous,
@@ -122,6 +138,74 @@ impl Fetcher {
             },
             pipelining: true,
         })
+    }
+
+    /// "Test connection": connects through the checked connector, logs in and reads the
+    /// mailbox's size, changing nothing on the server. For accounts not yet saved.
+    pub async fn test_connection(
+        &self,
+        account: &NewAccount,
+    ) -> Result<ConnectionReport, FetchError> {
+        let options = self.options_for(
+            account.security,
+            account.tls_ca_pem.as_deref(),
+            account.tls_pin_sha256.as_deref(),
+            account.max_message_bytes,
+        )?;
+        let tcp = self.connector.connect(&account.host, account.port).await?;
+        let session = Session::start(tcp, &account.host, &options).await?;
+        let tls_version = session.tls_info().map(|info| info.version.clone());
+        let credentials = Credentials {
+            username: account.username.clone(),
+            password: account.password.clone(),
+        };
+        let mut session = session
+            .login(&credentials, pop3_auth_method(account.auth_method))
+            .await?;
+        drop(credentials);
+        let capabilities = session.capabilities().clone();
+        let (messages, bytes) = session.stat().await?;
+        let _ = session.quit().await;
+        let mut names = Vec::new();
+        for (present, name) in [
+            (capabilities.uidl, "UIDL"),
+            (capabilities.top, "TOP"),
+            (capabilities.pipelining, "PIPELINING"),
+            (capabilities.resp_codes, "RESP-CODES"),
+            (capabilities.stls, "STLS"),
+        ] {
+            if present {
+                names.push(name.to_owned());
+            }
+        }
+        for mechanism in &capabilities.sasl {
+            names.push(format!("SASL {mechanism}"));
+        }
+        Ok(ConnectionReport {
+            tls_version,
+            capabilities: names,
+            messages,
+            bytes,
+        })
+    }
+}
+
+/// What "Test connection" found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionReport {
+    /// `None` for a plaintext connection.
+    pub tls_version: Option<String>,
+    pub capabilities: Vec<String>,
+    pub messages: u32,
+    pub bytes: u64,
+}
+
+fn pop3_auth_method(method: AuthMethod) -> pop3::AuthMethod {
+    match method {
+        AuthMethod::UserPass => pop3::AuthMethod::UserPass,
+        AuthMethod::Apop => pop3::AuthMethod::Apop,
+        AuthMethod::SaslPlain => pop3::AuthMethod::SaslPlain,
+        AuthMethod::SaslLogin => pop3::AuthMethod::SaslLogin,
     }
 }
 
@@ -192,13 +276,9 @@ async fn run(
         .map_err(|_| FetchError::Settings(format!("invalid port {}", account.port)))?;
     let tcp = fetcher.connector.connect(&account.host, port).await?;
     let session = Session::start(tcp, &account.host, &options).await?;
-    let method = match account.auth_method {
-        AuthMethod::UserPass => pop3::AuthMethod::UserPass,
-        AuthMethod::Apop => pop3::AuthMethod::Apop,
-        AuthMethod::SaslPlain => pop3::AuthMethod::SaslPlain,
-        AuthMethod::SaslLogin => pop3::AuthMethod::SaslLogin,
-    };
-    let mut session = session.login(&credentials, method).await?;
+    let mut session = session
+        .login(&credentials, pop3_auth_method(account.auth_method))
+        .await?;
     drop(credentials);
 
     let listed = list_messages(&mut session).await?;

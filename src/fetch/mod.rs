@@ -8,6 +8,7 @@
 //!   [`metrics`] — counters for `/metrics`.
 
 pub mod account;
+pub mod autodetect;
 pub mod connector;
 pub mod metrics;
 pub mod policy;
@@ -16,7 +17,7 @@ pub mod worker;
 
 use std::time::Duration;
 
-pub use account::{Clock, Fetcher, RunReport, SystemClock, run_once};
+pub use account::{Clock, ConnectionReport, Fetcher, RunReport, SystemClock, run_once};
 pub use connector::{ConnectError, Connector};
 pub use scheduler::{Scheduler, SchedulerSettings};
 pub use worker::{FetchOutcome, fetch_account};

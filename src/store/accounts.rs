@@ -260,6 +260,77 @@ pub async fn set_password(
     Ok(())
 }
 
+/// Replaces an account's settings; the password only when `password` is given. A pause
+/// waits for the owner to change something, so any edit lifts it and checks at once.
+pub async fn update(
+    conn: &mut PgConnection,
+    ring: &KeyRing,
+    user_id: Uuid,
+    account_id: Uuid,
+    settings: &NewAccount,
+    password: Option<&Secret>,
+) -> Result<Account, StoreError> {
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let updated = sqlx::query_as::<_, Account>(&format!(
+        "UPDATE accounts SET label = $3, color = $4, email = $5, host = $6, port = $7,
+             security = $8, auth_method = $9, username = $10, tls_ca_pem = $11,
+             tls_pin_sha256 = $12, leave_on_server = $13, delete_after_days = $14,
+             import_mode = $15, poll_minutes = $16, max_message_bytes = $17,
+             paused_reason = NULL, consecutive_failures = 0, next_check_at = now(),
+             updated_at = now()
+         WHERE user_id = $1 AND id = $2
+         RETURNING {ACCOUNT_COLUMNS}"
+    ))
+    .bind(user_id)
+    .bind(account_id)
+    .bind(&settings.label)
+    .bind(&settings.color)
+    .bind(&settings.email)
+    .bind(&settings.host)
+    .bind(i32::from(settings.port))
+    .bind(settings.security)
+    .bind(settings.auth_method)
+    .bind(&settings.username)
+    .bind(&settings.tls_ca_pem)
+    .bind(&settings.tls_pin_sha256)
+    .bind(settings.leave_on_server)
+    .bind(settings.delete_after_days)
+    .bind(settings.import_mode)
+    .bind(settings.poll_minutes)
+    .bind(settings.max_message_bytes)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    if let Some(password) = password {
+        set_password(&mut tx, ring, user_id, account_id, password).await?;
+    }
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// Pauses (by the owner's choice) or resumes an account; resuming checks at once.
+pub async fn set_enabled(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    account_id: Uuid,
+    enabled: bool,
+) -> Result<(), StoreError> {
+    let updated = sqlx::query(
+        "UPDATE accounts SET enabled = $3, updated_at = now(),
+             next_check_at = CASE WHEN $3 THEN now() ELSE next_check_at END
+         WHERE user_id = $1 AND id = $2",
+    )
+    .bind(user_id)
+    .bind(account_id)
+    .bind(enabled)
+    .execute(conn)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 /// Removes an account. With `keep_messages` the mail already fetched stays in the inbox
 /// (its account link becomes empty); otherwise it goes too.
 pub async fn delete(

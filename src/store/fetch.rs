@@ -451,3 +451,78 @@ pub async fn release(pool: &PgPool, owner: &str, account_id: Uuid) -> Result<(),
     .await?;
     Ok(())
 }
+
+/// One fetch run as the accounts page shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RunRow {
+    pub id: i64,
+    pub account_id: Uuid,
+    pub trigger: String,
+    pub started_at: OffsetDateTime,
+    pub finished_at: Option<OffsetDateTime>,
+    pub outcome: String,
+    pub messages_fetched: i32,
+    pub bytes_fetched: i64,
+    pub messages_skipped: i32,
+    pub error_message: Option<String>,
+}
+
+const RUN_COLUMNS: &str = "id, account_id, trigger, started_at, finished_at, outcome, \
+     messages_fetched, bytes_fetched, messages_skipped, error_message";
+
+/// The latest runs of one of the user's accounts, newest first.
+pub async fn recent_runs(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    account_id: Uuid,
+    limit: i64,
+) -> Result<Vec<RunRow>, StoreError> {
+    Ok(sqlx::query_as::<_, RunRow>(&format!(
+        "SELECT {RUN_COLUMNS} FROM fetch_runs WHERE user_id = $1 AND account_id = $2
+         ORDER BY started_at DESC, id DESC LIMIT $3"
+    ))
+    .bind(user_id)
+    .bind(account_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The latest run of each of the user's accounts.
+pub async fn latest_runs(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> Result<Vec<RunRow>, StoreError> {
+    Ok(sqlx::query_as::<_, RunRow>(&format!(
+        "SELECT DISTINCT ON (account_id) {RUN_COLUMNS} FROM fetch_runs WHERE user_id = $1
+         ORDER BY account_id, started_at DESC, id DESC"
+    ))
+    .bind(user_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A message left on the server because it is larger than the account's limit.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SkippedMessage {
+    pub uidl: String,
+    pub size_bytes: Option<i64>,
+    pub recorded_at: OffsetDateTime,
+}
+
+pub async fn skipped_messages(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    account_id: Uuid,
+) -> Result<Vec<SkippedMessage>, StoreError> {
+    Ok(sqlx::query_as::<_, SkippedMessage>(
+        "SELECT u.uidl, u.size_bytes, u.recorded_at FROM account_uidls u
+         JOIN accounts a ON a.id = u.account_id
+         WHERE a.user_id = $1 AND u.account_id = $2 AND u.disposition = 'skipped'
+         ORDER BY u.recorded_at DESC LIMIT 100",
+    )
+    .bind(user_id)
+    .bind(account_id)
+    .fetch_all(conn)
+    .await?)
+}

@@ -265,6 +265,16 @@ pub async fn unread_total(conn: &mut PgConnection, user_id: Uuid) -> Result<i64,
     .await?)
 }
 
+/// The id of the user's latest stored message, for live updates of the inbox.
+pub async fn newest_id(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<i64>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT max(id) FROM messages WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
 /// One message's fields for the message page (the raw bytes come from [`raw`]).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MessageDetail {

@@ -1,6 +1,7 @@
 //! Server-rendered pages: routing, the layers every response passes through, and one
 //! module per page. Handlers stay thin over `store` and the domain modules.
 
+mod accounts;
 mod admin;
 mod auth;
 mod error;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub setup: Arc<SetupGate>,
     /// The fetch engine, for "check now", connection tests and `/metrics`.
     pub fetcher: Arc<crate::fetch::Fetcher>,
+    /// The "Add account" wizard's server discovery.
+    pub autodetect: Arc<crate::fetch::autodetect::Autodetect>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -67,6 +70,32 @@ pub fn router(state: AppState) -> Router {
             get(auth::password_get).post(auth::password_post),
         )
         .route("/accounts.css", get(shell::accounts_css_get))
+        .route(
+            "/settings",
+            get(|| async { axum::response::Redirect::to("/settings/accounts") }),
+        )
+        .route("/settings/accounts", get(accounts::accounts_get))
+        .route(
+            "/settings/accounts/status.json",
+            get(accounts::status_json_get),
+        )
+        .route(
+            "/settings/accounts/new",
+            get(accounts::new_get).post(accounts::new_post),
+        )
+        .route(
+            "/settings/accounts/{id}",
+            get(accounts::edit_get).post(accounts::edit_post),
+        )
+        .route("/settings/accounts/{id}/check", post(accounts::check_post))
+        .route(
+            "/settings/accounts/{id}/enabled",
+            post(accounts::enabled_post),
+        )
+        .route(
+            "/settings/accounts/{id}/remove",
+            get(accounts::remove_get).post(accounts::remove_post),
+        )
         .route(
             "/admin/users",
             get(admin::users_get).post(admin::user_create_post),

@@ -178,7 +178,14 @@ pub async fn setup_post(
         Ok(Some(user)) => {
             state.setup.close();
             tracing::info!(user_id = %user.id, "administrator created through /setup");
-            Ok(Redirect::to("/").into_response())
+            drop(conn);
+            // Straight in: whoever just chose the password need not type it again.
+            let cookie = super::session::start(&state, user.id).await?;
+            Ok((
+                [(axum::http::header::SET_COOKIE, cookie)],
+                Redirect::to("/"),
+            )
+                .into_response())
         }
         Ok(None) => {
             state.setup.close();

@@ -95,6 +95,14 @@ async fn setup_needs_the_code_and_closes_after_the_first_admin() {
         .await;
     assert_eq!(created.status(), 303);
     assert_eq!(created.headers()["location"], "/");
+    let session = created.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_owned();
+    assert!(
+        session.starts_with("tributary_session="),
+        "the administrator is signed in: {session}"
+    );
 
     let (email, is_admin, hash): (String, bool, String) =
         sqlx::query_as("SELECT email, is_admin, password_hash FROM users")
@@ -118,7 +126,25 @@ async fn setup_needs_the_code_and_closes_after_the_first_admin() {
         .await;
     assert_eq!(again.status(), 404);
     assert_eq!(user_count(&db).await, 1);
-    assert_eq!(app.get("/").await.status(), 200);
+    let signed_out = app.get("/").await;
+    assert_eq!(signed_out.status(), 303);
+    assert_eq!(signed_out.headers()["location"], "/login");
+    let cookie = session.split(';').next().expect("name=value");
+    let inbox = app
+        .http
+        .get(app.url("/"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("GET /");
+    assert_eq!(inbox.status(), 200);
+    assert!(
+        inbox
+            .text()
+            .await
+            .expect("body")
+            .contains("Admin@Example.org")
+    );
 }
 
 #[tokio::test]

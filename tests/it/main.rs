@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod autodetect;
 mod cli;
 mod config_errors;
 mod credentials;
@@ -23,5 +24,6 @@ mod pop3_courier;
 mod pop3_dovecot;
 mod pop3_faults;
 mod rotation;
+mod web_accounts;
 mod web_auth;
 mod web_mail;

@@ -27,6 +27,7 @@ async fn migrations_build_the_schema_from_an_empty_database() {
             "accounts",
             "api_tokens",
             "fetch_runs",
+            "login_failures",
             "messages",
             "sessions",
             "users"

@@ -63,7 +63,7 @@ impl TestCerts {
         );
         std::fs::write(
             dir.join("ext.cnf"),
-            "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+            "subjectAltName=DNS:localhost,DNS:*.example.test,IP:127.0.0.1\n",
         )
         .expect("ext");
         openssl(

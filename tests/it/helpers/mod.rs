@@ -6,6 +6,7 @@ mod cli;
 mod courier;
 mod db;
 mod dovecot;
+pub mod fake_dns;
 pub mod fake_pop3;
 mod fetching;
 mod postgres;
