@@ -132,7 +132,7 @@
           var line = document.querySelector("[data-account-id='" + a.id + "'] [data-status]");
           if (line) { line.textContent = a.text; line.className = "status status-" + a.kind; }
         });
-        var busy = s.accounts.some(function (a) { return a.kind === "checking" || /in a moment/.test(a.text); });
+        var busy = s.accounts.some(function (a) { return a.kind === "checking" || a.kind === "new" || /in a moment/.test(a.text); });
         if (live) live.textContent = busy ? "Checking for new mail…" : "";
         if (s.newest_message_id !== newestBefore && document.querySelector("[data-message-list]")) {
           refreshList();
@@ -186,6 +186,12 @@
       startCheck(form, null);
     });
   });
+
+  // The accounts page follows checks that are running or about to run.
+  if (document.querySelector(".account-list .status-checking, .account-list .status-new") ||
+      /[?&](saved|checking)=/.test(window.location.search)) {
+    poll(Date.now() + 120000, undefined);
+  }
 
   // The unread count in the tab title stays current.
   var unread = document.body.getAttribute("data-unread");

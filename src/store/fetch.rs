@@ -526,3 +526,16 @@ pub async fn skipped_messages(
     .fetch_all(conn)
     .await?)
 }
+
+/// The user's accounts a worker holds a lease on right now (being checked).
+pub async fn leased_accounts(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> Result<Vec<Uuid>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM accounts WHERE user_id = $1 AND lease_expires_at > now()",
+    )
+    .bind(user_id)
+    .fetch_all(conn)
+    .await?)
+}

@@ -62,8 +62,13 @@ fn minutes_text(seconds: i64) -> String {
     }
 }
 
-pub fn status(account: &Account, latest: Option<&RunRow>, now: OffsetDateTime) -> Status {
-    if latest.is_some_and(|run| run.outcome == "running") {
+pub fn status(
+    account: &Account,
+    latest: Option<&RunRow>,
+    leased: bool,
+    now: OffsetDateTime,
+) -> Status {
+    if leased || latest.is_some_and(|run| run.outcome == "running") {
         return Status {
             kind: "checking",
             text: "Checking now…".into(),
@@ -183,6 +188,7 @@ async fn account_rows(state: &AppState, user_id: Uuid) -> Result<Vec<AccountRow>
     let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
     let accounts = store::accounts::list(&mut conn, user_id).await?;
     let latest = store::fetch::latest_runs(&mut conn, user_id).await?;
+    let leased = store::fetch::leased_accounts(&mut conn, user_id).await?;
     let now = OffsetDateTime::now_utc();
     Ok(accounts
         .iter()
@@ -194,7 +200,7 @@ async fn account_rows(state: &AppState, user_id: Uuid) -> Result<Vec<AccountRow>
                 label: account.label.clone(),
                 email: account.email.clone(),
                 server: format!("{}:{}", account.host, account.port),
-                status: status(account, run, now),
+                status: status(account, run, leased.contains(&account.id), now),
                 enabled: account.enabled,
             }
         })
@@ -882,7 +888,11 @@ async fn edit_page(
             store::fetch::skipped_messages(&mut conn, signed_in.user_id, account.id).await?,
         )
     };
-    let status = status(account, runs.first(), now);
+    let leased = {
+        let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+        store::fetch::leased_accounts(&mut conn, signed_in.user_id).await?
+    };
+    let status = status(account, runs.first(), leased.contains(&account.id), now);
     Ok((
         status_code,
         AccountFormPage {
@@ -1180,13 +1190,13 @@ mod tests {
         let now = OffsetDateTime::now_utc();
         let ok = account();
         assert_eq!(
-            status(&ok, Some(&run("success", 12)), now).text,
+            status(&ok, Some(&run("success", 12)), false, now).text,
             "Last checked 3 minutes ago · 12 new · next check in 5 minutes"
         );
         let mut auth = account();
         auth.paused_reason = Some(fetch::PAUSED_AUTH.into());
         assert_eq!(
-            status(&auth, None, now).text,
+            status(&auth, None, false, now).text,
             "Paused: the server rejected the password — update it"
         );
         let mut delay = account();
@@ -1194,13 +1204,17 @@ mod tests {
         delay.last_error_message = Some("wait".into());
         delay.next_check_at = now + time::Duration::minutes(12);
         assert_eq!(
-            status(&delay, None, now).text,
+            status(&delay, None, false, now).text,
             "Waiting: the server asked us to wait 15 minutes between checks"
         );
-        assert_eq!(status(&ok, Some(&run("running", 0)), now).kind, "checking");
+        assert_eq!(
+            status(&ok, Some(&run("running", 0)), false, now).kind,
+            "checking"
+        );
+        assert_eq!(status(&ok, None, true, now).text, "Checking now…");
         let mut off = account();
         off.enabled = false;
-        assert_eq!(status(&off, None, now).kind, "off");
+        assert_eq!(status(&off, None, false, now).kind, "off");
     }
 
     #[test]

@@ -254,6 +254,8 @@ pub async fn body_get(
             (header::CONTENT_SECURITY_POLICY, csp),
             (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
             (header::CACHE_CONTROL, "private, no-store"),
+            // Links and images in mail never tell their servers where they were seen.
+            (header::REFERRER_POLICY, "no-referrer"),
         ],
         document,
     )

@@ -26,4 +26,5 @@ mod pop3_faults;
 mod rotation;
 mod web_accounts;
 mod web_auth;
+mod web_browser;
 mod web_mail;

@@ -16,6 +16,8 @@ pub fn test_key_ring() -> KeyRing {
 pub struct TestApp {
     pub address: SocketAddr,
     pub setup_code: Option<String>,
+    /// The instance's master key, for tests that store accounts beside it.
+    pub ring: KeyRing,
     /// A client that does not follow redirects, so tests see them.
     pub http: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
@@ -29,6 +31,7 @@ impl TestApp {
 
     pub async fn spawn_with(db: &TestDb, extra: &[(&str, &str)]) -> Self {
         let key = MasterKey::generate();
+        let ring = KeyRing::new(vec![key.clone()]).expect("ring");
         let mut vars: HashMap<String, String> = HashMap::from([
             ("DATABASE_URL".to_owned(), db.url.clone()),
             (
@@ -65,6 +68,7 @@ impl TestApp {
         Self {
             address,
             setup_code,
+            ring,
             http,
             shutdown: Some(tx),
             server: Some(server),

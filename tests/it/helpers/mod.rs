@@ -1,6 +1,8 @@
 //! Test helpers: fresh databases, an in-process app on a free port, the CLI binary.
 
 mod app;
+pub mod browser;
+pub mod canary;
 mod certs;
 mod cli;
 mod courier;
