@@ -33,9 +33,9 @@ else
     "$TRIBUTARY" migrate >/dev/null
     echo "a long bench password" | "$TRIBUTARY" user add --email bench@example.org --password-stdin >/dev/null
     # Disabled accounts: the scheduler leaves them alone; their sealed passwords are dummies.
-    sql "INSERT INTO accounts (user_id, label, color, email, host, port, security, username,
+    sql "INSERT INTO accounts (id, user_id, label, color, email, host, port, security, username,
              password_ciphertext, password_nonce, password_key_id, enabled)
-         SELECT id, 'Account ' || n, (ARRAY['#3b6fd4','#2e9e5b','#d2452f','#e69a1a','#8a4fd0'])[n],
+         SELECT gen_random_uuid(), id, 'Account ' || n, (ARRAY['#3b6fd4','#2e9e5b','#d2452f','#e69a1a','#8a4fd0'])[n],
                 'box' || n || '@example.org', 'pop.example.org', 995, 'tls', 'box' || n,
                 '\\x00', '\\x000000000000000000000000', 'bench', false
          FROM users, generate_series(1, 5) n"

@@ -195,7 +195,7 @@
 
   // The unread count in the tab title stays current.
   var unread = document.body.getAttribute("data-unread");
-  if (unread && unread !== "0" && !/\(\d+\)/.test(document.title)) {
+  if (unread && !/\(\d+\+?\)/.test(document.title)) {
     document.title = "(" + unread + ") " + document.title;
   }
 })();

@@ -373,17 +373,6 @@ pub async fn record_baseline(
     Ok(())
 }
 
-/// Messages skipped because of their size, for the accounts page.
-pub async fn skipped_count(conn: &mut PgConnection, account_id: Uuid) -> Result<i64, StoreError> {
-    let (count,): (i64,) = sqlx::query_as(
-        "SELECT count(*) FROM account_uidls WHERE account_id = $1 AND disposition = 'skipped'",
-    )
-    .bind(account_id)
-    .fetch_one(conn)
-    .await?;
-    Ok(count)
-}
-
 /// "Check mail now": makes the account due and wakes a scheduler on any replica. Lifts
 /// nothing else — a paused account stays paused until the user fixes what paused it.
 pub async fn check_now(pool: &PgPool, user_id: Uuid, account_id: Uuid) -> Result<(), StoreError> {

@@ -228,7 +228,11 @@ pub async fn list(conn: &mut PgConnection, query: &ListQuery<'_>) -> Result<Page
     })
 }
 
-/// A folder or account in the sidebar, with its unread count.
+/// Unread counts stop here: counting stays cheap however much mail is unread, and a
+/// reader gains nothing from "183,204" over "999+".
+pub const UNREAD_COUNT_CAP: i64 = 1000;
+
+/// A folder or account in the sidebar, with its unread count (at most [`UNREAD_COUNT_CAP`]).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AccountCount {
     pub account_id: Uuid,
@@ -244,23 +248,28 @@ pub async fn unread_by_account(
 ) -> Result<Vec<AccountCount>, StoreError> {
     Ok(sqlx::query_as::<_, AccountCount>(
         "SELECT a.id AS account_id, a.label, a.color,
-                (SELECT count(*) FROM messages m
-                 WHERE m.user_id = a.user_id AND m.account_id = a.id
-                   AND NOT m.seen AND m.trashed_at IS NULL) AS unread
+                (SELECT count(*) FROM (SELECT 1 FROM messages m
+                     WHERE m.user_id = a.user_id AND m.account_id = a.id
+                       AND NOT m.seen AND m.trashed_at IS NULL
+                     LIMIT $2) capped) AS unread
          FROM accounts a WHERE a.user_id = $1
          ORDER BY lower(a.label), a.created_at",
     )
     .bind(user_id)
+    .bind(UNREAD_COUNT_CAP)
     .fetch_all(conn)
     .await?)
 }
 
-/// Unread mail in the inbox, including mail kept from removed accounts.
+/// Unread mail in the inbox, including mail kept from removed accounts (at most
+/// [`UNREAD_COUNT_CAP`]).
 pub async fn unread_total(conn: &mut PgConnection, user_id: Uuid) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
-        "SELECT count(*) FROM messages WHERE user_id = $1 AND NOT seen AND trashed_at IS NULL",
+        "SELECT count(*) FROM (SELECT 1 FROM messages
+             WHERE user_id = $1 AND NOT seen AND trashed_at IS NULL LIMIT $2) capped",
     )
     .bind(user_id)
+    .bind(UNREAD_COUNT_CAP)
     .fetch_one(conn)
     .await?)
 }

@@ -124,8 +124,7 @@ pub fn status(
     } else {
         format!("next check {}", shell::relative(account.next_check_at, now))
     };
-    if let (Some(kind), Some(message)) = (&account.last_error_kind, &account.last_error_message) {
-        let _ = kind;
+    if let (Some(_), Some(message)) = (&account.last_error_kind, &account.last_error_message) {
         let when = account
             .last_attempt_at
             .map(|at| shell::relative(at, now))

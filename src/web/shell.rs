@@ -28,8 +28,20 @@ pub struct SidebarAccount {
     pub id: Uuid,
     pub chip: String,
     pub label: String,
-    pub unread: i64,
+    /// "3", "999+", or empty for none.
+    pub unread: String,
     pub current: bool,
+}
+
+/// A capped unread count as people read it; empty for zero.
+pub fn count_label(count: i64) -> String {
+    match count {
+        0 => String::new(),
+        n if n >= store::messages::UNREAD_COUNT_CAP => {
+            format!("{}+", store::messages::UNREAD_COUNT_CAP - 1)
+        }
+        n => n.to_string(),
+    }
 }
 
 /// The frame around every signed-in page.
@@ -38,7 +50,8 @@ pub struct Shell {
     pub email: String,
     pub is_admin: bool,
     pub csrf: String,
-    pub unread_total: i64,
+    /// "3", "999+", or empty for none.
+    pub unread_total: String,
     pub accounts: Vec<SidebarAccount>,
     pub nav: &'static str,
     /// The search box's text.
@@ -59,7 +72,7 @@ impl Shell {
             email: signed_in.email.clone(),
             is_admin: signed_in.is_admin,
             csrf: signed_in.csrf.clone(),
-            unread_total,
+            unread_total: count_label(unread_total),
             accounts: counts
                 .into_iter()
                 .map(|count| SidebarAccount {
@@ -67,7 +80,7 @@ impl Shell {
                     chip: chip_class(count.account_id),
                     current: nav == Nav::Account(count.account_id),
                     label: count.label,
-                    unread: count.unread,
+                    unread: count_label(count.unread),
                 })
                 .collect(),
             nav: match nav {
@@ -235,6 +248,9 @@ mod tests {
         assert_eq!(relative(datetime!(2026-11-28 14:00 UTC), now), "in 2 hours");
         assert_eq!(relative(datetime!(2026-11-25 12:00 UTC), now), "3 days ago");
         assert_eq!(safe_color("#A0b1C2"), "#A0b1C2");
+        assert_eq!(count_label(0), "");
+        assert_eq!(count_label(12), "12");
+        assert_eq!(count_label(1000), "999+");
         assert_eq!(safe_color("red;}body{x"), crate::accounts::DEFAULT_COLOR);
     }
 }

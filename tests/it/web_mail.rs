@@ -506,3 +506,54 @@ async fn no_route_shows_or_changes_another_users_mail() {
             .expect("ann's message is untouched");
     assert_eq!((seen, starred, trashed), (false, false, false));
 }
+
+#[tokio::test]
+async fn unread_counts_stop_at_999_plus() {
+    let db = TestDb::new().await;
+    let ring = test_key_ring();
+    let ann = add_user(&db, "ann").await;
+    let work = add_account(&db, &ring, ann.id, "Work", "pw").await;
+    sqlx::query(
+        "INSERT INTO messages (user_id, account_id, uidl, size_bytes, raw, subject)
+         SELECT $1, $2, 'u' || g, 3, '\\x616263', 'bulk ' || g FROM generate_series(1, 1001) g",
+    )
+    .bind(ann.id)
+    .bind(work.id)
+    .execute(&db.pool)
+    .await
+    .expect("bulk insert");
+    let app = TestApp::spawn(&db).await;
+    let mut web = WebClient::signed_in(&app, &ann.email, USER_PASSWORD).await;
+    let inbox = web.get("/").await;
+    assert!(
+        inbox
+            .body
+            .contains("<title>Inbox (999+) · Tributary</title>"),
+        "tab title"
+    );
+    assert_eq!(
+        inbox.body.matches(">999+</span>").count(),
+        2,
+        "inbox and account"
+    );
+    web.submit(
+        "/messages/actions",
+        &[
+            ("action", "read"),
+            ("id", &ids_in(&inbox.body)[0].to_string()),
+        ],
+    )
+    .await;
+    // 1,000 unread left: still at the cap.
+    assert!(web.get("/").await.body.contains("Inbox (999+)"));
+    sqlx::query("UPDATE messages SET seen = true WHERE id IN (SELECT id FROM messages WHERE NOT seen LIMIT 2)")
+        .execute(&db.pool)
+        .await
+        .expect("read two");
+    assert!(
+        web.get("/")
+            .await
+            .body
+            .contains("<title>Inbox (998) · Tributary</title>")
+    );
+}
