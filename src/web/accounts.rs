@@ -251,7 +251,7 @@ pub async fn status_json_get(
 ) -> Result<Json<StatusJson>, WebError> {
     let rows = account_rows(&state, signed_in.user_id).await?;
     let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
-    let unread = store::messages::unread_total(&mut conn, signed_in.user_id).await?;
+    let (_, unread) = store::messages::unread_counts(&mut conn, signed_in.user_id).await?;
     let newest_message_id = store::messages::newest_id(&mut conn, signed_in.user_id).await?;
     Ok(Json(StatusJson {
         accounts: rows
@@ -281,11 +281,7 @@ pub async fn check_post(
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, WebError> {
     signed_in.check_csrf(&form.csrf)?;
-    match fetch::check_now(&state.pool, signed_in.user_id, id).await {
-        Ok(()) => {}
-        Err(StoreError::NotFound) => return Err(WebError::NotFound),
-        Err(e) => return Err(e.into()),
-    }
+    fetch::check_now(&state.pool, signed_in.user_id, id).await?;
     let back = super::session::safe_return_path(&form.return_to);
     let back = if back == "/" {
         "/settings/accounts?checking=1"
@@ -310,13 +306,8 @@ pub async fn enabled_post(
 ) -> Result<Response, WebError> {
     signed_in.check_csrf(&form.csrf)?;
     let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
-    match store::accounts::set_enabled(&mut conn, signed_in.user_id, id, form.enabled == "true")
-        .await
-    {
-        Ok(()) => Ok(Redirect::to("/settings/accounts").into_response()),
-        Err(StoreError::NotFound) => Err(WebError::NotFound),
-        Err(e) => Err(e.into()),
-    }
+    store::accounts::set_enabled(&mut conn, signed_in.user_id, id, form.enabled == "true").await?;
+    Ok(Redirect::to("/settings/accounts").into_response())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -333,11 +324,7 @@ struct RemovePage {
 
 async fn owned_account(state: &AppState, user_id: Uuid, id: Uuid) -> Result<Account, WebError> {
     let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
-    match store::accounts::get(&mut conn, user_id, id).await {
-        Ok(account) => Ok(account),
-        Err(StoreError::NotFound) => Err(WebError::NotFound),
-        Err(e) => Err(e.into()),
-    }
+    Ok(store::accounts::get(&mut conn, user_id, id).await?)
 }
 
 pub async fn remove_get(
@@ -378,11 +365,8 @@ pub async fn remove_post(
         _ => return Err(WebError::BadRequest("choose whether to keep the mail")),
     };
     let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
-    match store::accounts::delete(&mut conn, signed_in.user_id, id, keep).await {
-        Ok(()) => Ok(Redirect::to("/settings/accounts?removed=1").into_response()),
-        Err(StoreError::NotFound) => Err(WebError::NotFound),
-        Err(e) => Err(e.into()),
-    }
+    store::accounts::delete(&mut conn, signed_in.user_id, id, keep).await?;
+    Ok(Redirect::to("/settings/accounts?removed=1").into_response())
 }
 
 // ---------------------------------------------------------------------------------------

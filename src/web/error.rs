@@ -23,9 +23,19 @@ pub enum WebError {
     #[error("a system resource (randomness) is unavailable")]
     Unavailable,
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     #[error(transparent)]
     User(#[from] UserError),
+}
+
+/// A row the store did not find *for this user* is a 404, whatever the handler.
+impl From<StoreError> for WebError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => Self::NotFound,
+            other => Self::Store(other),
+        }
+    }
 }
 
 #[derive(Template, WebTemplate)]

@@ -177,8 +177,9 @@ async fn list_page(
         )),
         (None, None) => None,
     };
-    let shell = Shell::load(
-        &state,
+    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let shell = Shell::load_on(
+        &mut conn,
         &signed_in,
         match (folder, account_id) {
             (Folder::Inbox, Some(id)) => Nav::Account(id),
@@ -195,21 +196,19 @@ async fn list_page(
     {
         return Err(WebError::NotFound);
     }
-    let page = {
-        let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
-        store::messages::list(
-            &mut conn,
-            &ListQuery {
-                user_id: signed_in.user_id,
-                folder,
-                account_id,
-                search: q.as_deref(),
-                cursor,
-                limit: PAGE_SIZE,
-            },
-        )
-        .await?
-    };
+    let page = store::messages::list(
+        &mut conn,
+        &ListQuery {
+            user_id: signed_in.user_id,
+            folder,
+            account_id,
+            search: q.as_deref(),
+            cursor,
+            limit: PAGE_SIZE,
+        },
+    )
+    .await?;
+    drop(conn);
     let words = q.as_deref().map(search_words).unwrap_or_default();
     let now = OffsetDateTime::now_utc();
     let newer_url = page

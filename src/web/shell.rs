@@ -66,8 +66,18 @@ impl Shell {
         query: &str,
     ) -> Result<Self, WebError> {
         let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
-        let counts = store::messages::unread_by_account(&mut conn, signed_in.user_id).await?;
-        let unread_total = store::messages::unread_total(&mut conn, signed_in.user_id).await?;
+        Self::load_on(&mut conn, signed_in, nav, query).await
+    }
+
+    /// [`Shell::load`] on a connection the handler already holds.
+    pub async fn load_on(
+        conn: &mut sqlx::PgConnection,
+        signed_in: &SignedIn,
+        nav: Nav,
+        query: &str,
+    ) -> Result<Self, WebError> {
+        let (counts, unread_total) =
+            store::messages::unread_counts(conn, signed_in.user_id).await?;
         Ok(Self {
             email: signed_in.email.clone(),
             is_admin: signed_in.is_admin,

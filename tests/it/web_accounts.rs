@@ -2,11 +2,9 @@
 //! "Test connection" against a real Dovecot, saving, the scheduler fetching, editing,
 //! pausing, removing — and another user reaching none of it.
 
-use std::collections::HashMap;
-use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use crate::helpers::fake_dns::{FakeDns, Zone};
+use crate::helpers::fake_dns::FakeDns;
 use crate::helpers::web::{USER_PASSWORD, WebClient, field_value};
 use crate::helpers::{Dovecot, TestApp, TestDb, add_user, sample_message};
 
@@ -42,14 +40,7 @@ async fn an_account_is_found_tested_saved_fetched_edited_paused_and_removed() {
     let ann = add_user(&db, "ann").await;
     let dovecot = Dovecot::start(&[("alice", MAILBOX_PASSWORD)]).await;
     dovecot.deliver("alice", "1.test", &sample_message(1, 3_000));
-    let dns = FakeDns::start(Zone {
-        srv: HashMap::from([(
-            "_pop3s._tcp.example.test".into(),
-            vec![(0, 0, dovecot.tls_port, "pop.example.test".into())],
-        )]),
-        a: HashMap::from([("pop.example.test".into(), Ipv4Addr::LOCALHOST)]),
-    })
-    .await;
+    let dns = FakeDns::announcing_pop3s(dovecot.tls_port).await;
     let dns_address = dns.address.to_string();
     let app = TestApp::spawn_with(&db, &[("TRIBUTARY_DNS_SERVER", &dns_address)]).await;
     let mut web = WebClient::signed_in(&app, &ann.email, USER_PASSWORD).await;

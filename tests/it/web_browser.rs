@@ -3,15 +3,13 @@
 //! shortcuts, phone width — and hostile mail that must neither run script nor load
 //! anything until "Show images" is clicked. Screenshots go to `target/screenshots/`.
 
-use std::collections::HashMap;
-use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use tributary::store::accounts::Security;
 
 use crate::helpers::browser::Browser;
 use crate::helpers::canary::Canary;
-use crate::helpers::fake_dns::{FakeDns, Zone};
+use crate::helpers::fake_dns::FakeDns;
 use crate::helpers::{Dovecot, TestApp, TestDb, add_server_account, add_user};
 
 const MAILBOX_PASSWORD: &str = "alice's mailbox secret";
@@ -47,14 +45,7 @@ async fn a_new_instance_is_set_up_and_used_in_a_real_browser() {
         "2.test",
         &mail("Lunch on Friday", "Bring pistachio cake.", 2),
     );
-    let dns = FakeDns::start(Zone {
-        srv: HashMap::from([(
-            "_pop3s._tcp.example.test".into(),
-            vec![(0, 0, dovecot.tls_port, "pop.example.test".into())],
-        )]),
-        a: HashMap::from([("pop.example.test".into(), Ipv4Addr::LOCALHOST)]),
-    })
-    .await;
+    let dns = FakeDns::announcing_pop3s(dovecot.tls_port).await;
     let dns_address = dns.address.to_string();
     let app = TestApp::spawn_with(&db, &[("TRIBUTARY_DNS_SERVER", &dns_address)]).await;
     let code = app.setup_code.clone().expect("setup code");

@@ -557,3 +557,70 @@ async fn unread_counts_stop_at_999_plus() {
             .contains("<title>Inbox (998) · Tributary</title>")
     );
 }
+
+#[tokio::test]
+async fn searches_for_common_and_rare_words_page_correctly_in_a_big_mailbox() {
+    let db = TestDb::new().await;
+    let ring = test_key_ring();
+    let ann = add_user(&db, "ann").await;
+    let work = add_account(&db, &ring, ann.id, "Work", "pw").await;
+    // 5,000 messages, newest first by g; every one says "common", two far apart "rareword".
+    sqlx::query(
+        "INSERT INTO messages (user_id, account_id, uidl, size_bytes, raw, subject, sort_at, search)
+         SELECT $1, $2, 'u' || g, 3, '\\x616263', s, now() - g * interval '1 minute',
+                to_tsvector('simple', s)
+         FROM generate_series(1, 5000) g,
+              LATERAL (SELECT 'common ' || g || CASE WHEN g IN (10, 4900) THEN ' rareword' ELSE '' END AS s) x",
+    )
+    .bind(ann.id)
+    .bind(work.id)
+    .execute(&db.pool)
+    .await
+    .expect("bulk insert");
+    let app = TestApp::spawn(&db).await;
+    let mut web = WebClient::signed_in(&app, &ann.email, USER_PASSWORD).await;
+
+    let rare = web.get("/?q=rareword").await;
+    assert_eq!(
+        rare.body.matches("<a class=\"row\"").count(),
+        2,
+        "the old match too"
+    );
+    assert!(rare.body.contains("common 10 <mark>rareword</mark>"));
+    assert!(rare.body.contains("common 4900 <mark>rareword</mark>"));
+
+    // A common word: full pages straight from the newest mail, and paging goes on past them.
+    let mut page = web.get("/?q=common").await;
+    let mut subjects = Vec::new();
+    for _ in 0..3 {
+        let ids = ids_in(&page.body);
+        assert_eq!(ids.len(), 50);
+        subjects.extend(ids);
+        let at = page.body.find("rel=\"next\"").expect("older link");
+        let href_start = page.body[..at].rfind("href=\"").expect("href") + 6;
+        let href = page.body[href_start..]
+            .split('"')
+            .next()
+            .expect("href")
+            .replace("&#38;", "&");
+        page = web.get(&href).await;
+    }
+    let unique: HashSet<i64> = subjects.iter().copied().collect();
+    assert_eq!(unique.len(), 150);
+    // Ids grow with g while dates shrink: newest first means ascending ids here.
+    let mut sorted = subjects.clone();
+    sorted.sort_unstable();
+    assert_eq!(subjects, sorted, "newest first across pages");
+
+    // Deep in the mailbox (past the first 4,000 from the cursor), the rare word is still found.
+    let deep_cursor: String = sqlx::query_scalar(
+        "SELECT (extract(epoch FROM sort_at) * 1000000)::bigint || '_' || id FROM messages
+         WHERE subject = 'common 100'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("cursor");
+    let deep = web.get(&format!("/?q=rareword&before={deep_cursor}")).await;
+    assert_eq!(deep.body.matches("<a class=\"row\"").count(), 1);
+    assert!(deep.body.contains("common 4900"));
+}

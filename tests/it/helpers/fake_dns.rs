@@ -94,6 +94,21 @@ impl FakeDns {
     }
 }
 
+impl FakeDns {
+    /// `example.test` announcing its POP3 server `pop.example.test` (loopback) on `port`
+    /// with implicit TLS, as RFC 6186 describes.
+    pub async fn announcing_pop3s(port: u16) -> Self {
+        Self::start(Zone {
+            srv: HashMap::from([(
+                "_pop3s._tcp.example.test".into(),
+                vec![(0, 0, port, "pop.example.test".into())],
+            )]),
+            a: HashMap::from([("pop.example.test".into(), Ipv4Addr::LOCALHOST)]),
+        })
+        .await
+    }
+}
+
 impl Drop for FakeDns {
     fn drop(&mut self) {
         self.task.abort();
