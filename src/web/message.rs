@@ -18,7 +18,7 @@ use super::{AppState, WebError};
 use crate::mail::display::{self, AttachmentInfo};
 use crate::mail::sanitize::{RemoteContent, sanitize};
 use crate::mail::text::{TextPiece, linkify};
-use crate::store::messages::{FlagChange, Folder};
+use crate::store::messages::Folder;
 use crate::store::{self, StoreError};
 
 /// The mail body's own policy: no script, no plugins, nothing remote unless the reader
@@ -127,8 +127,7 @@ pub async fn message_get(
         .await?
         .ok_or(WebError::NotFound)?;
     if !detail.summary.seen {
-        store::messages::set_flag(&mut conn, signed_in.user_id, &[id], FlagChange::Seen(true))
-            .await?;
+        store::messages::mark_opened(&mut conn, signed_in.user_id, id).await?;
     }
     let folder = if detail.summary.trashed {
         Folder::Trash

@@ -28,7 +28,7 @@ pub struct SidebarAccount {
     pub id: Uuid,
     pub chip: String,
     pub label: String,
-    /// "3", "999+", or empty for none.
+    /// "3", "99+", or empty for none.
     pub unread: String,
     pub current: bool,
 }
@@ -50,7 +50,7 @@ pub struct Shell {
     pub email: String,
     pub is_admin: bool,
     pub csrf: String,
-    /// "3", "999+", or empty for none.
+    /// "3", "99+", or empty for none.
     pub unread_total: String,
     pub accounts: Vec<SidebarAccount>,
     pub nav: &'static str,
@@ -260,7 +260,8 @@ mod tests {
         assert_eq!(safe_color("#A0b1C2"), "#A0b1C2");
         assert_eq!(count_label(0), "");
         assert_eq!(count_label(12), "12");
-        assert_eq!(count_label(1000), "999+");
+        assert_eq!(count_label(99), "99");
+        assert_eq!(count_label(100), "99+");
         assert_eq!(safe_color("red;}body{x"), crate::accounts::DEFAULT_COLOR);
     }
 }
