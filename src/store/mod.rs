@@ -78,6 +78,9 @@ pub async fn connect_existing(
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(CONNECT_TIMEOUT)
+        // No ping before every use: a page acquires twice, and each ping was a round trip
+        // and a PostgreSQL wake-up. A connection that died is dropped on its first error.
+        .test_before_acquire(false)
         .connect_with(options.application_name("tributary"))
         .await?;
     Ok(pool)
