@@ -413,6 +413,31 @@ pub async fn get(
     .await?)
 }
 
+/// A message with its raw bytes, for the message page (one round trip instead of two).
+pub async fn get_with_raw(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: i64,
+) -> Result<Option<(MessageDetail, Vec<u8>)>, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        detail: MessageDetail,
+        raw: Vec<u8>,
+    }
+    let row = sqlx::query_as::<_, Row>(&format!(
+        "SELECT {SUMMARY_COLUMNS}, a.email AS account_email, m.to_addresses, m.cc_addresses,
+                m.date_header, m.fetched_at, m.message_id, m.size_bytes, m.parse_problem, m.raw
+         FROM messages m LEFT JOIN accounts a ON a.id = m.account_id
+         WHERE m.id = $1 AND m.user_id = $2"
+    ))
+    .bind(id)
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|row| (row.detail, row.raw)))
+}
+
 /// The bytes exactly as the POP3 server sent them.
 pub async fn raw(
     conn: &mut PgConnection,
@@ -491,22 +516,23 @@ pub async fn set_flag(
 }
 
 /// Marks a message read because it was opened. Not worth waiting for the disk: should
-/// the server crash in the next moment, the message is merely unread again.
+/// the server crash in the next moment, the message is merely unread again. One statement:
+/// `set_config(…, true)` lasts for this statement's own transaction, so its commit does
+/// not wait for the WAL flush.
 pub async fn mark_opened(
     conn: &mut PgConnection,
     user_id: Uuid,
     id: i64,
 ) -> Result<(), StoreError> {
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    sqlx::query("SET LOCAL synchronous_commit = off")
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("UPDATE messages SET seen = true WHERE user_id = $1 AND id = $2 AND NOT seen")
-        .bind(user_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
+    sqlx::query(
+        "UPDATE messages SET seen = true
+         WHERE user_id = $1 AND id = $2 AND NOT seen
+           AND set_config('synchronous_commit', 'off', true) = 'off'",
+    )
+    .bind(user_id)
+    .bind(id)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -5,9 +5,9 @@
 //! password rides along in a hidden field *sealed* with the master key (AES-256-GCM, bound
 //! to the user), so the person need not type it again to save.
 
+use super::form::Form;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

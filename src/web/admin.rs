@@ -1,9 +1,9 @@
 //! The administrator's page: create, disable and re-enable users, reset their passwords.
 //! Everyone else gets a 404 here, as if the page did not exist.
 
+use super::form::Form;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};

@@ -6,9 +6,9 @@
 
 use std::net::SocketAddr;
 
+use super::form::Form;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};

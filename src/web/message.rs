@@ -107,11 +107,20 @@ async fn raw_of(state: &AppState, signed_in: &SignedIn, id: i64) -> Result<Vec<u
         .ok_or(WebError::NotFound)
 }
 
-/// Parsing runs on the blocking pool: a large message takes milliseconds of CPU.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
+/// Messages up to this size are parsed right away; a hand-off to the blocking pool costs
+/// more than parsing them (and under load adds threads and tail latency).
+const INLINE_PARSE_BYTES: usize = 64 * 1024;
+
+/// Parses `raw` with `work`: inline when small, on the blocking pool when large (a big
+/// message takes milliseconds of CPU, which must not stall other requests).
+async fn parsing<T: Send + 'static>(
+    raw: Vec<u8>,
+    work: impl FnOnce(Vec<u8>) -> T + Send + 'static,
 ) -> Result<T, WebError> {
-    tokio::task::spawn_blocking(work)
+    if raw.len() <= INLINE_PARSE_BYTES {
+        return Ok(work(raw));
+    }
+    tokio::task::spawn_blocking(move || work(raw))
         .await
         .map_err(|_| WebError::Unavailable)
 }
@@ -123,7 +132,7 @@ pub async fn message_get(
     Query(images): Query<ImagesQuery>,
 ) -> Result<Response, WebError> {
     let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
-    let detail = store::messages::get(&mut conn, signed_in.user_id, id)
+    let (detail, raw) = store::messages::get_with_raw(&mut conn, signed_in.user_id, id)
         .await?
         .ok_or(WebError::NotFound)?;
     if !detail.summary.seen {
@@ -141,10 +150,19 @@ pub async fn message_get(
         detail.summary.cursor(),
     )
     .await?;
+    let shell = Shell::load_on(
+        &mut conn,
+        &signed_in,
+        match folder {
+            Folder::Trash => Nav::Trash,
+            _ => Nav::Inbox,
+        },
+        "",
+    )
+    .await?;
     drop(conn);
-    let raw = raw_of(&state, &signed_in, id).await?;
     let remote = images.remote();
-    let (shown, remote_blocked) = blocking(move || {
+    let (shown, remote_blocked) = parsing(raw, move |raw| {
         let shown = display::display(&raw);
         let blocked = shown.html.as_deref().is_some_and(|html| {
             remote == RemoteContent::Blocked
@@ -154,16 +172,6 @@ pub async fn message_get(
     })
     .await?;
     let summary = &detail.summary;
-    let shell = Shell::load(
-        &state,
-        &signed_in,
-        match folder {
-            Folder::Trash => Nav::Trash,
-            _ => Nav::Inbox,
-        },
-        "",
-    )
-    .await?;
     let text = match (&shown.text, shown.html.is_some()) {
         (Some(text), false) => linkify(text),
         _ => Vec::new(),
@@ -228,7 +236,7 @@ pub async fn body_get(
 ) -> Result<Response, WebError> {
     let raw = raw_of(&state, &signed_in, id).await?;
     let remote = images.remote();
-    let html = blocking(move || {
+    let html = parsing(raw, move |raw| {
         let shown = display::display(&raw);
         let inline = display::inline_images(&raw);
         shown
@@ -337,7 +345,7 @@ pub async fn attachment_get(
     Path((id, index)): Path<(i64, usize)>,
 ) -> Result<Response, WebError> {
     let raw = raw_of(&state, &signed_in, id).await?;
-    let file = blocking(move || display::attachment(&raw, index))
+    let file = parsing(raw, move |raw| display::attachment(&raw, index))
         .await?
         .ok_or(WebError::NotFound)?;
     Ok((

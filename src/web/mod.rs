@@ -5,6 +5,7 @@ mod accounts;
 mod admin;
 mod auth;
 mod error;
+mod form;
 mod health;
 mod inbox;
 mod message;

@@ -4,9 +4,9 @@
 
 use std::sync::Mutex;
 
+use super::form::Form;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};

@@ -197,6 +197,12 @@ async fn csrf_and_cross_site_posts_are_refused_and_redirects_stay_local() {
         .await;
     assert_eq!(fetch_site.status, 403);
     assert_eq!(web.get("/").await.status, 200, "still signed in");
+    let account = format!("/settings/accounts/{}", uuid::Uuid::new_v4());
+    let (check, enabled, remove) = (
+        format!("{account}/check"),
+        format!("{account}/enabled"),
+        format!("{account}/remove"),
+    );
     for (path, form) in [
         ("/messages/actions", vec![("action", "trash"), ("id", "1")]),
         ("/check", vec![]),
@@ -208,11 +214,28 @@ async fn csrf_and_cross_site_posts_are_refused_and_redirects_stay_local() {
                 ("password_confirm", "y"),
             ],
         ),
+        ("/settings/accounts/new", vec![("action", "save")]),
+        (account.as_str(), vec![("action", "save")]),
+        (check.as_str(), vec![]),
+        (enabled.as_str(), vec![("enabled", "false")]),
+        (remove.as_str(), vec![("keep_messages", "true")]),
     ] {
         let mut fields = vec![("csrf", "forged")];
         fields.extend(form);
-        assert_eq!(web.post(path, &fields).await.status, 403, "{path}");
+        let page = web.post(path, &fields).await;
+        assert_eq!(page.status, 403, "{path}");
+        assert!(page.body.contains("This form has expired"), "{path}");
     }
+    // With the right token, an unknown account is simply not there.
+    assert_eq!(web.submit(&check, &[]).await.status, 404);
+    // A form missing a field gets our page, not the framework's text.
+    let incomplete = web.submit(&remove, &[]).await;
+    assert_eq!(incomplete.status, 400);
+    assert!(
+        incomplete.body.contains("incomplete or malformed"),
+        "{}",
+        incomplete.body
+    );
 
     // After sign-in only local paths are followed.
     let mut other = WebClient::new(&app);
