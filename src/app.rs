@@ -101,6 +101,7 @@ impl App {
             connector.clone(),
             &crate::pop3::tls::Trust::WebPki,
         )?);
+        let api_limiter = Arc::new(crate::api::RateLimiter::new(config.api_requests_per_minute));
         let fetcher = Arc::new(Fetcher::new(
             pool.clone(),
             Arc::clone(&keys),
@@ -115,6 +116,7 @@ impl App {
                 setup: Arc::new(setup),
                 fetcher,
                 autodetect,
+                api_limiter,
             },
             setup_code,
         })

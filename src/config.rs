@@ -22,6 +22,7 @@ pub const DEFAULT_FETCH_CONCURRENCY: usize = 32;
 pub const DEFAULT_PER_HOST_CONCURRENCY: usize = 4;
 pub const DEFAULT_FETCH_LEASE_SECONDS: u64 = 60;
 pub const DEFAULT_POLL_FLOOR_SECONDS: u64 = 120;
+pub const DEFAULT_API_REQUESTS_PER_MINUTE: u64 = 600;
 
 /// A setting that could not be used. The message names the variable.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -53,6 +54,8 @@ pub struct Config {
     /// A DNS server (`IP:port`) to resolve remote mail hosts and SRV records with, instead
     /// of the system's resolver (`TRIBUTARY_DNS_SERVER`; the tests point it at their own).
     pub dns_server: Option<SocketAddr>,
+    /// Requests per minute per API token (`TRIBUTARY_API_REQUESTS_PER_MINUTE`).
+    pub api_requests_per_minute: u32,
     pub max_message_bytes: u64,
     pub fetch_concurrency: usize,
     pub per_host_concurrency: usize,
@@ -170,6 +173,14 @@ impl Config {
             })?),
         };
 
+        let api_requests_per_minute = parse_number(
+            &get,
+            "TRIBUTARY_API_REQUESTS_PER_MINUTE",
+            DEFAULT_API_REQUESTS_PER_MINUTE,
+            1,
+        )?
+        .min(u64::from(u32::MAX)) as u32;
+
         let max_message_bytes = parse_number(
             &get,
             "TRIBUTARY_MAX_MESSAGE_BYTES",
@@ -210,6 +221,7 @@ impl Config {
             public_url,
             allow_private_hosts,
             dns_server,
+            api_requests_per_minute,
             max_message_bytes,
             fetch_concurrency,
             per_host_concurrency,

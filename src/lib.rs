@@ -1,7 +1,8 @@
 //! Tributary: pulls mail from people's external POP3 accounts into one web inbox.
 //!
 //! Layers, each depending only on those below it:
-//! - [`web`] — server-rendered pages, sessions, the router and its layers.
+//! - [`web`] — server-rendered pages, sessions, the router and its layers; [`api`] —
+//!   the REST API (JSON, tokens, OpenAPI) nested in the same router.
 //! - [`users`], [`rotation`] — rules shared by the web and the CLI.
 //! - [`store`] — PostgreSQL queries, one module per table; migrations in `migrations/`.
 //! - [`crypto`] — the master key ring, sealing of remote passwords, user password hashes.
@@ -11,6 +12,7 @@
 //!   [`cli`] is the `tributary` command.
 
 pub mod accounts;
+pub mod api;
 pub mod app;
 pub mod cli;
 pub mod config;
@@ -22,5 +24,6 @@ pub mod rotation;
 pub mod secret;
 pub mod store;
 pub mod telemetry;
+pub mod tokens;
 pub mod users;
 pub mod web;

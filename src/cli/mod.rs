@@ -2,6 +2,7 @@
 
 mod account;
 mod pop3;
+mod token;
 
 use std::io::{BufRead, IsTerminal};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -69,6 +70,9 @@ enum Command {
     /// Manage remote POP3 accounts (for scripts and admins; users have the web pages).
     #[command(subcommand)]
     Account(account::AccountCommand),
+    /// Personal API tokens for the REST API (`Authorization: Bearer …`).
+    #[command(subcommand)]
+    Token(token::TokenCommand),
     /// Fetch one account now, once, and print the outcome.
     ///
     /// Exit codes: 0 ok, 1 other failure, 2 no such account, 3 login rejected, 4 TLS
@@ -167,6 +171,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
     match command {
         Command::Keygen | Command::Pop3(_) | Command::Fetch { .. } => Ok(()),
         Command::Account(command) => account::run(command, config).await,
+        Command::Token(command) => token::run(command, config).await,
         Command::Serve => serve(config).await,
         Command::Migrate => {
             let pool = store::connect(&config.database_url)

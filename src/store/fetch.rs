@@ -528,3 +528,21 @@ pub async fn leased_accounts(
     .fetch_all(conn)
     .await?)
 }
+
+/// The latest run of one of the user's accounts that started at or after `since`.
+pub async fn run_started_since(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    account_id: Uuid,
+    since: OffsetDateTime,
+) -> Result<Option<i64>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM fetch_runs WHERE user_id = $1 AND account_id = $2 AND started_at >= $3
+         ORDER BY started_at DESC, id DESC LIMIT 1",
+    )
+    .bind(user_id)
+    .bind(account_id)
+    .bind(since)
+    .fetch_optional(conn)
+    .await?)
+}

@@ -105,6 +105,27 @@ pub struct Cursor {
     pub id: i64,
 }
 
+impl Cursor {
+    /// The cursor as it travels in URLs: `<unix microseconds>_<id>` (PostgreSQL keeps
+    /// microseconds, so the position is exact).
+    pub fn to_token(self) -> String {
+        format!(
+            "{}_{}",
+            self.sort_at.unix_timestamp_nanos() / 1_000,
+            self.id
+        )
+    }
+
+    pub fn parse(token: &str) -> Option<Self> {
+        let (micros, id) = token.split_once('_')?;
+        let micros: i128 = micros.parse().ok()?;
+        Some(Self {
+            sort_at: OffsetDateTime::from_unix_timestamp_nanos(micros.checked_mul(1_000)?).ok()?,
+            id: id.parse().ok()?,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
     /// The page after the cursor (older mail).
@@ -120,6 +141,11 @@ pub struct ListQuery<'a> {
     pub account_id: Option<Uuid>,
     /// PostgreSQL `websearch_to_tsquery` syntax: words, "phrases", -excluded.
     pub search: Option<&'a str>,
+    pub unread_only: bool,
+    /// Dated (`sort_at`) at or after this.
+    pub since: Option<OffsetDateTime>,
+    /// Dated before this.
+    pub until: Option<OffsetDateTime>,
     pub cursor: Option<(Cursor, Direction)>,
     pub limit: i64,
 }
@@ -195,6 +221,15 @@ fn push_filters(builder: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, query: &Li
     push_folder(builder, query.folder);
     if let Some(account_id) = query.account_id {
         builder.push(" AND m.account_id = ").push_bind(account_id);
+    }
+    if query.unread_only {
+        builder.push(" AND NOT m.seen");
+    }
+    if let Some(since) = query.since {
+        builder.push(" AND m.sort_at >= ").push_bind(since);
+    }
+    if let Some(until) = query.until {
+        builder.push(" AND m.sort_at < ").push_bind(until);
     }
     if let Some((cursor, direction)) = query.cursor {
         builder.push(match direction {
@@ -533,6 +568,20 @@ pub async fn mark_opened(
     .bind(id)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Deletes one of the user's messages for good, wherever it is. Its UIDL stays recorded,
+/// so the fetch engine does not download it again.
+pub async fn delete(conn: &mut PgConnection, user_id: Uuid, id: i64) -> Result<(), StoreError> {
+    let done = sqlx::query("DELETE FROM messages WHERE user_id = $1 AND id = $2")
+        .bind(user_id)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 //! Knows nothing of HTTP.
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod fetch;
 pub mod login_failures;
 pub mod messages;

@@ -31,20 +31,11 @@ pub struct ListParams {
 }
 
 pub fn encode_cursor(cursor: Cursor) -> String {
-    format!(
-        "{}_{}",
-        cursor.sort_at.unix_timestamp_nanos() / 1_000,
-        cursor.id
-    )
+    cursor.to_token()
 }
 
 pub fn decode_cursor(text: &str) -> Option<Cursor> {
-    let (micros, id) = text.split_once('_')?;
-    let micros: i128 = micros.parse().ok()?;
-    Some(Cursor {
-        sort_at: OffsetDateTime::from_unix_timestamp_nanos(micros.checked_mul(1_000)?).ok()?,
-        id: id.parse().ok()?,
-    })
+    Cursor::parse(text)
 }
 
 /// One row of the list, ready to render (every text escaped by the template).
@@ -203,6 +194,9 @@ async fn list_page(
             folder,
             account_id,
             search: q.as_deref(),
+            unread_only: false,
+            since: None,
+            until: None,
             cursor,
             limit: PAGE_SIZE,
         },

@@ -33,6 +33,7 @@ use tracing::Level;
 use crate::config::Config;
 use crate::crypto::Keys;
 pub use error::WebError;
+pub use message::attachment_disposition;
 pub use setup::SetupGate;
 
 /// Form posts are small; anything bigger is refused before a handler sees it.
@@ -55,11 +56,15 @@ pub struct AppState {
     pub fetcher: Arc<crate::fetch::Fetcher>,
     /// The "Add account" wizard's server discovery.
     pub autodetect: Arc<crate::fetch::autodetect::Autodetect>,
+    /// Requests per API token.
+    pub api_limiter: Arc<crate::api::RateLimiter>,
 }
 
 pub fn router(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
+    let (api, _) = crate::api::router();
     Router::new()
+        .nest("/api/v1", api)
         .route("/", get(inbox::inbox_get))
         .route("/starred", get(inbox::starred_get))
         .route("/trash", get(inbox::trash_get))

@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod api;
 mod autodetect;
 mod cli;
 mod config_errors;
