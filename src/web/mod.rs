@@ -12,6 +12,7 @@ mod message;
 pub mod session;
 mod setup;
 mod shell;
+mod tokens;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,6 +77,15 @@ pub fn router(state: AppState) -> Router {
             get(auth::password_get).post(auth::password_post),
         )
         .route("/accounts.css", get(shell::accounts_css_get))
+        .route(
+            "/settings/tokens",
+            get(tokens::tokens_get).post(tokens::token_create_post),
+        )
+        .route(
+            "/settings/tokens/{id}/revoke",
+            post(tokens::token_revoke_post),
+        )
+        .route("/api/docs", get(api_docs_get))
         .route(
             "/settings",
             get(|| async { axum::response::Redirect::to("/settings/accounts") }),
@@ -176,6 +186,15 @@ pub fn router(state: AppState) -> Router {
                 }),
         )
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+}
+
+/// The API reference: a page of our own that reads `/api/v1/openapi.json` (no CDN).
+async fn api_docs_get() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        include_str!("../../static/api.html"),
+    )
+        .into_response()
 }
 
 /// A second line behind the CSRF tokens: browsers say where a request comes from

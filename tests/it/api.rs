@@ -597,3 +597,78 @@ async fn tokens_are_rate_limited_and_the_openapi_document_covers_every_endpoint(
     assert!(document["components"]["securitySchemes"]["bearer"].is_object());
     assert!(document["components"]["schemas"]["AccountJson"]["properties"]["password"].is_null());
 }
+
+#[tokio::test]
+async fn people_create_and_revoke_tokens_on_the_settings_page() {
+    use crate::helpers::web::{USER_PASSWORD, WebClient};
+    let db = TestDb::new().await;
+    let ann = add_user(&db, "ann").await;
+    let bob = add_user(&db, "bob").await;
+    let app = TestApp::spawn(&db).await;
+    let mut web = WebClient::signed_in(&app, &ann.email, USER_PASSWORD).await;
+    assert_eq!(web.get("/settings/tokens").await.status, 200);
+    assert_eq!(
+        web.post(
+            "/settings/tokens",
+            &[("csrf", "forged"), ("name", "x"), ("scope", "read")]
+        )
+        .await
+        .status,
+        403
+    );
+    let blank = web
+        .submit("/settings/tokens", &[("name", " "), ("scope", "read")])
+        .await;
+    assert_eq!(blank.status, 422);
+    let created = web
+        .submit(
+            "/settings/tokens",
+            &[("name", "backup script"), ("scope", "write")],
+        )
+        .await;
+    assert_eq!(created.status, 200);
+    assert_eq!(created.headers["cache-control"], "no-store");
+    let start = created.body.find("data-new-token>").expect("shown once") + "data-new-token>".len();
+    let token = created.body[start..]
+        .split('<')
+        .next()
+        .expect("token")
+        .to_owned();
+    assert!(token.starts_with("trb_"), "{token}");
+    let api = Api {
+        app: &app,
+        token: token.clone(),
+    };
+    assert_eq!(api.get("/me").await.json()["token"]["scope"], "write");
+    // Shown only once: the list never holds it again.
+    let list = web.get("/settings/tokens").await;
+    assert!(list.body.contains("backup script"));
+    assert!(!list.body.contains(&token));
+
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM api_tokens")
+        .fetch_one(&db.pool)
+        .await
+        .expect("id");
+    let mut bob_web = WebClient::signed_in(&app, &bob.email, USER_PASSWORD).await;
+    let stolen = bob_web
+        .submit(&format!("/settings/tokens/{id}/revoke"), &[])
+        .await;
+    assert_eq!(stolen.status, 404, "another user's token is not there");
+    assert_eq!(api.get("/me").await.status, 200);
+    let revoked = web
+        .submit(&format!("/settings/tokens/{id}/revoke"), &[])
+        .await;
+    assert_eq!(revoked.status, 303);
+    api.get("/me").await.problem(401, "unauthorized");
+    assert!(web.get("/settings/tokens").await.body.contains("Revoked"));
+
+    let docs = app
+        .http
+        .get(app.url("/api/docs"))
+        .send()
+        .await
+        .expect("docs");
+    assert_eq!(docs.status(), 200);
+    let html = docs.text().await.expect("html");
+    assert!(html.contains("/static/api.js") && !html.contains("<script>"));
+}

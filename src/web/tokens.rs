@@ -1,0 +1,154 @@
+//! Settings → API tokens: create (the token is shown once), list, revoke.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::form::Form;
+use super::session::SignedIn;
+use super::shell::{self, Nav, Shell};
+use super::{AppState, WebError};
+use crate::store::api_tokens::Scope;
+use crate::store::{self, StoreError};
+use crate::tokens::{self, TokenError};
+
+#[derive(Debug)]
+struct TokenRow {
+    id: Uuid,
+    name: String,
+    scope: &'static str,
+    created: String,
+    last_used: String,
+    revoked: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "tokens.html")]
+struct TokensPage {
+    shell: Shell,
+    rows: Vec<TokenRow>,
+    /// Just created: shown this once.
+    new_token: Option<String>,
+    error: Option<String>,
+}
+
+async fn page(
+    state: &AppState,
+    signed_in: &SignedIn,
+    status: StatusCode,
+    new_token: Option<String>,
+    error: Option<String>,
+) -> Result<Response, WebError> {
+    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let shell = Shell::load_on(&mut conn, signed_in, Nav::Settings, "").await?;
+    let rows = store::api_tokens::list(&mut conn, signed_in.user_id)
+        .await?
+        .into_iter()
+        .map(|t| TokenRow {
+            id: t.id,
+            name: t.name,
+            scope: match t.scope {
+                Scope::Read => "read",
+                Scope::Write => "write",
+            },
+            created: shell::full_date(t.created_at),
+            last_used: t
+                .last_used_at
+                .map(shell::full_date)
+                .unwrap_or_else(|| "never".into()),
+            revoked: t.revoked_at.is_some(),
+        })
+        .collect();
+    let mut response = (
+        status,
+        TokensPage {
+            shell,
+            rows,
+            new_token,
+            error,
+        },
+    )
+        .into_response();
+    // A page holding a fresh token must not linger in caches.
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+pub async fn tokens_get(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+) -> Result<Response, WebError> {
+    page(&state, &signed_in, StatusCode::OK, None, None).await
+}
+
+#[derive(Deserialize)]
+pub struct CreateForm {
+    csrf: String,
+    name: String,
+    scope: String,
+}
+
+pub async fn token_create_post(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Form(form): Form<CreateForm>,
+) -> Result<Response, WebError> {
+    signed_in.check_csrf(&form.csrf)?;
+    let scope = match form.scope.as_str() {
+        "read" => Scope::Read,
+        "write" => Scope::Write,
+        _ => return Err(WebError::BadRequest("choose read or write")),
+    };
+    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    match tokens::create(&mut conn, signed_in.user_id, &form.name, scope).await {
+        Ok(created) => {
+            drop(conn);
+            tracing::info!(token_id = %created.record.id, "API token created");
+            page(
+                &state,
+                &signed_in,
+                StatusCode::OK,
+                Some(created.token.expose().to_owned()),
+                None,
+            )
+            .await
+        }
+        Err(e @ TokenError::InvalidName(_)) => {
+            drop(conn);
+            page(
+                &state,
+                &signed_in,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(e.to_string()),
+            )
+            .await
+        }
+        Err(TokenError::Store(e)) => Err(e.into()),
+        Err(_) => Err(WebError::Unavailable),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    csrf: String,
+}
+
+pub async fn token_revoke_post(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<Uuid>,
+    Form(form): Form<RevokeForm>,
+) -> Result<Response, WebError> {
+    signed_in.check_csrf(&form.csrf)?;
+    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    store::api_tokens::revoke(&mut conn, signed_in.user_id, id).await?;
+    Ok(Redirect::to("/settings/tokens").into_response())
+}
