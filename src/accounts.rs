@@ -99,6 +99,12 @@ pub fn validate(input: AccountInput) -> Result<NewAccount, InvalidAccount> {
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_owned();
+    if host.is_empty() {
+        return Err(invalid(
+            "host",
+            "enter the server's host name, e.g. pop.example.org",
+        ));
+    }
     let port = input.port.unwrap_or_else(|| default_port(input.security));
     if port == 0 {
         return Err(invalid("port", "must be between 1 and 65535"));

@@ -191,15 +191,18 @@ where
 pub struct AccountCreate {
     pub label: Option<String>,
     /// `#rrggbb`.
+    #[schema(pattern = "^#[0-9A-Fa-f]{6}$")]
     pub color: Option<String>,
     pub email: String,
+    #[schema(min_length = 1, max_length = 253)]
     pub host: String,
     /// Defaults to 995 for `tls`, 110 otherwise.
+    #[schema(minimum = 1, maximum = 65535)]
     pub port: Option<u16>,
     pub security: Option<SecurityJson>,
     pub auth: Option<AuthJson>,
     pub username: String,
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = String, format = Password, min_length = 1)]
     pub password: Secret,
     pub tls_ca_pem: Option<String>,
     pub tls_pin_sha256: Option<String>,
@@ -330,7 +333,7 @@ async fn leased(state: &AppState, user_id: Uuid) -> Result<Vec<Uuid>, ApiError> 
 
 /// The caller's accounts, by label.
 #[utoipa::path(get, path = "/accounts", tag = "accounts",
-    responses((status = 200, body = [AccountJson]), (status = 401, body = Problem), (status = 429, body = Problem)),
+    responses((status = 200, body = [AccountJson]), (status = 401, response = Problem), (status = 429, response = Problem)),
     security(("bearer" = [])))]
 pub async fn accounts_get(
     State(state): State<AppState>,
@@ -349,9 +352,9 @@ pub async fn accounts_get(
 
 /// Adds an account (write scope). Its first check starts at once.
 #[utoipa::path(post, path = "/accounts", tag = "accounts", request_body = AccountCreate,
-    responses((status = 201, body = AccountJson), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 403, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem),
-        (status = 422, body = Problem), (status = 429, body = Problem)),
+    responses((status = 201, body = AccountJson), (status = 400, response = Problem), (status = 401, response = Problem),
+        (status = 403, response = Problem), (status = 413, response = Problem), (status = 415, response = Problem),
+        (status = 422, response = Problem), (status = 429, response = Problem)),
     security(("bearer" = [])))]
 pub async fn accounts_post(
     State(state): State<AppState>,
@@ -410,8 +413,8 @@ async fn owned(state: &AppState, user: &ApiUser, id: Uuid) -> Result<Account, Ap
 /// One account.
 #[utoipa::path(get, path = "/accounts/{id}", tag = "accounts",
     params(("id" = Uuid, Path, description = "The account's id")),
-    responses((status = 200, body = AccountJson), (status = 401, body = Problem), (status = 404, body = Problem),
-        (status = 429, body = Problem)),
+    responses((status = 200, body = AccountJson), (status = 401, response = Problem), (status = 404, response = Problem),
+        (status = 429, response = Problem)),
     security(("bearer" = [])))]
 pub async fn account_get(
     State(state): State<AppState>,
@@ -426,9 +429,9 @@ pub async fn account_get(
 /// Changes an account (write scope). Any change lifts a pause and checks at once.
 #[utoipa::path(patch, path = "/accounts/{id}", tag = "accounts", request_body = AccountPatch,
     params(("id" = Uuid, Path, description = "The account's id")),
-    responses((status = 200, body = AccountJson), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 403, body = Problem), (status = 404, body = Problem), (status = 415, body = Problem),
-        (status = 422, body = Problem), (status = 429, body = Problem)),
+    responses((status = 200, body = AccountJson), (status = 400, response = Problem), (status = 401, response = Problem),
+        (status = 403, response = Problem), (status = 404, response = Problem), (status = 415, response = Problem),
+        (status = 422, response = Problem), (status = 429, response = Problem)),
     security(("bearer" = [])))]
 pub async fn account_patch(
     State(state): State<AppState>,
@@ -496,6 +499,7 @@ pub async fn account_patch(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeleteQuery {
     /// Keep the mail already fetched (default `true`).
     keep_messages: Option<bool>,
@@ -504,8 +508,8 @@ pub struct DeleteQuery {
 /// Removes an account (write scope); `keep_messages=false` deletes its mail too.
 #[utoipa::path(delete, path = "/accounts/{id}", tag = "accounts",
     params(("id" = Uuid, Path, description = "The account's id"), DeleteQuery),
-    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)),
+    responses((status = 204), (status = 401, response = Problem), (status = 403, response = Problem),
+        (status = 404, response = Problem), (status = 422, response = Problem), (status = 429, response = Problem)),
     security(("bearer" = [])))]
 pub async fn account_delete(
     State(state): State<AppState>,
@@ -542,8 +546,8 @@ pub struct TestJson {
 /// opens the stored password). Changes nothing on the server.
 #[utoipa::path(post, path = "/accounts/{id}/test", tag = "accounts",
     params(("id" = Uuid, Path, description = "The account's id")),
-    responses((status = 200, body = TestJson), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 429, body = Problem)),
+    responses((status = 200, body = TestJson), (status = 401, response = Problem), (status = 403, response = Problem),
+        (status = 404, response = Problem), (status = 429, response = Problem)),
     security(("bearer" = [])))]
 pub async fn account_test_post(
     State(state): State<AppState>,
@@ -616,8 +620,8 @@ pub struct CheckJson {
 /// Checks the account now on whichever replica is free (write scope).
 #[utoipa::path(post, path = "/accounts/{id}/check", tag = "accounts",
     params(("id" = Uuid, Path, description = "The account's id")),
-    responses((status = 202, body = CheckJson), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem), (status = 429, body = Problem)),
+    responses((status = 202, body = CheckJson), (status = 401, response = Problem), (status = 403, response = Problem),
+        (status = 404, response = Problem), (status = 409, response = Problem), (status = 429, response = Problem)),
     security(("bearer" = [])))]
 pub async fn account_check_post(
     State(state): State<AppState>,
@@ -674,8 +678,8 @@ pub struct RunJson {
 /// The account's last 50 checks, newest first.
 #[utoipa::path(get, path = "/accounts/{id}/runs", tag = "accounts",
     params(("id" = Uuid, Path, description = "The account's id")),
-    responses((status = 200, body = [RunJson]), (status = 401, body = Problem), (status = 404, body = Problem),
-        (status = 429, body = Problem)),
+    responses((status = 200, body = [RunJson]), (status = 401, response = Problem), (status = 404, response = Problem),
+        (status = 429, response = Problem)),
     security(("bearer" = [])))]
 pub async fn account_runs_get(
     State(state): State<AppState>,
@@ -705,6 +709,7 @@ pub async fn account_runs_get(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AutodetectRequest {
+    #[schema(pattern = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$", max_length = 254)]
     pub email: String,
 }
 
@@ -729,8 +734,8 @@ pub struct AutodetectJson {
 /// Proposes the POP3 server for an address: DNS SRV records, then the usual names
 /// (the same logic as the web wizard).
 #[utoipa::path(post, path = "/autodetect", tag = "accounts", request_body = AutodetectRequest,
-    responses((status = 200, body = AutodetectJson), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 415, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)),
+    responses((status = 200, body = AutodetectJson), (status = 400, response = Problem), (status = 401, response = Problem),
+        (status = 415, response = Problem), (status = 422, response = Problem), (status = 429, response = Problem)),
     security(("bearer" = [])))]
 pub async fn autodetect_post(
     State(state): State<AppState>,
@@ -738,6 +743,9 @@ pub async fn autodetect_post(
     ApiJson(body): ApiJson<AutodetectRequest>,
 ) -> Result<Json<AutodetectJson>, ApiError> {
     let email = body.email.trim().to_owned();
+    if email.chars().count() > 254 {
+        return Err(ApiError::validation("email", "at most 254 characters"));
+    }
     let Some((local, domain)) = email
         .rsplit_once('@')
         .filter(|(local, domain)| !local.is_empty() && domain.contains('.'))

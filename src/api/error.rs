@@ -5,12 +5,16 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{ToResponse, ToSchema};
 
 use crate::store::StoreError;
 
 /// An RFC 9457 problem document.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, ToResponse)]
+#[response(
+    description = "An RFC 9457 problem document",
+    content_type = "application/problem+json"
+)]
 pub struct Problem {
     /// A stable identifier of the kind of problem, e.g. `/api/v1/problems/validation`.
     #[serde(rename = "type")]

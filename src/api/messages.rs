@@ -100,15 +100,17 @@ pub struct ListParams {
     #[serde(default, with = "time::serde::rfc3339::option")]
     before: Option<OffsetDateTime>,
     /// From a previous page's `next_cursor`.
+    #[param(pattern = "^-?[0-9]{1,16}_-?[0-9]{1,18}$")]
     cursor: Option<String>,
     /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
 }
 
 /// The caller's mail, newest first, a page at a time.
 #[utoipa::path(get, path = "/messages", tag = "messages", params(ListParams),
-    responses((status = 200, body = MessagePage), (status = 401, body = Problem), (status = 422, body = Problem),
-        (status = 429, body = Problem)),
+    responses((status = 200, body = MessagePage), (status = 401, response = Problem), (status = 422, response = Problem),
+        (status = 429, response = Problem)),
     security(("bearer" = [])))]
 pub async fn messages_get(
     State(state): State<AppState>,
@@ -249,8 +251,8 @@ async fn parsed<T: Send + 'static>(
 /// One message: headers, text, sanitised HTML, attachment list. Does not mark it read.
 #[utoipa::path(get, path = "/messages/{id}", tag = "messages",
     params(("id" = i64, Path, description = "The message's id")),
-    responses((status = 200, body = MessageDetailJson), (status = 401, body = Problem), (status = 404, body = Problem),
-        (status = 429, body = Problem)),
+    responses((status = 200, body = MessageDetailJson), (status = 401, response = Problem), (status = 404, response = Problem),
+        (status = 429, response = Problem)),
     security(("bearer" = [])))]
 pub async fn message_get(
     State(state): State<AppState>,
@@ -264,8 +266,8 @@ pub async fn message_get(
 /// The message exactly as the POP3 server sent it.
 #[utoipa::path(get, path = "/messages/{id}/raw", tag = "messages",
     params(("id" = i64, Path, description = "The message's id")),
-    responses((status = 200, content_type = "message/rfc822", body = Vec<u8>), (status = 401, body = Problem),
-        (status = 404, body = Problem), (status = 429, body = Problem)),
+    responses((status = 200, content_type = "message/rfc822", body = Vec<u8>), (status = 401, response = Problem),
+        (status = 404, response = Problem), (status = 429, response = Problem)),
     security(("bearer" = [])))]
 pub async fn message_raw_get(
     State(state): State<AppState>,
@@ -296,8 +298,8 @@ pub async fn message_raw_get(
 /// One attachment's bytes, always as a download.
 #[utoipa::path(get, path = "/messages/{id}/attachments/{n}", tag = "messages",
     params(("id" = i64, Path, description = "The message's id"), ("n" = usize, Path, description = "The attachment's index")),
-    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 401, body = Problem),
-        (status = 404, body = Problem), (status = 429, body = Problem)),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 401, response = Problem),
+        (status = 404, response = Problem), (status = 429, response = Problem)),
     security(("bearer" = [])))]
 pub async fn attachment_get(
     State(state): State<AppState>,
@@ -338,9 +340,9 @@ pub struct MessagePatch {
 /// Marks read/unread, stars, moves to or out of the trash (write scope).
 #[utoipa::path(patch, path = "/messages/{id}", tag = "messages", request_body = MessagePatch,
     params(("id" = i64, Path, description = "The message's id")),
-    responses((status = 200, body = MessageJson), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 403, body = Problem), (status = 404, body = Problem), (status = 415, body = Problem),
-        (status = 422, body = Problem), (status = 429, body = Problem)),
+    responses((status = 200, body = MessageJson), (status = 400, response = Problem), (status = 401, response = Problem),
+        (status = 403, response = Problem), (status = 404, response = Problem), (status = 415, response = Problem),
+        (status = 422, response = Problem), (status = 429, response = Problem)),
     security(("bearer" = [])))]
 pub async fn message_patch(
     State(state): State<AppState>,
@@ -376,8 +378,8 @@ pub async fn message_patch(
 /// Deletes a message for good (write scope). It is not downloaded again.
 #[utoipa::path(delete, path = "/messages/{id}", tag = "messages",
     params(("id" = i64, Path, description = "The message's id")),
-    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 429, body = Problem)),
+    responses((status = 204), (status = 401, response = Problem), (status = 403, response = Problem),
+        (status = 404, response = Problem), (status = 429, response = Problem)),
     security(("bearer" = [])))]
 pub async fn message_delete(
     State(state): State<AppState>,

@@ -50,6 +50,7 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
             per token (429 with Retry-After)."
     ),
     servers((url = "/api/v1")),
+    components(responses(Problem)),
     modifiers(&BearerAuth),
     tags((name = "me"), (name = "accounts"), (name = "messages"))
 )]
@@ -86,7 +87,7 @@ pub struct TokenJson {
 
 /// Who the token acts for.
 #[utoipa::path(get, path = "/me", tag = "me",
-    responses((status = 200, body = MeJson), (status = 401, body = Problem), (status = 429, body = Problem)),
+    responses((status = 200, body = MeJson), (status = 401, response = Problem), (status = 429, response = Problem)),
     security(("bearer" = [])))]
 async fn me_get(State(state): State<AppState>, user: ApiUser) -> Result<Json<MeJson>, ApiError> {
     let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Contract fuzzing of the REST API (issue 6): schemathesis (PyPI) runs every check it has
+# against the live /api/v1/openapi.json of a fresh `tributary serve` with a valid write
+# token — no 5xx, every response as the document says. Both run in a network namespace
+# of their own (only loopback; PostgreSQL through its Unix socket), so whatever hosts the
+# fuzzer invents, nothing leaves the machine. Called by tests/run; needs root (unshare).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EXAMPLES=${CONTRACT_MAX_EXAMPLES:-100}
+
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore 'schemathesis>=4,<5'
+SCHEMATHESIS="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/schemathesis"
+cargo build --locked -q
+TRIBUTARY=$PWD/target/debug/tributary
+SOCKET_DIR=${PGHOST_DIR:-/var/run/postgresql}
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+
+psql -h "$SOCKET_DIR" -U postgres -qAtc "DROP DATABASE IF EXISTS tributary_contract WITH (FORCE)" postgres >/dev/null
+export DATABASE_URL="postgres://postgres@localhost/tributary_contract?host=$SOCKET_DIR"
+TRIBUTARY_MASTER_KEY=$("$TRIBUTARY" keygen)
+export TRIBUTARY_MASTER_KEY TRIBUTARY_LISTEN=127.0.0.1:8099 TRIBUTARY_API_REQUESTS_PER_MINUTE=100000
+"$TRIBUTARY" migrate >/dev/null
+echo "a long contract password" | "$TRIBUTARY" user add --email contract@example.org --password-stdin >/dev/null
+TOKEN=$("$TRIBUTARY" token create --user contract@example.org --name schemathesis --scope write 2>/dev/null)
+export TOKEN SCHEMATHESIS TRIBUTARY EXAMPLES W CONTRACT_SEED=${CONTRACT_SEED:-1}
+
+unshare --net bash -c '
+    set -euo pipefail
+    ip link set lo up
+    "$TRIBUTARY" serve > "$W/serve.log" 2>&1 &
+    serve=$!
+    for _ in $(seq 1 100); do grep -q listening "$W/serve.log" && break; sleep 0.1; done
+    status=0
+    "$SCHEMATHESIS" run http://127.0.0.1:8099/api/v1/openapi.json \
+        --header "Authorization: Bearer $TOKEN" --checks all \
+        --max-examples "$EXAMPLES" --workers 2 --no-color ${CONTRACT_SEED:+--seed "$CONTRACT_SEED"} || status=$?
+    kill "$serve" 2>/dev/null || true
+    wait "$serve" 2>/dev/null || true
+    if grep -q "$TOKEN" "$W/serve.log"; then
+        echo "contract: the token appeared in the server log" >&2
+        status=1
+    fi
+    exit "$status"
+'
