@@ -672,3 +672,64 @@ async fn people_create_and_revoke_tokens_on_the_settings_page() {
     let html = docs.text().await.expect("html");
     assert!(html.contains("/static/api.js") && !html.contains("<script>"));
 }
+
+/// The README's curl walkthrough, run as written against a fresh instance and Dovecot.
+#[tokio::test]
+async fn the_readme_walkthrough_works_as_written() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let start = readme.find("<!-- api-walkthrough -->").expect("marker");
+    let block = &readme[start..];
+    let code_start = block.find("```sh\n").expect("code") + "```sh\n".len();
+    let script = &block[code_start..code_start + block[code_start..].find("```").expect("end")];
+
+    let db = TestDb::new().await;
+    let dovecot = Dovecot::start(&[("walker", MAILBOX_PASSWORD)]).await;
+    let mail = sample_message(7, 3_000);
+    dovecot.deliver("walker", "1.test", &mail);
+    let ann = add_user(&db, "ann").await;
+    let app = TestApp::spawn(&db).await;
+    let dir = crate::helpers::TempDir::new();
+    let binary_dir = std::path::Path::new(env!("CARGO_BIN_EXE_tributary"))
+        .parent()
+        .expect("bin dir")
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        binary_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = tokio::process::Command::new("bash")
+        .arg("-euo")
+        .arg("pipefail")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .env("DATABASE_URL", &db.url)
+        .env("API", app.url("/api/v1"))
+        .env("TRIBUTARY_USER", &ann.email)
+        .env("POP_HOST", "127.0.0.1")
+        .env("POP_PORT", dovecot.tls_port.to_string())
+        .env("POP_SECURITY", "tls")
+        .env("POP_USER", "walker")
+        .env("POP_PASSWORD", MAILBOX_PASSWORD)
+        .env("POP_CA_PEM", &dovecot.certs.ca_pem)
+        .output()
+        .await
+        .expect("bash");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "walkthrough failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("\"ok\":true"), "{stdout}");
+    assert!(stdout.contains("\"run_id\":"), "{stdout}");
+    let saved = std::fs::read(dir.path().join("message.eml")).expect("message.eml");
+    assert!(
+        saved == mail,
+        "the raw download is byte for byte the mail Dovecot holds"
+    );
+    assert!(!stdout.contains(MAILBOX_PASSWORD));
+}
