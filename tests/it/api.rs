@@ -733,3 +733,134 @@ async fn the_readme_walkthrough_works_as_written() {
     );
     assert!(!stdout.contains(MAILBOX_PASSWORD));
 }
+
+#[tokio::test]
+async fn a_read_token_changes_nothing_and_secrets_never_reach_responses_or_the_log() {
+    use crate::helpers::{Cli, TempDir, free_port, wait_for_port};
+    let db = TestDb::new().await;
+    let dovecot = Dovecot::start(&[("bob", MAILBOX_PASSWORD)]).await;
+    dovecot.deliver("bob", "1.test", &sample_message(1, 2_000));
+    let ann = add_user(&db, "ann").await;
+    let write = token(&db, ann.id, Scope::Write).await;
+    let read = token(&db, ann.id, Scope::Read).await;
+    let dir = TempDir::new();
+    let log = dir.path().join("serve.log");
+    let port = free_port();
+    let mut serve = Cli::new(&["serve"])
+        .env("DATABASE_URL", &db.url)
+        .env("TRIBUTARY_LISTEN", format!("127.0.0.1:{port}"))
+        .env("TRIBUTARY_DATA_DIR", dir.path())
+        .env("TRIBUTARY_ALLOW_PRIVATE_HOSTS", "true")
+        .env("RUST_LOG", "debug,hyper=info,h2=info,rustls=info")
+        .spawn_logging_to(&log);
+    wait_for_port(port, "tributary serve").await;
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}/api/v1");
+    let mut bodies = String::new();
+    let mut call = async |method: reqwest::Method, path: &str, token: &str, body: Option<Value>| {
+        let mut request = http
+            .request(method, format!("{base}{path}"))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        bodies.push_str(&text);
+        (status, text)
+    };
+    let (status, created) = call(
+        reqwest::Method::POST,
+        "/accounts",
+        &write,
+        Some(new_account(dovecot.tls_port, &dovecot.certs.ca_pem)),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = serde_json::from_str::<Value>(&created).expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // Every write endpoint refuses a read token, whatever the id.
+    for (method, path, body) in [
+        (
+            reqwest::Method::POST,
+            "/accounts".to_owned(),
+            Some(new_account(1, "")),
+        ),
+        (
+            reqwest::Method::PATCH,
+            format!("/accounts/{id}"),
+            Some(json!({"label": "x"})),
+        ),
+        (reqwest::Method::DELETE, format!("/accounts/{id}"), None),
+        (reqwest::Method::POST, format!("/accounts/{id}/test"), None),
+        (reqwest::Method::POST, format!("/accounts/{id}/check"), None),
+        (
+            reqwest::Method::PATCH,
+            "/messages/1".to_owned(),
+            Some(json!({"seen": true})),
+        ),
+        (reqwest::Method::DELETE, "/messages/1".to_owned(), None),
+    ] {
+        let (status, text) = call(method.clone(), &path, &read, body).await;
+        assert_eq!(status, 403, "{method} {path}: {text}");
+    }
+    assert_eq!(
+        call(
+            reqwest::Method::GET,
+            &format!("/accounts/{id}"),
+            &read,
+            None
+        )
+        .await
+        .0,
+        200
+    );
+    call(
+        reqwest::Method::POST,
+        &format!("/accounts/{id}/test"),
+        &write,
+        None,
+    )
+    .await;
+    call(
+        reqwest::Method::PATCH,
+        &format!("/accounts/{id}"),
+        &write,
+        Some(json!({"password": "a wrong password for the log test"})),
+    )
+    .await;
+    call(
+        reqwest::Method::POST,
+        &format!("/accounts/{id}/test"),
+        &write,
+        None,
+    )
+    .await;
+    call(reqwest::Method::GET, "/accounts", &write, None).await;
+    call(
+        reqwest::Method::GET,
+        "/accounts",
+        "trb_not-a-real-token",
+        None,
+    )
+    .await;
+    serve.kill().await.expect("stop serve");
+    let logged = std::fs::read_to_string(&log).expect("log");
+    assert!(
+        logged.contains("API") || logged.contains("/api/v1"),
+        "the log is being written"
+    );
+    for secret in [
+        MAILBOX_PASSWORD,
+        "a wrong password for the log test",
+        &write,
+        &read,
+        "trb_not-a-real-token",
+    ] {
+        assert!(!logged.contains(secret), "the log holds a secret");
+        assert!(!bodies.contains(secret), "a response holds a secret");
+    }
+}
