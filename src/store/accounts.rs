@@ -315,20 +315,18 @@ pub async fn set_enabled(
     account_id: Uuid,
     enabled: bool,
 ) -> Result<(), StoreError> {
-    let updated = sqlx::query(
-        "UPDATE accounts SET enabled = $3, updated_at = now(),
-             next_check_at = CASE WHEN $3 THEN now() ELSE next_check_at END
-         WHERE user_id = $1 AND id = $2",
+    super::touched(
+        sqlx::query(
+            "UPDATE accounts SET enabled = $3, updated_at = now(),
+                 next_check_at = CASE WHEN $3 THEN now() ELSE next_check_at END
+             WHERE user_id = $1 AND id = $2",
+        )
+        .bind(user_id)
+        .bind(account_id)
+        .bind(enabled)
+        .execute(conn)
+        .await?,
     )
-    .bind(user_id)
-    .bind(account_id)
-    .bind(enabled)
-    .execute(conn)
-    .await?;
-    if updated.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
 }
 
 /// Removes an account. With `keep_messages` the mail already fetched stays in the inbox

@@ -87,16 +87,14 @@ pub async fn list(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<ApiToken
 
 /// Revokes one of the user's tokens; another user's id is not found.
 pub async fn revoke(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<(), StoreError> {
-    let done = sqlx::query(
-        "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now())
-         WHERE user_id = $1 AND id = $2",
+    super::touched(
+        sqlx::query(
+            "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now())
+             WHERE user_id = $1 AND id = $2",
+        )
+        .bind(user_id)
+        .bind(id)
+        .execute(conn)
+        .await?,
     )
-    .bind(user_id)
-    .bind(id)
-    .execute(conn)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
 }

@@ -574,15 +574,13 @@ pub async fn mark_opened(
 /// Deletes one of the user's messages for good, wherever it is. Its UIDL stays recorded,
 /// so the fetch engine does not download it again.
 pub async fn delete(conn: &mut PgConnection, user_id: Uuid, id: i64) -> Result<(), StoreError> {
-    let done = sqlx::query("DELETE FROM messages WHERE user_id = $1 AND id = $2")
-        .bind(user_id)
-        .bind(id)
-        .execute(conn)
-        .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    super::touched(
+        sqlx::query("DELETE FROM messages WHERE user_id = $1 AND id = $2")
+            .bind(user_id)
+            .bind(id)
+            .execute(conn)
+            .await?,
+    )
 }
 
 /// Deletes for good those of `ids` that are the user's and already in the trash. Their

@@ -41,6 +41,16 @@ pub enum StoreError {
     NotFound,
 }
 
+/// `NotFound` unless the statement touched a row: how a write scoped by the owning user
+/// says "there is no such row of yours".
+pub(crate) fn touched(result: sqlx::postgres::PgQueryResult) -> Result<(), StoreError> {
+    if result.rows_affected() == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
 /// Whether a database error is a violation of the named unique constraint or index.
 pub(crate) fn is_unique_violation(error: &sqlx::Error, constraint: &str) -> bool {
     match error {
