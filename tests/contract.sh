@@ -16,6 +16,10 @@ SOCKET_DIR=${PGHOST_DIR:-/var/run/postgresql}
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 
+if ! psql -h "$SOCKET_DIR" -U postgres -qAtc "SELECT 1" postgres >/dev/null; then
+    echo "tests/contract.sh: PostgreSQL must accept user postgres on its socket in $SOCKET_DIR (trust)" >&2
+    exit 1
+fi
 psql -h "$SOCKET_DIR" -U postgres -qAtc "DROP DATABASE IF EXISTS tributary_contract WITH (FORCE)" postgres >/dev/null
 export DATABASE_URL="postgres://postgres@localhost/tributary_contract?host=$SOCKET_DIR"
 TRIBUTARY_MASTER_KEY=$("$TRIBUTARY" keygen)
