@@ -3,7 +3,7 @@
 
 use crate::crypto::Secret;
 use crate::pop3::tls;
-use crate::store::accounts::{AuthMethod, ImportMode, LeavePolicy, NewAccount, Security};
+use crate::store::accounts::{Account, AuthMethod, ImportMode, LeavePolicy, NewAccount, Security};
 
 const MAX_HOST_BYTES: usize = 253;
 const MAX_TEXT_BYTES: usize = 256;
@@ -29,6 +29,8 @@ fn invalid(field: &'static str, problem: impl Into<String>) -> InvalidAccount {
 #[derive(Debug, Clone)]
 pub struct AccountInput {
     pub label: Option<String>,
+    /// `#rrggbb`; empty or `None` for the default.
+    pub color: Option<String>,
     pub email: String,
     pub host: String,
     pub port: Option<u16>,
@@ -67,6 +69,49 @@ impl std::str::FromStr for LeaveInput {
                 .ok_or_else(|| "expected keep, delete or days:N (N from 1 to 3650)".to_owned()),
         }
     }
+}
+
+/// Where an account stands — one classification for the accounts page and the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountState {
+    /// A worker is checking it now.
+    Checking,
+    /// Waiting for its owner (rejected password, permanent server problem, …).
+    Paused,
+    /// Paused by its owner.
+    Off,
+    /// The server asked for a pause between logins (LOGIN-DELAY).
+    Waiting,
+    /// The last check failed; it will be retried.
+    Error,
+    /// Checked successfully.
+    Ok,
+    /// Not checked yet.
+    New,
+}
+
+/// The state of `account`; `checking` when a worker holds its lease or a run is open.
+pub fn state(account: &Account, checking: bool) -> AccountState {
+    if checking {
+        AccountState::Checking
+    } else if account.paused_reason.is_some() {
+        AccountState::Paused
+    } else if !account.enabled {
+        AccountState::Off
+    } else if account.last_error_kind.as_deref() == Some("login_delay") {
+        AccountState::Waiting
+    } else if account.last_error_kind.is_some() {
+        AccountState::Error
+    } else if account.last_success_at.is_some() {
+        AccountState::Ok
+    } else {
+        AccountState::New
+    }
+}
+
+/// Whether `text` is a colour as accounts store it: `#` and six hex digits.
+pub fn is_color(text: &str) -> bool {
+    text.len() == 7 && text.starts_with('#') && text[1..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The usual port for a security mode.
@@ -194,9 +239,19 @@ pub fn validate(input: AccountInput) -> Result<NewAccount, InvalidAccount> {
             ));
         }
     };
+    let color = match input.color.as_deref().map(str::trim) {
+        None | Some("") => DEFAULT_COLOR.to_owned(),
+        Some(color) if is_color(color) => color.to_ascii_lowercase(),
+        Some(_) => {
+            return Err(invalid(
+                "color",
+                "expected # and six hex digits, e.g. #3b6fd4",
+            ));
+        }
+    };
     Ok(NewAccount {
         label,
-        color: DEFAULT_COLOR.to_owned(),
+        color,
         email,
         host,
         port,
@@ -221,6 +276,7 @@ mod tests {
     fn input() -> AccountInput {
         AccountInput {
             label: None,
+            color: None,
             email: "me@example.org".into(),
             host: " POP.Example.org. ".into(),
             port: None,

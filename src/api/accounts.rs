@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::extract::{ApiJson, ApiPath, ApiQuery, ApiUser};
 use super::{ApiError, Problem};
-use crate::accounts::{self as rules, AccountInput, LeaveInput};
+use crate::accounts::{self as rules, AccountInput, AccountState, LeaveInput};
 use crate::crypto::Secret;
 use crate::fetch::{self, FetchError};
 use crate::store::accounts::{Account, AuthMethod, ImportMode, LeavePolicy, NewAccount, Security};
@@ -117,20 +117,14 @@ pub struct AccountJson {
 }
 
 fn to_json(account: &Account, checking: bool) -> AccountJson {
-    let state = if checking {
-        StateJson::Checking
-    } else if account.paused_reason.is_some() {
-        StateJson::Paused
-    } else if !account.enabled {
-        StateJson::Off
-    } else if account.last_error_kind.as_deref() == Some("login_delay") {
-        StateJson::Waiting
-    } else if account.last_error_kind.is_some() {
-        StateJson::Error
-    } else if account.last_success_at.is_some() {
-        StateJson::Ok
-    } else {
-        StateJson::New
+    let state = match rules::state(account, checking) {
+        AccountState::Checking => StateJson::Checking,
+        AccountState::Paused => StateJson::Paused,
+        AccountState::Off => StateJson::Off,
+        AccountState::Waiting => StateJson::Waiting,
+        AccountState::Error => StateJson::Error,
+        AccountState::Ok => StateJson::Ok,
+        AccountState::New => StateJson::New,
     };
     AccountJson {
         id: account.id,
@@ -248,20 +242,6 @@ pub struct AccountPatch {
     pub enabled: Option<bool>,
 }
 
-fn color(text: Option<&str>) -> Result<String, ApiError> {
-    match text.map(str::trim) {
-        None | Some("") => Ok(rules::DEFAULT_COLOR.to_owned()),
-        Some(c)
-            if c.len() == 7
-                && c.starts_with('#')
-                && c[1..].bytes().all(|b| b.is_ascii_hexdigit()) =>
-        {
-            Ok(c.to_ascii_lowercase())
-        }
-        Some(_) => Err(ApiError::validation("color", "expected #rrggbb")),
-    }
-}
-
 /// Everything a create or a patch-merged-onto-an-account says, validated by the rules the
 /// web form and the CLI use too.
 #[allow(clippy::too_many_arguments)]
@@ -292,9 +272,9 @@ fn validated(
             })?)
         }
     };
-    let color = color(color_text)?;
-    let mut settings = rules::validate(AccountInput {
+    rules::validate(AccountInput {
         label,
+        color: color_text.map(str::to_owned),
         email,
         host,
         port,
@@ -321,9 +301,7 @@ fn validated(
         poll_minutes,
         max_message_bytes,
     })
-    .map_err(|e| ApiError::validation(e.field, e.problem))?;
-    settings.color = color;
-    Ok(settings)
+    .map_err(|e| ApiError::validation(e.field, e.problem))
 }
 
 async fn leased(state: &AppState, user_id: Uuid) -> Result<Vec<Uuid>, ApiError> {

@@ -98,6 +98,7 @@ pub async fn run(command: AccountCommand, config: Config) -> Result<(), String> 
             let password = super::read_password(true)?;
             let input = AccountInput {
                 label: args.label,
+                color: None,
                 email: args.email.unwrap_or_else(|| {
                     if args.username.contains('@') {
                         args.username.clone()

@@ -612,3 +612,21 @@ pub async fn count_for_account(
         .await?;
     Ok(count)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let cursor = Cursor {
+            sort_at: OffsetDateTime::from_unix_timestamp_nanos(1_764_000_000_123_456_000)
+                .expect("time"),
+            id: 42,
+        };
+        assert_eq!(Cursor::parse(&cursor.to_token()), Some(cursor));
+        for bad in ["", "x_1", "1_x", "1", "99999999999999999999999999999_1"] {
+            assert_eq!(Cursor::parse(bad), None, "{bad}");
+        }
+    }
+}

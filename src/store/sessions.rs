@@ -75,20 +75,16 @@ pub async fn delete(conn: &mut PgConnection, token_hash: &[u8]) -> Result<(), St
     Ok(())
 }
 
-/// Signs a user out everywhere except (optionally) the session in use — after a password
-/// change or when an administrator disables or resets the user.
-pub async fn delete_for_user(
+/// Signs a user out everywhere — after a password change, or when an administrator
+/// disables or resets the user.
+pub async fn delete_all_for_user(
     conn: &mut PgConnection,
     user_id: Uuid,
-    keep: Option<&[u8]>,
 ) -> Result<u64, StoreError> {
-    let done = sqlx::query(
-        "DELETE FROM sessions WHERE user_id = $1 AND ($2::bytea IS NULL OR token_hash <> $2)",
-    )
-    .bind(user_id)
-    .bind(keep)
-    .execute(conn)
-    .await?;
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected())
 }
 

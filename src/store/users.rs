@@ -119,10 +119,7 @@ pub async fn set_password_hash(
     if updated.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
+    super::sessions::delete_all_for_user(&mut tx, user_id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -168,10 +165,7 @@ pub async fn set_disabled(
         return Err(StoreError::NotFound);
     }
     if disabled {
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        super::sessions::delete_all_for_user(&mut tx, user_id).await?;
     }
     tx.commit().await?;
     Ok(())

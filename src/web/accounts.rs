@@ -21,7 +21,7 @@ use super::message::human_size;
 use super::session::SignedIn;
 use super::shell::{self, Nav, Shell};
 use super::{AppState, WebError};
-use crate::accounts::{self as rules, AccountInput, LeaveInput};
+use crate::accounts::{self as rules, AccountInput, AccountState, LeaveInput};
 use crate::crypto::{KeyId, Sealed, Secret};
 use crate::fetch::{self, ConnectionReport, FetchError};
 use crate::store::accounts::{Account, AuthMethod, ImportMode, LeavePolicy, NewAccount, Security};
@@ -68,90 +68,78 @@ pub fn status(
     leased: bool,
     now: OffsetDateTime,
 ) -> Status {
-    if leased || latest.is_some_and(|run| run.outcome == "running") {
-        return Status {
-            kind: "checking",
-            text: "Checking now…".into(),
-        };
-    }
-    match account.paused_reason.as_deref() {
-        Some(fetch::PAUSED_AUTH) => {
-            return Status {
-                kind: "paused",
-                text: "Paused: the server rejected the password — update it".into(),
-            };
-        }
-        Some(fetch::PAUSED_SERVER) => {
-            return Status {
-                kind: "paused",
-                text: "Suspended: the server reports a permanent problem with this mailbox — \
-                       check its settings, then save to try again"
-                    .into(),
-            };
-        }
-        Some(fetch::PAUSED_PASSWORD_UNREADABLE) => {
-            return Status {
-                kind: "paused",
-                text: "Paused: the saved password can no longer be read — enter it again".into(),
-            };
-        }
-        Some(_) => {
-            return Status {
-                kind: "paused",
-                text: "Paused — edit the account to resume".into(),
-            };
-        }
-        None => {}
-    }
-    if !account.enabled {
-        return Status {
-            kind: "off",
-            text: "Paused by you — mail is not being checked".into(),
-        };
-    }
-    if account.last_error_kind.as_deref() == Some("login_delay") {
-        let wait = (account.next_check_at - account.last_attempt_at.unwrap_or(now)).whole_seconds();
-        return Status {
-            kind: "waiting",
-            text: format!(
-                "Waiting: the server asked us to wait {} between checks",
-                minutes_text(wait.max(60))
-            ),
-        };
-    }
+    let checking = leased || latest.is_some_and(|run| run.outcome == "running");
     let next = if account.next_check_at <= now {
         "checking in a moment".to_owned()
     } else {
         format!("next check {}", shell::relative(account.next_check_at, now))
     };
-    if let (Some(_), Some(message)) = (&account.last_error_kind, &account.last_error_message) {
-        let when = account
-            .last_attempt_at
-            .map(|at| shell::relative(at, now))
-            .unwrap_or_default();
-        return Status {
-            kind: "error",
-            text: format!("Last check {when} failed: {message} — {next}"),
-        };
-    }
-    match (account.last_success_at, latest) {
-        (Some(at), Some(run)) => Status {
-            kind: "ok",
-            text: format!(
-                "Last checked {} · {} new · {next}",
-                shell::relative(at, now),
-                run.messages_fetched
-            ),
-        },
-        (Some(at), None) => Status {
-            kind: "ok",
-            text: format!("Last checked {} · {next}", shell::relative(at, now)),
-        },
-        (None, _) => Status {
-            kind: "new",
-            text: format!("Not checked yet — {next}"),
-        },
-    }
+    let (kind, text) = match rules::state(account, checking) {
+        AccountState::Checking => ("checking", "Checking now…".to_owned()),
+        AccountState::Paused => (
+            "paused",
+            match account.paused_reason.as_deref() {
+                Some(fetch::PAUSED_AUTH) => {
+                    "Paused: the server rejected the password — update it".to_owned()
+                }
+                Some(fetch::PAUSED_SERVER) => {
+                    "Suspended: the server reports a permanent problem with this mailbox — \
+                     check its settings, then save to try again"
+                        .to_owned()
+                }
+                Some(fetch::PAUSED_PASSWORD_UNREADABLE) => {
+                    "Paused: the saved password can no longer be read — enter it again".to_owned()
+                }
+                _ => "Paused — edit the account to resume".to_owned(),
+            },
+        ),
+        AccountState::Off => (
+            "off",
+            "Paused by you — mail is not being checked".to_owned(),
+        ),
+        AccountState::Waiting => {
+            let wait =
+                (account.next_check_at - account.last_attempt_at.unwrap_or(now)).whole_seconds();
+            (
+                "waiting",
+                format!(
+                    "Waiting: the server asked us to wait {} between checks",
+                    minutes_text(wait.max(60))
+                ),
+            )
+        }
+        AccountState::Error => {
+            let when = account
+                .last_attempt_at
+                .map(|at| shell::relative(at, now))
+                .unwrap_or_default();
+            let message = account
+                .last_error_message
+                .as_deref()
+                .unwrap_or("an unknown error");
+            (
+                "error",
+                format!("Last check {when} failed: {message} — {next}"),
+            )
+        }
+        AccountState::Ok => {
+            let at = account
+                .last_success_at
+                .map(|at| shell::relative(at, now))
+                .unwrap_or_default();
+            (
+                "ok",
+                match latest {
+                    Some(run) => {
+                        format!("Last checked {at} · {} new · {next}", run.messages_fetched)
+                    }
+                    None => format!("Last checked {at} · {next}"),
+                },
+            )
+        }
+        AccountState::New => ("new", format!("Not checked yet — {next}")),
+    };
+    Status { kind, text }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -510,20 +498,6 @@ fn field_error(field: &'static str, message: impl Into<String>) -> FieldError {
     }
 }
 
-fn parse_color(text: &str) -> Result<String, FieldError> {
-    let text = text.trim();
-    let valid = text.len() == 7
-        && text.starts_with('#')
-        && text[1..].bytes().all(|b| b.is_ascii_hexdigit());
-    if valid {
-        Ok(text.to_ascii_lowercase())
-    } else if text.is_empty() {
-        Ok(rules::DEFAULT_COLOR.to_owned())
-    } else {
-        Err(field_error("color", "choose one of the colours"))
-    }
-}
-
 /// Turns the form into validated settings. `password` is what to use for the password.
 fn settings_from(form: &AccountForm, password: Secret) -> Result<NewAccount, FieldError> {
     let security = match form.security.as_str() {
@@ -600,9 +574,9 @@ fn settings_from(form: &AccountForm, password: Secret) -> Result<NewAccount, Fie
             Some(mb * 1024 * 1024)
         }
     };
-    let color = parse_color(&form.color)?;
-    let mut settings = rules::validate(AccountInput {
+    rules::validate(AccountInput {
         label: Some(form.label.clone()),
+        color: Some(form.color.clone()),
         email: form.email.clone(),
         host: form.host.clone(),
         port,
@@ -620,9 +594,7 @@ fn settings_from(form: &AccountForm, password: Secret) -> Result<NewAccount, Fie
     .map_err(|e| FieldError {
         field: e.field,
         message: e.problem,
-    })?;
-    settings.color = color;
-    Ok(settings)
+    })
 }
 
 fn pending_binding(user_id: Uuid) -> Vec<u8> {
@@ -1204,7 +1176,5 @@ mod tests {
     fn sealed_passwords_are_not_the_password() {
         let form = AccountForm::proposed("ann@example.org", "pop.example.org", 995, Security::Tls);
         assert_eq!(form.local_part(), "ann");
-        assert!(parse_color("#ABCDEF").is_ok());
-        assert!(parse_color("red").is_err());
     }
 }

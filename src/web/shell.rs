@@ -113,10 +113,7 @@ pub fn chip_class(account_id: Uuid) -> String {
 
 /// A colour as `#rrggbb`, or the default when the stored value is anything else.
 fn safe_color(color: &str) -> &str {
-    let valid = color.len() == 7
-        && color.starts_with('#')
-        && color[1..].bytes().all(|b| b.is_ascii_hexdigit());
-    if valid {
+    if crate::accounts::is_color(color) {
         color
     } else {
         crate::accounts::DEFAULT_COLOR
