@@ -4,7 +4,24 @@
 use mail_parser::{Address, Message, MessageParser};
 use time::OffsetDateTime;
 
-use crate::store::messages::MessageFields;
+/// What could be read from a message's headers and body. Every text is free of NUL
+/// (PostgreSQL `text` cannot hold it) — the raw bytes keep the original.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageFields {
+    pub date_header: Option<OffsetDateTime>,
+    pub message_id: Option<String>,
+    pub from_address: Option<String>,
+    pub from_name: Option<String>,
+    pub to_addresses: Option<String>,
+    pub cc_addresses: Option<String>,
+    pub subject: Option<String>,
+    pub snippet: Option<String>,
+    pub has_attachments: bool,
+    /// Why parsing was partial, in words for the user; `None` when it went fine.
+    pub parse_problem: Option<String>,
+    /// Subject, addresses and body text for the full-text vector.
+    pub search_text: String,
+}
 
 /// More multipart containers than this and only the headers are read: a message nested
 /// thousands deep is hostile, and its body parts are still in the raw bytes.
