@@ -338,6 +338,16 @@ pub async fn delete(
     keep_messages: bool,
 ) -> Result<(), StoreError> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    // The account row first, like every transaction that writes about an account (lock
+    // order: account, then what hangs off it — otherwise a fetch finishing at this moment
+    // deadlocks with us). Holding it also makes a fetch in flight finish its batch before
+    // the messages go, so none it was committing survives a removal without mail.
+    sqlx::query("SELECT 1 FROM accounts WHERE user_id = $1 AND id = $2 FOR UPDATE")
+        .bind(user_id)
+        .bind(account_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
     if !keep_messages {
         sqlx::query("DELETE FROM messages WHERE user_id = $1 AND account_id = $2")
             .bind(user_id)
@@ -345,14 +355,11 @@ pub async fn delete(
             .execute(&mut *tx)
             .await?;
     }
-    let deleted = sqlx::query("DELETE FROM accounts WHERE user_id = $1 AND id = $2")
+    sqlx::query("DELETE FROM accounts WHERE user_id = $1 AND id = $2")
         .bind(user_id)
         .bind(account_id)
         .execute(&mut *tx)
         .await?;
-    if deleted.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
     tx.commit().await?;
     Ok(())
 }

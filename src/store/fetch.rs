@@ -206,6 +206,10 @@ pub struct AccountStatus {
 /// Closes the run, writes the account's status and releases the lease, in one
 /// transaction — so the run history never shows two open runs of one account.
 /// Does nothing to the account if the lease was lost meanwhile.
+///
+/// Lock order, here and in every transaction that writes about an account: the account
+/// row first, then its runs, UIDLs and messages — the order `accounts::delete` takes
+/// them in, so a user removing the account at this moment waits instead of deadlocking.
 pub async fn finish_run(
     pool: &PgPool,
     owner: &str,
@@ -215,21 +219,6 @@ pub async fn finish_run(
     status: &AccountStatus,
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
-    sqlx::query(
-        "UPDATE fetch_runs SET finished_at = clock_timestamp(), outcome = $2,
-             messages_fetched = $3, bytes_fetched = $4, messages_skipped = $5,
-             error_kind = $6, error_message = $7
-         WHERE id = $1",
-    )
-    .bind(run_id)
-    .bind(record.outcome)
-    .bind(record.messages)
-    .bind(record.bytes)
-    .bind(record.skipped)
-    .bind(&record.error_kind)
-    .bind(&record.error_message)
-    .execute(&mut *tx)
-    .await?;
     sqlx::query(
         "UPDATE accounts SET lease_owner = NULL, lease_expires_at = NULL,
              next_check_at = now() + make_interval(secs => $3),
@@ -252,6 +241,21 @@ pub async fn finish_run(
     .bind(&status.paused_reason)
     .execute(&mut *tx)
     .await?;
+    sqlx::query(
+        "UPDATE fetch_runs SET finished_at = clock_timestamp(), outcome = $2,
+             messages_fetched = $3, bytes_fetched = $4, messages_skipped = $5,
+             error_kind = $6, error_message = $7
+         WHERE id = $1",
+    )
+    .bind(run_id)
+    .bind(record.outcome)
+    .bind(record.messages)
+    .bind(record.bytes)
+    .bind(record.skipped)
+    .bind(&record.error_kind)
+    .bind(&record.error_message)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -260,23 +264,23 @@ pub async fn finish_run(
 /// for the other replicas. Runs left open are marked cancelled.
 pub async fn release_all(pool: &PgPool, owner: &str) -> Result<u64, StoreError> {
     let mut tx = pool.begin().await?;
+    // Accounts before their runs: the lock order of `finish_run`.
+    let released: Vec<Uuid> = sqlx::query_scalar(
+        "UPDATE accounts SET lease_owner = NULL, lease_expires_at = NULL
+         WHERE lease_owner = $1 RETURNING id",
+    )
+    .bind(owner)
+    .fetch_all(&mut *tx)
+    .await?;
     sqlx::query(
         "UPDATE fetch_runs SET finished_at = clock_timestamp(), outcome = 'cancelled'
-         WHERE finished_at IS NULL AND account_id IN
-             (SELECT id FROM accounts WHERE lease_owner = $1)",
+         WHERE finished_at IS NULL AND account_id = ANY($1)",
     )
-    .bind(owner)
+    .bind(&released)
     .execute(&mut *tx)
     .await?;
-    let released = sqlx::query(
-        "UPDATE accounts SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1",
-    )
-    .bind(owner)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
     tx.commit().await?;
-    Ok(released)
+    Ok(released.len() as u64)
 }
 
 /// Runs whose worker died (lease expired without `finish_run`) are closed as cancelled
@@ -356,6 +360,14 @@ pub async fn record_baseline(
     recorded_at: OffsetDateTime,
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
+    // The account first (the lock order of `finish_run`); gone means removed meanwhile.
+    super::touched(
+        sqlx::query("UPDATE accounts SET baseline_at = $2 WHERE id = $1")
+            .bind(account_id)
+            .bind(recorded_at)
+            .execute(&mut *tx)
+            .await?,
+    )?;
     record_uidls(
         &mut tx,
         account_id,
@@ -364,11 +376,6 @@ pub async fn record_baseline(
         recorded_at,
     )
     .await?;
-    sqlx::query("UPDATE accounts SET baseline_at = $2 WHERE id = $1")
-        .bind(account_id)
-        .bind(recorded_at)
-        .execute(&mut *tx)
-        .await?;
     tx.commit().await?;
     Ok(())
 }
