@@ -146,7 +146,12 @@ pub async fn authenticate(
     email: &str,
     password: &Secret,
 ) -> Result<Result<User, SignInRefusal>, UserError> {
-    let found = if email.trim().is_empty() || password.expose().len() > MAX_PASSWORD_BYTES {
+    // No account's address holds a control character (normalize_email), and PostgreSQL
+    // text cannot hold NUL: such an address is simply nobody's.
+    let found = if email.trim().is_empty()
+        || email.contains(char::is_control)
+        || password.expose().len() > MAX_PASSWORD_BYTES
+    {
         None
     } else {
         store::users::find_for_login(conn, email.trim()).await?

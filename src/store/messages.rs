@@ -241,7 +241,8 @@ async fn fetch_rows(
     plan: Plan,
 ) -> Result<Vec<MessageSummary>, StoreError> {
     let direction = query.cursor.map(|(_, d)| d).unwrap_or(Direction::Older);
-    let search = query.search.unwrap_or("").to_owned();
+    // PostgreSQL text cannot hold NUL; for a search it is just another separator.
+    let search = query.search.unwrap_or("").replace('\0', " ");
     let mut builder = sqlx::QueryBuilder::new("");
     match plan {
         Plan::Ordered => {

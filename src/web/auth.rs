@@ -122,7 +122,11 @@ fn wait_for(failures: Option<Failures>, free: i32, now: OffsetDateTime) -> Optio
 
 fn keys(email: &str, client: &ClientAddr) -> (String, Option<String>) {
     (
-        format!("user:{}", email.trim().to_lowercase()),
+        // Whatever was typed is counted, but PostgreSQL text cannot hold NUL.
+        format!(
+            "user:{}",
+            email.trim().to_lowercase().replace('\0', "\u{fffd}")
+        ),
         client.0.map(|ip| format!("addr:{ip}")),
     )
 }

@@ -361,6 +361,10 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--\r\n"
     assert_eq!(two["next_cursor"], Value::Null);
     let found = api.get("/messages?q=file").await.json();
     assert_eq!(found["messages"].as_array().expect("found").len(), 1);
+    // A NUL in the query (found by the contract fuzzing) is only a separator.
+    let nul = api.get("/messages?q=file%00").await;
+    assert_eq!(nul.status, 200);
+    assert_eq!(nul.json()["messages"].as_array().expect("found").len(), 1);
     assert_eq!(
         api.get(&format!("/messages?account={id}&unread=true"))
             .await

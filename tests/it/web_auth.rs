@@ -39,6 +39,11 @@ async fn sign_in_session_and_sign_out() {
     assert_eq!(wrong.status, 401);
     assert!(wrong.body.contains("do not match"));
     assert!(!web.cookies.contains_key("tributary_session"));
+    let nul = web
+        .sign_in(&format!("{}\0", ann.email), USER_PASSWORD)
+        .await;
+    assert_eq!(nul.status, 401, "a NUL in the address is nobody's address");
+    assert!(nul.body.contains("do not match"));
     let unknown = web.sign_in("nobody@example.org", USER_PASSWORD).await;
     assert_eq!(
         unknown.status, 401,

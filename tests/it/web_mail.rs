@@ -176,6 +176,9 @@ async fn search_marks_matches_and_actions_move_messages_between_folders() {
         .get("/?q=%27%29%3B+DROP+TABLE+messages%3B+--+%26+%7C+%21")
         .await;
     assert_eq!(hostile.status, 200, "any text is a valid search");
+    let nul = web.get("/?q=zanzibar%00").await;
+    assert_eq!(nul.status, 200, "even a NUL (found by the API fuzzer)");
+    assert_eq!(ids_in(&nul.body), vec![party]);
 
     // Star, then Starred lists it.
     let starred = web
