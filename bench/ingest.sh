@@ -20,7 +20,9 @@ PG=${BENCH_DATABASE_SERVER:-postgres://postgres@127.0.0.1:5432}
 bench_packages mpop fetchmail psql
 
 cargo build --release --locked -q
+cargo bench --bench store_floor --no-run -q 2>/dev/null
 TRIBUTARY=$PWD/target/release/tributary
+FLOOR=$(ls -t target/release/deps/store_floor-* | grep -v '\.d$' | head -n 1)
 
 bench_workdir
 bench_users bench
@@ -86,6 +88,17 @@ run_tool() { # tool mode
     echo "$tool $mode $(cat "$W/time")" >> "$W/results"
 }
 
+# The store's own floor: the same messages parsed beforehand and written through the
+# engine's statements and group commits, no POP3 (bench/store_floor.rs), with and
+# without the search vector. Its "wall" is the writing alone.
+run_floor() { # search|nosearch
+    fresh_database
+    local count mb parse store
+    read -r count mb parse store <<< "$("$FLOOR" bench@example.org "$W/home/bench/Maildir" 3 32 "$1")"
+    [ "$count" -eq "$MESSAGES" ] || { echo "store floor saw $count messages"; return 1; }
+    echo "floor-$1 - $store 0 0 0" >> "$W/results"
+}
+
 : > "$W/results"
 for run in $(seq 1 "$RUNS"); do
     for mode in $MODES; do
@@ -94,6 +107,7 @@ for run in $(seq 1 "$RUNS"); do
         done
     done
     run_tool copy -
+    [ -n "${NO_FLOOR:-}" ] || { run_floor search; run_floor nosearch; }
 done
 psql "$PG/postgres" -qAtc "DROP DATABASE IF EXISTS tributary_bench WITH (FORCE)" >/dev/null
 
@@ -120,4 +134,9 @@ for mode in ("plain", "tls"):
     peers = [(med[(p, mode)][0], p) for p in ("mpop", "fetchmail") if (p, mode) in med]
     parts = [f"{w / t:.2f}x {p}" for w, p in peers]
     print(f"{mode}: tributary is " + ", ".join(parts) + f"; {copy / t * 100:.0f}% of the COPY rate")
+if ("floor-search", "-") in med:
+    floor = med[("floor-search", "-")][0]
+    print(f"store floor (parsed beforehand, engine's statements, no POP3): {floor:.2f} s = "
+          f"{copy / floor * 100:.0f}% of the COPY rate; without the search vector "
+          f"{med[('floor-nosearch', '-')][0]:.2f} s")
 PY

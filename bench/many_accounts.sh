@@ -20,8 +20,9 @@ PG=${BENCH_DATABASE_SERVER:-postgres://postgres@127.0.0.1:5432}
 bench_packages mpop fetchmail psql
 
 cargo build --release --locked -q
-cargo bench --bench raw_retr --bench seed_accounts --no-run -q 2>/dev/null
+cargo bench --bench raw_retr --bench seed_accounts --bench store_floor --no-run -q 2>/dev/null
 RAW=$(ls -t target/release/deps/raw_retr-* | grep -v '\.d$' | head -n 1)
+FLOOR=$(ls -t target/release/deps/store_floor-* | grep -v '\.d$' | head -n 1)
 SEED=$(ls -t target/release/deps/seed_accounts-* | grep -v '\.d$' | head -n 1)
 TRIBUTARY=$PWD/target/release/tributary
 
@@ -116,8 +117,27 @@ run_tool() { # tool mode
     echo "$tool $mode $(cat "$W/time")" >> "$W/results"
 }
 
+# The store's own floor: all USERS x 10 messages parsed beforehand and written with the
+# engine's statements by CONCURRENCY writers, 10 per commit (one account's worth), no
+# POP3 and no run bookkeeping (bench/store_floor.rs): what storing this mail costs at all.
+mkdir -p "$W/floor/new"
+for user in "${names[@]}"; do
+    for f in "$W/home/$user/Maildir/new/"* "$W/home/$user/Maildir/cur/"*; do
+        [ -e "$f" ] && cp "$f" "$W/floor/new/$user-$(basename "$f")"
+    done
+done
+run_floor() {
+    sql "TRUNCATE messages, account_uidls, fetch_runs; DELETE FROM accounts WHERE label = 'store floor'"
+    local count mb parse store
+    read -r count mb parse store <<< "$("$FLOOR" bench@example.org "$W/floor" "$CONCURRENCY" "$PER_USER")"
+    [ "$count" -eq $((USERS * PER_USER)) ] || { echo "store floor saw $count messages"; exit 1; }
+    echo "floor - $store 0 0 0" >> "$W/results"
+    sql "DELETE FROM accounts WHERE label = 'store floor'"
+}
+
 : > "$W/results"
 for run in $(seq 1 "$RUNS"); do
+    [ -n "${NO_FLOOR:-}" ] || run_floor
     for mode in $MODES; do
         for tool in $TOOLS; do
             run_tool "$tool" "$mode"
@@ -147,6 +167,9 @@ for mode in ("plain", "tls"):
     parts = []
     if ("raw", mode) in med:
         parts.append(f"{t / med[('raw', mode)][0]:.2f}x the bare loop's wall time")
+        if ("floor", "-") in med:
+            print(f"{mode}: storing the mail alone (no POP3, no bookkeeping) takes "
+                  f"{med[('floor', '-')][0] / med[('raw', mode)][0]:.2f}x the bare loop's wall time")
     parts += [f"{med[(p, mode)][0] / t:.1f}x faster than {p}" for p in ("fetchmail", "mpop") if (p, mode) in med]
     print(f"{mode}: tributary takes " + ", ".join(parts))
 PY

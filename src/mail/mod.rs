@@ -2,9 +2,11 @@
 //! - [`fields`] — what lists and search need (stored when a message is fetched);
 //! - [`display`] — the parts a person reads: text, HTML, attachments;
 //! - [`sanitize`] — hostile HTML made inert (ammonia), remote content blocked on request;
+//! - [`search`] — the words of a message and of a search, one rule for both;
 //! - [`text`] — plain text cut into pieces a template renders safely (links, highlights).
 
 pub mod display;
 pub mod fields;
 pub mod sanitize;
+pub mod search;
 pub mod text;

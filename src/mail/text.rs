@@ -67,10 +67,8 @@ fn find_ascii_case_insensitive(haystack: &str, needle: &str) -> Option<usize> {
 
 /// The words of a search, lower-cased, without operators, quotes or very short words.
 pub fn search_words(query: &str) -> Vec<String> {
-    let mut words: Vec<String> = query
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|word| word.chars().count() >= 2 && !word.eq_ignore_ascii_case("or"))
-        .map(str::to_lowercase)
+    let mut words: Vec<String> = super::search::words(query)
+        .filter(|word| word.chars().count() >= 2 && word != "or")
         .collect();
     words.sort();
     words.dedup();

@@ -180,6 +180,70 @@ async fn search_marks_matches_and_actions_move_messages_between_folders() {
     assert_eq!(nul.status, 200, "even a NUL (found by the API fuzzer)");
     assert_eq!(ids_in(&nul.body), vec![party]);
 
+    // Words are runs of letters and digits (mail::search), in messages and searches alike:
+    // an address is found as the phrase it is, and an excluded word with punctuation
+    // inside is excluded.
+    let address = web.get("/?q=billing%40example.org").await;
+    assert_eq!(ids_in(&address.body), vec![invoice]);
+    let wrong_order = web.get("/?q=%22example+billing%22").await;
+    assert!(
+        ids_in(&wrong_order.body).is_empty(),
+        "a phrase keeps its order"
+    );
+    let mail_about = deliver(
+        &db,
+        ann.id,
+        work.id,
+        "c",
+        &text_message(
+            "Friends <f@example.org>",
+            "Hats",
+            "Send an e-mail about the zanzibar hats",
+            &date(1, 0),
+        ),
+    )
+    .await;
+    let both = web.get("/?q=zanzibar").await;
+    assert_eq!(ids_in(&both.body), vec![party, mail_about]);
+    let excluded = web.get("/?q=zanzibar+-e-mail").await;
+    assert_eq!(ids_in(&excluded.body), vec![party]);
+    // A message stored before (its vector made by PostgreSQL's to_tsvector, which keeps
+    // an address as one word) is still found by its address, and only it is.
+    let legacy = deliver(
+        &db,
+        ann.id,
+        work.id,
+        "d",
+        &text_message(
+            "Old <old@example.org>",
+            "Archive",
+            "From last year",
+            &date(1, 30),
+        ),
+    )
+    .await;
+    sqlx::query(
+        "UPDATE messages SET search = to_tsvector('simple', 'Old old@example.org Archive e-mail zanzibar'),
+             search_legacy = true WHERE id = $1",
+    )
+    .bind(legacy)
+    .execute(&db.pool)
+    .await
+    .expect("an old-style vector");
+    let old = web.get("/?q=old%40example.org").await;
+    assert_eq!(ids_in(&old.body), vec![legacy]);
+    let excluded = web.get("/?q=zanzibar+-e-mail").await;
+    assert_eq!(ids_in(&excluded.body), vec![party]);
+    sqlx::query(
+        "WITH gone AS (DELETE FROM messages WHERE id = ANY($1) RETURNING account_id, uidl)
+         DELETE FROM account_uidls u USING gone
+         WHERE u.account_id = gone.account_id AND u.uidl = gone.uidl",
+    )
+    .bind([mail_about, legacy])
+    .execute(&db.pool)
+    .await
+    .expect("back to the two messages");
+
     // Star, then Starred lists it.
     let starred = web
         .submit(
