@@ -536,8 +536,18 @@ async fn write_messages(
     recorded_at: OffsetDateTime,
     mut receiver: mpsc::Receiver<Fetched>,
 ) -> Result<Written, StoreError> {
-    let mut written = Written::default();
-    let mut group = Group::default();
+    let mut group = Group {
+        pool,
+        metrics,
+        user_id,
+        account_id,
+        recorded_at,
+        messages: Vec::new(),
+        budget: Vec::new(),
+        bytes: 0,
+        started: Instant::now(),
+        written: Written::default(),
+    };
     loop {
         // With a group open, the next message is awaited only until the group's time is
         // up: a fast server fills the group, a slow one still gets its mail committed.
@@ -548,28 +558,19 @@ async fn write_messages(
             match tokio::time::timeout(left, receiver.recv()).await {
                 Ok(next) => next,
                 Err(_) => {
-                    group
-                        .commit(
-                            &pool,
-                            user_id,
-                            account_id,
-                            recorded_at,
-                            &mut written,
-                            &metrics,
-                        )
-                        .await?;
+                    group.commit().await?;
                     continue;
                 }
             }
         };
-        let Some(Fetched {
+        let Some(fetched) = next else {
+            break;
+        };
+        let Fetched {
             key,
             raw,
             _budget: budget,
-        }) = next
-        else {
-            break;
-        };
+        } = fetched;
         let (raw, fields) = if raw.len() > PARSE_INLINE_BYTES {
             tokio::task::spawn_blocking(move || {
                 let fields = mail::fields::parse(&raw);
@@ -596,77 +597,52 @@ async fn write_messages(
             || group.bytes >= GROUP_BYTES
             || group.started.elapsed() >= GROUP_TIME
         {
-            group
-                .commit(
-                    &pool,
-                    user_id,
-                    account_id,
-                    recorded_at,
-                    &mut written,
-                    &metrics,
-                )
-                .await?;
+            group.commit().await?;
         }
     }
-    group
-        .commit(
-            &pool,
-            user_id,
-            account_id,
-            recorded_at,
-            &mut written,
-            &metrics,
-        )
-        .await?;
-    Ok(written)
+    group.commit().await?;
+    Ok(group.written)
 }
 
-/// Messages parsed and waiting to be written together: one statement and one commit.
+/// One writer's messages, parsed and waiting to be written together (one statement, one
+/// commit), and what it has committed so far.
 struct Group {
+    pool: PgPool,
+    metrics: Arc<Metrics>,
+    user_id: Uuid,
+    account_id: Uuid,
+    recorded_at: OffsetDateTime,
     messages: Vec<NewMessage>,
     budget: Vec<OwnedSemaphorePermit>,
     bytes: usize,
     started: Instant,
-}
-
-impl Default for Group {
-    fn default() -> Self {
-        Self {
-            messages: Vec::new(),
-            budget: Vec::new(),
-            bytes: 0,
-            started: Instant::now(),
-        }
-    }
+    written: Written,
 }
 
 impl Group {
-    /// Writes and commits the group (if any), then counts what it added.
-    async fn commit(
-        &mut self,
-        pool: &PgPool,
-        user_id: Uuid,
-        account_id: Uuid,
-        recorded_at: OffsetDateTime,
-        written: &mut Written,
-        metrics: &Metrics,
-    ) -> Result<(), StoreError> {
+    /// Writes and commits the waiting messages (if any), then counts what they added.
+    async fn commit(&mut self) -> Result<(), StoreError> {
         if self.messages.is_empty() {
             return Ok(());
         }
-        let mut tx = pool.begin().await?;
-        let inserted =
-            messages::insert_fetched(&mut tx, user_id, account_id, recorded_at, &self.messages)
-                .await?;
+        let mut tx = self.pool.begin().await?;
+        let inserted = messages::insert_fetched(
+            &mut tx,
+            self.user_id,
+            self.account_id,
+            self.recorded_at,
+            &self.messages,
+        )
+        .await?;
         tx.commit().await?;
         for (message, inserted) in self.messages.drain(..).zip(inserted) {
             let bytes = message.raw.len() as u64;
             if inserted {
-                written.new_messages += 1;
-                written.new_bytes += bytes;
-                metrics.message_stored(bytes);
+                self.written.new_messages += 1;
+                self.written.new_bytes += bytes;
+                self.metrics.message_stored(bytes);
             }
-            written.committed.push(message.uidl);
+            self.written.committed.push(message.uidl);
         }
         self.budget.clear();
         self.bytes = 0;
