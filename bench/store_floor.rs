@@ -116,7 +116,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tasks.push(tokio::spawn(async move {
             for chunk in share.chunks(group) {
                 let mut tx = pool.begin().await?;
-                messages::insert_fetched(&mut tx, user_id, account_id, recorded_at, chunk).await?;
+                for message in chunk {
+                    messages::insert_fetched(&mut tx, user_id, account_id, recorded_at, message)
+                        .await?;
+                }
                 tx.commit().await?;
             }
             Ok::<(), store::StoreError>(())

@@ -536,41 +536,33 @@ async fn write_messages(
     recorded_at: OffsetDateTime,
     mut receiver: mpsc::Receiver<Fetched>,
 ) -> Result<Written, StoreError> {
-    let mut group = Group {
-        pool,
-        metrics,
-        user_id,
-        account_id,
-        recorded_at,
-        messages: Vec::new(),
-        budget: Vec::new(),
-        bytes: 0,
-        started: Instant::now(),
-        written: Written::default(),
-    };
+    let mut written = Written::default();
+    let mut group: Vec<(String, u64, bool)> = Vec::new();
+    let mut group_bytes = 0usize;
+    let mut group_started = Instant::now();
+    let mut tx: Option<sqlx::Transaction<'static, sqlx::Postgres>> = None;
     loop {
         // With a group open, the next message is awaited only until the group's time is
         // up: a fast server fills the group, a slow one still gets its mail committed.
-        let next = if group.messages.is_empty() {
-            receiver.recv().await
-        } else {
-            let left = GROUP_TIME.saturating_sub(group.started.elapsed());
+        let next = if tx.is_some() {
+            let left = GROUP_TIME.saturating_sub(group_started.elapsed());
             match tokio::time::timeout(left, receiver.recv()).await {
                 Ok(next) => next,
                 Err(_) => {
-                    group.commit().await?;
+                    if let Some(open) = tx.take() {
+                        open.commit().await?;
+                        settle_group(&mut written, &mut group, &metrics);
+                        group_bytes = 0;
+                    }
                     continue;
                 }
             }
+        } else {
+            receiver.recv().await
         };
-        let Some(fetched) = next else {
+        let Some(Fetched { key, raw, _budget }) = next else {
             break;
         };
-        let Fetched {
-            key,
-            raw,
-            _budget: budget,
-        } = fetched;
         let (raw, fields) = if raw.len() > PARSE_INLINE_BYTES {
             tokio::task::spawn_blocking(move || {
                 let fields = mail::fields::parse(&raw);
@@ -582,71 +574,44 @@ async fn write_messages(
             let fields = mail::fields::parse(&raw);
             (raw, fields)
         };
-        if group.messages.is_empty() {
-            group.started = Instant::now();
-        }
-        group.bytes += raw.len();
-        group.messages.push(NewMessage {
+        let message = NewMessage {
             uidl: key,
             raw,
             fields,
-        });
-        // The budget share stays taken until the group is written.
-        group.budget.push(budget);
-        if group.messages.len() >= GROUP_MESSAGES
-            || group.bytes >= GROUP_BYTES
-            || group.started.elapsed() >= GROUP_TIME
-        {
-            group.commit().await?;
+        };
+        if tx.is_none() {
+            tx = Some(pool.begin().await?);
+            group_started = Instant::now();
+        }
+        let Some(open) = tx.as_mut() else { continue };
+        let inserted =
+            messages::insert_fetched(open, user_id, account_id, recorded_at, &message).await?;
+        group_bytes += message.raw.len();
+        group.push((message.uidl, message.raw.len() as u64, inserted));
+        let full = group.len() >= GROUP_MESSAGES
+            || group_bytes >= GROUP_BYTES
+            || group_started.elapsed() >= GROUP_TIME;
+        if full && let Some(open) = tx.take() {
+            open.commit().await?;
+            settle_group(&mut written, &mut group, &metrics);
+            group_bytes = 0;
         }
     }
-    group.commit().await?;
-    Ok(group.written)
+    if let Some(open) = tx.take() {
+        open.commit().await?;
+        settle_group(&mut written, &mut group, &metrics);
+    }
+    Ok(written)
 }
 
-/// One writer's messages, parsed and waiting to be written together (one statement, one
-/// commit), and what it has committed so far.
-struct Group {
-    pool: PgPool,
-    metrics: Arc<Metrics>,
-    user_id: Uuid,
-    account_id: Uuid,
-    recorded_at: OffsetDateTime,
-    messages: Vec<NewMessage>,
-    budget: Vec<OwnedSemaphorePermit>,
-    bytes: usize,
-    started: Instant,
-    written: Written,
-}
-
-impl Group {
-    /// Writes and commits the waiting messages (if any), then counts what they added.
-    async fn commit(&mut self) -> Result<(), StoreError> {
-        if self.messages.is_empty() {
-            return Ok(());
+fn settle_group(written: &mut Written, group: &mut Vec<(String, u64, bool)>, metrics: &Metrics) {
+    for (key, bytes, inserted) in group.drain(..) {
+        if inserted {
+            written.new_messages += 1;
+            written.new_bytes += bytes;
+            metrics.message_stored(bytes);
         }
-        let mut tx = self.pool.begin().await?;
-        let inserted = messages::insert_fetched(
-            &mut tx,
-            self.user_id,
-            self.account_id,
-            self.recorded_at,
-            &self.messages,
-        )
-        .await?;
-        tx.commit().await?;
-        for (message, inserted) in self.messages.drain(..).zip(inserted) {
-            let bytes = message.raw.len() as u64;
-            if inserted {
-                self.written.new_messages += 1;
-                self.written.new_bytes += bytes;
-                self.metrics.message_stored(bytes);
-            }
-            self.written.committed.push(message.uidl);
-        }
-        self.budget.clear();
-        self.bytes = 0;
-        Ok(())
+        written.committed.push(key);
     }
 }
 

@@ -16,98 +16,60 @@ pub struct NewMessage {
     pub fields: MessageFields,
 }
 
-/// Stores messages and records their UIDLs as stored, in the caller's transaction, so
-/// the two commit together (DESIGN invariant 1) — in one statement for the whole group: a
-/// statement per message cost PostgreSQL more than the rows themselves when messages are
-/// small. Returns, per message, whether a new row was written: `false` means it was
-/// already here (a run that died after committing it).
+/// Stores one message and records its UIDL as stored, in the caller's transaction, so the
+/// two commit together (DESIGN invariant 1). Returns whether a new row was written: `false`
+/// means the message was already here (a run that died after committing it).
 pub async fn insert_fetched(
     tx: &mut PgConnection,
     user_id: Uuid,
     account_id: Uuid,
     recorded_at: OffsetDateTime,
-    batch: &[NewMessage],
-) -> Result<Vec<bool>, StoreError> {
-    if batch.is_empty() {
-        return Ok(Vec::new());
-    }
-    let column = |f: fn(&NewMessage) -> Option<String>| batch.iter().map(f).collect::<Vec<_>>();
-    let uidls: Vec<&str> = batch.iter().map(|m| m.uidl.as_str()).collect();
+    message: &NewMessage,
+) -> Result<bool, StoreError> {
+    let fields = &message.fields;
     // Dates far outside any plausible range (forged or broken headers) would put a
     // message at the top or bottom of the inbox for ever: sort those by arrival.
-    let sort_at: Vec<OffsetDateTime> = batch
-        .iter()
-        .map(|m| {
-            m.fields
-                .date_header
-                .filter(|date| {
-                    date.year() >= 1971 && *date <= recorded_at + time::Duration::days(2)
-                })
-                .unwrap_or(recorded_at)
-        })
-        .collect();
-    let date_header: Vec<Option<OffsetDateTime>> =
-        batch.iter().map(|m| m.fields.date_header).collect();
-    let sizes: Vec<i64> = batch
-        .iter()
-        .map(|m| i64::try_from(m.raw.len()).unwrap_or(i64::MAX))
-        .collect();
-    let has_attachments: Vec<bool> = batch.iter().map(|m| m.fields.has_attachments).collect();
-    let raws: Vec<&[u8]> = batch.iter().map(|m| m.raw.as_slice()).collect();
-    let vectors: Vec<String> = batch
-        .iter()
-        .map(|m| crate::mail::search::document_vector(&m.fields.search_text))
-        .collect();
-    let stored: Vec<String> = sqlx::query_scalar(
-        "WITH input AS (
-             SELECT * FROM unnest($3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[],
-                 $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-                 $13::bigint[], $14::bool[], $15::text[], $16::bytea[], $17::text[]::tsvector[])
-                 WITH ORDINALITY AS i(uidl, sort_at, date_header, message_id, from_address,
-                     from_name, to_addresses, cc_addresses, subject, snippet, size_bytes,
-                     has_attachments, parse_problem, raw, search, n)
-         ), stored AS (
+    let sort_at = fields
+        .date_header
+        .filter(|date| date.year() >= 1971 && *date <= recorded_at + time::Duration::days(2))
+        .unwrap_or(recorded_at);
+    let inserted: (bool,) = sqlx::query_as(
+        "WITH stored AS (
              INSERT INTO messages (user_id, account_id, uidl, fetched_at, sort_at, date_header,
                  message_id, from_address, from_name, to_addresses, cc_addresses, subject,
                  snippet, size_bytes, has_attachments, parse_problem, raw, search)
-             SELECT $1, $2, uidl, $18, sort_at, date_header, message_id, from_address,
-                 from_name, to_addresses, cc_addresses, subject, snippet, size_bytes,
-                 has_attachments, parse_problem, raw, search
-             FROM input ORDER BY n
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                 $18::tsvector)
              ON CONFLICT (account_id, uidl) DO NOTHING
-             RETURNING uidl
+             RETURNING 1
          ), seen AS (
              INSERT INTO account_uidls (account_id, uidl, disposition, size_bytes, recorded_at)
-             SELECT $2, uidl, 'stored', size_bytes, $18 FROM input
+             VALUES ($2, $3, 'stored', $14, $4)
              ON CONFLICT (account_id, uidl) DO NOTHING
          )
-         SELECT uidl FROM stored",
+         SELECT EXISTS (SELECT 1 FROM stored)",
     )
     .bind(user_id)
     .bind(account_id)
-    .bind(&uidls)
-    .bind(&sort_at)
-    .bind(&date_header)
-    .bind(column(|m| m.fields.message_id.clone()))
-    .bind(column(|m| m.fields.from_address.clone()))
-    .bind(column(|m| m.fields.from_name.clone()))
-    .bind(column(|m| m.fields.to_addresses.clone()))
-    .bind(column(|m| m.fields.cc_addresses.clone()))
-    .bind(column(|m| m.fields.subject.clone()))
-    .bind(column(|m| m.fields.snippet.clone()))
-    .bind(&sizes)
-    .bind(&has_attachments)
-    .bind(column(|m| m.fields.parse_problem.clone()))
-    .bind(&raws)
-    .bind(&vectors)
+    .bind(&message.uidl)
     .bind(recorded_at)
-    .fetch_all(tx)
+    .bind(sort_at)
+    .bind(fields.date_header)
+    .bind(&fields.message_id)
+    .bind(&fields.from_address)
+    .bind(&fields.from_name)
+    .bind(&fields.to_addresses)
+    .bind(&fields.cc_addresses)
+    .bind(&fields.subject)
+    .bind(&fields.snippet)
+    .bind(i64::try_from(message.raw.len()).unwrap_or(i64::MAX))
+    .bind(fields.has_attachments)
+    .bind(&fields.parse_problem)
+    .bind(&message.raw)
+    .bind(crate::mail::search::document_vector(&fields.search_text))
+    .fetch_one(tx)
     .await?;
-    let stored: std::collections::HashSet<&str> = stored.iter().map(String::as_str).collect();
-    Ok(batch
-        .iter()
-        .map(|m| stored.contains(m.uidl.as_str()))
-        .collect())
+    Ok(inserted.0)
 }
 
 /// Which messages a list shows.

@@ -178,11 +178,10 @@ pub async fn deliver_at(
         raw: raw.to_vec(),
         fields: tributary::mail::fields::parse(raw),
     };
-    assert_eq!(
-        messages::insert_fetched(&mut conn, user_id, account_id, at, &[message])
+    assert!(
+        messages::insert_fetched(&mut conn, user_id, account_id, at, &message)
             .await
-            .expect("insert"),
-        vec![true]
+            .expect("insert")
     );
     sqlx::query_scalar("SELECT id FROM messages WHERE account_id = $1 AND uidl = $2")
         .bind(account_id)
