@@ -7,31 +7,22 @@
 //! Users are USER_PREFIX0000, USER_PREFIX0001, … with password benchpw; SECURITY is
 //! tls or plain (with tls the CA comes from $BENCH_CA_FILE).
 
-use tributary::config::Config;
-use tributary::crypto::{Keys, Secret};
-use tributary::store::{self, accounts};
+#[path = "common.rs"]
+mod common;
+
+use tributary::store::accounts;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
+    let args = common::args();
     if args.len() < 6 {
         return Err(
             "usage: seed_accounts OWNER_EMAIL HOST PORT SECURITY USER_PREFIX COUNT [POLL_MINUTES]"
                 .into(),
         );
     }
-    let config = Config::from_env().map_err(|e| e.to_string())?;
-    let (keys, _) = Keys::load(config.master_key.clone())?;
-    let ring = keys.current()?;
-    let pool = store::connect(&config.database_url).await?;
-    store::migrate(&pool).await?;
+    let (pool, ring, owner_id) = common::open(&args[0]).await?;
     let mut conn = pool.acquire().await?;
-    let owner = store::users::find_by_email(&mut conn, &args[0])
-        .await?
-        .ok_or("no such owner")?;
     let (host, port, prefix) = (&args[1], args[2].parse::<u16>()?, &args[4]);
     let security = match args[3].as_str() {
         "tls" => accounts::Security::Tls,
@@ -47,23 +38,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let username = format!("{prefix}{i:04}");
         let new = accounts::NewAccount {
             label: format!("{} {username}", args[3]),
-            color: "#3b6fd4".into(),
-            email: format!("{username}@example.org"),
-            host: host.clone(),
-            port,
             security,
-            auth_method: accounts::AuthMethod::UserPass,
-            username,
-            password: Secret::new("benchpw"),
             tls_ca_pem: tls_ca_pem.clone(),
-            tls_pin_sha256: None,
-            leave_on_server: accounts::LeavePolicy::Keep,
-            delete_after_days: None,
-            import_mode: accounts::ImportMode::All,
             poll_minutes,
-            max_message_bytes: None,
+            ..common::account(&username, host, port)
         };
-        accounts::create(&mut conn, &ring, owner.id, &new).await?;
+        accounts::create(&mut conn, &ring, owner_id, &new).await?;
     }
     println!("created {count} accounts");
     Ok(())

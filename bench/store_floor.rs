@@ -12,18 +12,16 @@
 
 use std::time::Instant;
 
+#[path = "common.rs"]
+mod common;
+
 use time::OffsetDateTime;
-use tributary::config::Config;
-use tributary::crypto::{Keys, Secret};
 use tributary::mail;
 use tributary::store::{self, accounts, messages};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
+    let args = common::args();
     if args.len() < 2 {
         return Err(
             "usage: store_floor OWNER_EMAIL MAILDIR [WRITERS] [GROUP] [search|nosearch]".into(),
@@ -33,39 +31,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let group: usize = args.get(3).map(|g| g.parse()).transpose()?.unwrap_or(32);
     let search = args.get(4).is_none_or(|s| s != "nosearch");
 
-    let config = Config::from_env().map_err(|e| e.to_string())?;
-    let (keys, _) = Keys::load(config.master_key.clone())?;
-    let ring = keys.current()?;
-    let pool = store::connect(&config.database_url).await?;
+    let (pool, ring, owner_id) = common::open(&args[0]).await?;
     let mut conn = pool.acquire().await?;
-    let owner = store::users::find_by_email(&mut conn, &args[0])
-        .await?
-        .ok_or("no such owner")?;
     let account = accounts::create(
         &mut conn,
         &ring,
-        owner.id,
+        owner_id,
         &accounts::NewAccount {
             label: "store floor".into(),
-            color: "#3b6fd4".into(),
-            email: "floor@example.org".into(),
-            host: "127.0.0.1".into(),
-            port: 9,
-            security: accounts::Security::PlaintextDangerous,
-            auth_method: accounts::AuthMethod::UserPass,
-            username: "floor".into(),
-            password: Secret::new("unused"),
-            tls_ca_pem: None,
-            tls_pin_sha256: None,
-            leave_on_server: accounts::LeavePolicy::Keep,
-            delete_after_days: None,
-            import_mode: accounts::ImportMode::All,
             poll_minutes: Some(1440),
-            max_message_bytes: Some(50 * 1024 * 1024),
+            ..common::account("floor", "127.0.0.1", 9)
         },
     )
     .await?;
-    accounts::set_enabled(&mut conn, owner.id, account.id, false).await?;
+    accounts::set_enabled(&mut conn, owner_id, account.id, false).await?;
     drop(conn);
 
     // Dovecot moves messages from new/ to cur/ once a session has seen them.
@@ -112,7 +91,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut tasks = Vec::new();
     for share in shares {
         let pool = pool.clone();
-        let (user_id, account_id) = (owner.id, account.id);
+        let (user_id, account_id) = (owner_id, account.id);
         tasks.push(tokio::spawn(async move {
             for chunk in share.chunks(group) {
                 let mut tx = pool.begin().await?;

@@ -214,27 +214,19 @@ async fn tokens_scopes_and_problem_documents() {
         .problem(413, "payload-too-large");
 
     // Unknown routes and methods.
-    writer.get("/nothing-here").await.problem(404, "not-found");
     writer
         .send(reqwest::Method::PUT, "/accounts", Some(json!({})))
         .await
         .problem(405, "method-not-allowed");
-    writer
-        .get("/accounts/not-a-uuid")
-        .await
-        .problem(404, "not-found");
-    writer
-        .get("/messages?limit=0")
-        .await
-        .problem(422, "validation");
-    writer
-        .get("/messages?cursor=garbage")
-        .await
-        .problem(422, "validation");
-    writer
-        .get("/messages?since=yesterday")
-        .await
-        .problem(422, "validation");
+    for (path, status, kind) in [
+        ("/nothing-here", 404, "not-found"),
+        ("/accounts/not-a-uuid", 404, "not-found"),
+        ("/messages?limit=0", 422, "validation"),
+        ("/messages?cursor=garbage", 422, "validation"),
+        ("/messages?since=yesterday", 422, "validation"),
+    ] {
+        writer.get(path).await.problem(status, kind);
+    }
 
     // Revoked tokens and disabled users stop working at once.
     let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM api_tokens WHERE scope = 'read'")
@@ -423,30 +415,36 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--\r\n"
     ] {
         eve_api.get(&path).await.problem(404, "not-found");
     }
-    eve_api
-        .patch(&format!("/accounts/{id}"), json!({"label": "mine"}))
-        .await
-        .problem(404, "not-found");
-    eve_api
-        .post(&format!("/accounts/{id}/test"), json!({}))
-        .await
-        .problem(404, "not-found");
-    eve_api
-        .post(&format!("/accounts/{id}/check"), json!({}))
-        .await
-        .problem(404, "not-found");
-    eve_api
-        .patch(&format!("/messages/{file_id}"), json!({"seen": false}))
-        .await
-        .problem(404, "not-found");
-    eve_api
-        .delete(&format!("/messages/{file_id}"))
-        .await
-        .problem(404, "not-found");
-    eve_api
-        .delete(&format!("/accounts/{id}"))
-        .await
-        .problem(404, "not-found");
+    use reqwest::Method;
+    for (method, path, body) in [
+        (
+            Method::PATCH,
+            format!("/accounts/{id}"),
+            Some(json!({"label": "mine"})),
+        ),
+        (
+            Method::POST,
+            format!("/accounts/{id}/test"),
+            Some(json!({})),
+        ),
+        (
+            Method::POST,
+            format!("/accounts/{id}/check"),
+            Some(json!({})),
+        ),
+        (
+            Method::PATCH,
+            format!("/messages/{file_id}"),
+            Some(json!({"seen": false})),
+        ),
+        (Method::DELETE, format!("/messages/{file_id}"), None),
+        (Method::DELETE, format!("/accounts/{id}"), None),
+    ] {
+        eve_api
+            .send(method, &path, body)
+            .await
+            .problem(404, "not-found");
+    }
     assert!(
         eve_api.get("/messages").await.json()["messages"]
             .as_array()
