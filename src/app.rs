@@ -102,12 +102,14 @@ impl App {
             &crate::pop3::tls::Trust::WebPki,
         )?);
         let api_limiter = Arc::new(crate::api::RateLimiter::new(config.api_requests_per_minute));
-        let fetcher = Arc::new(Fetcher::new(
+        let mut fetcher = Fetcher::new(
             pool.clone(),
             Arc::clone(&keys),
             connector,
             config.max_message_bytes,
-        )?);
+        )?;
+        fetcher.set_write_budget(config.fetch_memory_bytes);
+        let fetcher = Arc::new(fetcher);
         Ok(Self {
             state: AppState {
                 pool,

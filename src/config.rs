@@ -22,6 +22,7 @@ pub const DEFAULT_FETCH_CONCURRENCY: usize = 32;
 pub const DEFAULT_PER_HOST_CONCURRENCY: usize = 4;
 pub const DEFAULT_FETCH_LEASE_SECONDS: u64 = 60;
 pub const DEFAULT_POLL_FLOOR_SECONDS: u64 = 120;
+pub const DEFAULT_FETCH_MEMORY_MB: u64 = 256;
 pub const DEFAULT_API_REQUESTS_PER_MINUTE: u64 = 600;
 
 /// A setting that could not be used. The message names the variable.
@@ -64,6 +65,8 @@ pub struct Config {
     pub fetch_lease: std::time::Duration,
     /// The shortest adaptive poll interval.
     pub poll_floor: std::time::Duration,
+    /// Bytes of fetched mail all runs together may hold before it is stored.
+    pub fetch_memory_bytes: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -81,6 +84,7 @@ impl std::fmt::Debug for Config {
             .field("per_host_concurrency", &self.per_host_concurrency)
             .field("fetch_lease", &self.fetch_lease)
             .field("poll_floor", &self.poll_floor)
+            .field("fetch_memory_bytes", &self.fetch_memory_bytes)
             .finish()
     }
 }
@@ -213,6 +217,17 @@ impl Config {
             1,
         )?);
 
+        let fetch_memory_bytes = usize::try_from(
+            parse_number(
+                &get,
+                "TRIBUTARY_FETCH_MEMORY_MB",
+                DEFAULT_FETCH_MEMORY_MB,
+                1,
+            )?
+            .saturating_mul(1024 * 1024),
+        )
+        .unwrap_or(usize::MAX);
+
         Ok(Self {
             database_url,
             listen,
@@ -227,6 +242,7 @@ impl Config {
             per_host_concurrency,
             fetch_lease,
             poll_floor,
+            fetch_memory_bytes,
         })
     }
 
@@ -316,6 +332,7 @@ mod tests {
         assert!(!c.allow_private_hosts);
         assert!(!c.secure_cookies());
         assert_eq!(c.max_message_bytes, DEFAULT_MAX_MESSAGE_BYTES);
+        assert_eq!(c.fetch_memory_bytes, 256 * 1024 * 1024);
         assert_eq!(c.display_url(), "http://127.0.0.1:8080");
     }
 
@@ -377,6 +394,10 @@ mod tests {
             error_var(&[("TRIBUTARY_PER_HOST_CONCURRENCY", "-1")]),
             "TRIBUTARY_PER_HOST_CONCURRENCY"
         );
+        assert_eq!(
+            error_var(&[("TRIBUTARY_FETCH_MEMORY_MB", "0")]),
+            "TRIBUTARY_FETCH_MEMORY_MB"
+        );
     }
 
     #[test]
@@ -399,6 +420,7 @@ mod tests {
             ("TRIBUTARY_PUBLIC_URL", "https://mail.example.org/"),
             ("TRIBUTARY_ALLOW_PRIVATE_HOSTS", "yes"),
             ("TRIBUTARY_MAX_MESSAGE_BYTES", "1_000_000"),
+            ("TRIBUTARY_FETCH_MEMORY_MB", "64"),
         ])
         .expect("valid");
         assert_eq!(c.listen.port(), 9000);
@@ -407,6 +429,7 @@ mod tests {
         assert_eq!(c.display_url(), "https://mail.example.org");
         assert!(c.allow_private_hosts);
         assert_eq!(c.max_message_bytes, 1_000_000);
+        assert_eq!(c.fetch_memory_bytes, 64 * 1024 * 1024);
         assert!(!format!("{c:?}").contains(key.as_str()));
         assert!(!format!("{c:?}").contains("pw@"));
     }

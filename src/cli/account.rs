@@ -211,7 +211,7 @@ async fn fetch_one_inner(account_id: Uuid, config: Config) -> Result<ExitCode, S
         .map_err(|e| e.to_string())?;
     store::migrate(&pool).await.map_err(|e| e.to_string())?;
     let (keys, _) = Keys::load(config.master_key.clone()).map_err(|e| e.to_string())?;
-    let fetcher = Fetcher::new(
+    let mut fetcher = Fetcher::new(
         pool.clone(),
         Arc::new(keys),
         Connector::new(
@@ -221,6 +221,7 @@ async fn fetch_one_inner(account_id: Uuid, config: Config) -> Result<ExitCode, S
         config.max_message_bytes,
     )
     .map_err(|e| e.to_string())?;
+    fetcher.set_write_budget(config.fetch_memory_bytes);
     let settings = App::scheduler_settings(&config).lease;
     let Some(account) = store::fetch::claim_one(&pool, &settings.owner, settings.lease, account_id)
         .await

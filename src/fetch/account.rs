@@ -15,6 +15,7 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use super::FetchError;
@@ -32,9 +33,12 @@ use crate::store::accounts::{
 use crate::store::fetch::{self as fetch_store, Disposition, KnownUidl};
 use crate::store::messages::{self, NewMessage};
 
-/// Bytes of fetched-but-not-yet-stored mail one run may hold in memory. A message larger
-/// than this still passes, alone.
-const WRITE_BUDGET: usize = 64 * 1024 * 1024;
+/// Bytes of fetched-but-not-yet-stored mail the whole process may hold in memory, all runs
+/// together (`TRIBUTARY_FETCH_MEMORY_MB`). A message larger than this still passes, alone.
+pub const DEFAULT_WRITE_BUDGET: usize = 256 * 1024 * 1024;
+/// How long a run may go on after its POP3 deadlines (connect, handshake, session) to store
+/// what it fetched; past that it is stopped, whatever it waits for.
+pub const DEFAULT_RUN_GRACE: Duration = Duration::from_secs(5 * 60);
 /// A group commit closes after this many messages, bytes or milliseconds, or when the
 /// run's messages end.
 const GROUP_MESSAGES: usize = 32;
@@ -74,6 +78,9 @@ pub struct Fetcher {
     pub metrics: Arc<Metrics>,
     /// Database connections one run stores through at once.
     pub writers: usize,
+    /// See [`DEFAULT_RUN_GRACE`] and [`Fetcher::run_limit`].
+    pub run_grace: Duration,
+    write_budget: WriteBudget,
     /// Built once: parsing the web PKI roots for every run would cost more than the run.
     webpki: Arc<rustls::ClientConfig>,
 }
@@ -94,8 +101,27 @@ impl Fetcher {
             clock: Arc::new(SystemClock),
             metrics: Arc::new(Metrics::default()),
             writers: DEFAULT_WRITERS,
+            run_grace: DEFAULT_RUN_GRACE,
+            write_budget: WriteBudget::new(DEFAULT_WRITE_BUDGET),
             webpki: tls::client_config(&Trust::WebPki)?,
         })
+    }
+
+    /// Sets the memory budget shared by every run of this fetcher (and its clones).
+    pub fn set_write_budget(&mut self, bytes: usize) {
+        self.write_budget = WriteBudget::new(bytes);
+    }
+
+    /// Bytes of the write budget not held by a message on its way to the store.
+    pub fn write_budget_available(&self) -> usize {
+        self.write_budget.permits.available_permits()
+    }
+
+    /// The longest a run may take: its POP3 deadlines plus the grace to store what it
+    /// fetched. A run stalled anywhere else (a database that stops answering, say) ends
+    /// here instead of renewing its lease for ever.
+    pub fn run_limit(&self) -> Duration {
+        self.timeouts.connect + self.timeouts.tls_handshake + self.timeouts.session + self.run_grace
     }
 
     fn session_options(&self, account: &Account) -> Result<SessionOptions, FetchError> {
@@ -397,6 +423,35 @@ async fn list_messages(
         .collect())
 }
 
+/// Bytes of memory that fetched messages may hold until they are stored, shared by every
+/// run of a process: so many concurrent runs of big mailboxes cannot add up to gigabytes.
+#[derive(Debug, Clone)]
+struct WriteBudget {
+    permits: Arc<Semaphore>,
+    /// The whole budget; a bigger message takes all of it.
+    bytes: usize,
+}
+
+impl WriteBudget {
+    fn new(bytes: usize) -> Self {
+        // A message's share is counted in `u32` permits.
+        let bytes = bytes.clamp(1, u32::MAX as usize);
+        Self {
+            permits: Arc::new(Semaphore::new(bytes)),
+            bytes,
+        }
+    }
+
+    /// Waits until `len` bytes (at most the whole budget) are free, and holds them.
+    async fn hold(&self, len: usize) -> Option<OwnedSemaphorePermit> {
+        let share = u32::try_from(len.clamp(1, self.bytes)).unwrap_or(u32::MAX);
+        Arc::clone(&self.permits)
+            .acquire_many_owned(share)
+            .await
+            .ok()
+    }
+}
+
 /// A fetched message on its way to the writer, holding its share of the memory budget.
 struct Fetched {
     key: String,
@@ -434,20 +489,21 @@ async fn retrieve_and_store(
         .writers
         .clamp(1, 1 + wanted.len() / MESSAGES_PER_EXTRA_WRITER);
     let mut senders = Vec::with_capacity(writers);
-    let mut handles = Vec::with_capacity(writers);
+    // A JoinSet, not detached tasks: if this run is dropped (its time limit), its writers
+    // stop with it and their open transactions roll back.
+    let mut handles = JoinSet::new();
     for _ in 0..writers {
         let (sender, receiver) = mpsc::channel::<Fetched>(GROUP_MESSAGES * 2);
         senders.push(sender);
-        handles.push(tokio::spawn(write_messages(
+        handles.spawn(write_messages(
             fetcher.pool.clone(),
             Arc::clone(&fetcher.metrics),
             account.user_id,
             account.id,
             now,
             receiver,
-        )));
+        ));
     }
-    let budget = Arc::new(Semaphore::new(WRITE_BUDGET));
     let by_number: HashMap<u32, &Listed> = wanted.iter().map(|m| (m.number, *m)).collect();
     let retrieved: Result<(), FetchError> = async {
         let mut retrieval = session.retrieve(wanted.iter().map(|m| m.number).collect());
@@ -466,8 +522,7 @@ async fn retrieve_and_store(
             };
             match outcome {
                 RetrOutcome::Complete { .. } => {
-                    let share = u32::try_from(raw.len().clamp(1, WRITE_BUDGET)).unwrap_or(u32::MAX);
-                    let Ok(permit) = Arc::clone(&budget).acquire_many_owned(share).await else {
+                    let Some(permit) = fetcher.write_budget.hold(raw.len()).await else {
                         break;
                     };
                     let fetched = Fetched {
@@ -497,8 +552,8 @@ async fn retrieve_and_store(
     drop(senders);
     // Whatever happened to the connection, what reached the writers is committed.
     let mut written: Result<Written, StoreError> = Ok(Written::default());
-    for handle in handles {
-        let result = match handle.await {
+    while let Some(joined) = handles.join_next().await {
+        let result = match joined {
             Ok(result) => result,
             Err(join) => Err(StoreError::Database(sqlx::Error::Protocol(format!(
                 "a writer task stopped: {join}"
@@ -647,5 +702,37 @@ fn deletable(
                 .map(|m| m.number)
                 .collect()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_write_budget_is_shared_by_clones_and_an_oversized_message_takes_it_all() {
+        let budget = WriteBudget::new(100);
+        let other_run = budget.clone();
+        let small = budget.hold(30).await.expect("30 of 100");
+        assert_eq!(other_run.permits.available_permits(), 70);
+        // Bigger than the whole budget: waits for all of it, then passes alone.
+        let big = other_run.hold(10_000);
+        tokio::pin!(big);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), &mut big)
+                .await
+                .is_err(),
+            "an oversized message waits while another holds a share"
+        );
+        drop(small);
+        let big = big.await.expect("the whole budget");
+        assert_eq!(budget.permits.available_permits(), 0);
+        drop(big);
+        assert_eq!(budget.permits.available_permits(), 100);
+        // An empty message still counts, so a run of them cannot bypass the budget.
+        let empty = budget.hold(0).await.expect("one");
+        assert_eq!(budget.permits.available_permits(), 99);
+        drop(empty);
+        assert_eq!(WriteBudget::new(0).bytes, 1);
     }
 }

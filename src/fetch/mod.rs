@@ -40,6 +40,21 @@ pub enum FetchError {
     PasswordUnreadable,
     #[error("the account's settings are invalid: {0}")]
     Settings(String),
+    #[error(
+        "the check took longer than {} and was stopped; mail saved so far is kept and the rest comes with the next check",
+        human_duration(*.0)
+    )]
+    RunTimedOut(Duration),
+}
+
+/// "90 seconds", "65 minutes": for messages people read.
+fn human_duration(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    if seconds < 120 {
+        format!("{seconds} seconds")
+    } else {
+        format!("{} minutes", seconds.div_ceil(60))
+    }
 }
 
 /// Why an account waits for its owner instead of being polled.
@@ -66,6 +81,7 @@ impl FetchError {
                 _ => "protocol",
             },
             Self::Store(_) => "database",
+            Self::RunTimedOut(_) => "timeout",
             Self::PasswordUnreadable => "password_unreadable",
             Self::Settings(_) => "settings",
         }
@@ -76,7 +92,7 @@ impl FetchError {
             Self::Pop3(e) if e.is_auth() => RunOutcome::AuthError,
             Self::Pop3(e) if e.is_transient() => RunOutcome::TemporaryError,
             Self::Connect(e) if e.is_transient() => RunOutcome::TemporaryError,
-            Self::Store(_) => RunOutcome::TemporaryError,
+            Self::Store(_) | Self::RunTimedOut(_) => RunOutcome::TemporaryError,
             _ => RunOutcome::PermanentError,
         }
     }
@@ -133,4 +149,17 @@ pub async fn check_now(
     account_id: uuid::Uuid,
 ) -> Result<(), StoreError> {
     crate::store::fetch::check_now(pool, user_id, account_id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_limits_read_as_people_say_them() {
+        let limit = |secs| FetchError::RunTimedOut(Duration::from_secs(secs)).user_message();
+        assert!(limit(8).starts_with("The check took longer than 8 seconds and was stopped"));
+        assert!(limit(65 * 60 + 45).starts_with("The check took longer than 66 minutes"));
+        assert_eq!(FetchError::RunTimedOut(Duration::ZERO).class(), "timeout");
+    }
 }

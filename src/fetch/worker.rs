@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
+use super::FetchError;
 use super::account::{Fetcher, RunReport, run_once};
 use super::policy;
 use crate::store::StoreError;
@@ -42,11 +43,20 @@ pub async fn fetch_account(
     let run_id = fetch_store::start_run(&fetcher.pool, &account, trigger, &settings.owner).await?;
     fetcher.metrics.lease_taken();
     let (report, lease_lost) = {
-        let run = run_once(fetcher, &account, &stop);
+        let limit = fetcher.run_limit();
+        let run = tokio::time::timeout(limit, run_once(fetcher, &account, &stop));
         let renew = keep_lease(fetcher, settings, &account);
         tokio::pin!(run);
         tokio::select! {
-            report = &mut run => (report, false),
+            report = &mut run => match report {
+                Ok(report) => (report, false),
+                // Dropping the run closed the POP3 connection without QUIT (so the server
+                // deletes nothing) and rolled back the group it had not committed.
+                Err(_) => {
+                    tracing::warn!(account = %account.id, ?limit, "a fetch run passed its time limit; stopped");
+                    (RunReport { error: Some(FetchError::RunTimedOut(limit)), ..RunReport::default() }, false)
+                }
+            },
             () = renew => (RunReport { cancelled: true, ..RunReport::default() }, true),
         }
     };

@@ -15,6 +15,7 @@ mod fetch_cli;
 mod fetch_dovecot;
 mod fetch_faults;
 mod fetch_kill;
+mod fetch_limits;
 mod fetch_locking;
 mod fetch_replicas;
 mod fetch_scheduler;
