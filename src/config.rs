@@ -67,6 +67,8 @@ pub struct Config {
     pub poll_floor: std::time::Duration,
     /// Bytes of fetched mail all runs together may hold before it is stored.
     pub fetch_memory_bytes: usize,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`TRIBUTARY_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl std::fmt::Debug for Config {
@@ -85,6 +87,7 @@ impl std::fmt::Debug for Config {
             .field("fetch_lease", &self.fetch_lease)
             .field("poll_floor", &self.poll_floor)
             .field("fetch_memory_bytes", &self.fetch_memory_bytes)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -167,6 +170,18 @@ impl Config {
             })?,
         };
 
+        let trusted_proxies = match get("TRIBUTARY_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(text) => parse_networks(&text).ok_or_else(|| {
+                ConfigError::new(
+                    "TRIBUTARY_TRUSTED_PROXIES",
+                    format!(
+                        "expected IP addresses or ranges separated by commas, such as 10.0.0.0/8,::1, got {text:?}"
+                    ),
+                )
+            })?,
+        };
+
         let dns_server = match get("TRIBUTARY_DNS_SERVER") {
             None => None,
             Some(text) => Some(SocketAddr::from_str(text.trim()).map_err(|_| {
@@ -243,6 +258,7 @@ impl Config {
             fetch_lease,
             poll_floor,
             fetch_memory_bytes,
+            trusted_proxies,
         })
     }
 
@@ -281,6 +297,21 @@ fn parse_bool(value: &str) -> Option<bool> {
         "0" | "false" | "no" | "off" => Some(false),
         _ => None,
     }
+}
+
+/// `10.0.0.0/8, 192.0.2.7, ::1`: ranges or single addresses, commas or spaces between.
+fn parse_networks(text: &str) -> Option<Vec<ipnet::IpNet>> {
+    text.split([',', ' '])
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<ipnet::IpNet>().ok().or_else(|| {
+                part.parse::<std::net::IpAddr>()
+                    .ok()
+                    .map(ipnet::IpNet::from)
+            })
+        })
+        .collect()
 }
 
 fn parse_number(
@@ -333,6 +364,7 @@ mod tests {
         assert!(!c.secure_cookies());
         assert_eq!(c.max_message_bytes, DEFAULT_MAX_MESSAGE_BYTES);
         assert_eq!(c.fetch_memory_bytes, 256 * 1024 * 1024);
+        assert!(c.trusted_proxies.is_empty());
         assert_eq!(c.display_url(), "http://127.0.0.1:8080");
     }
 
@@ -398,6 +430,14 @@ mod tests {
             error_var(&[("TRIBUTARY_FETCH_MEMORY_MB", "0")]),
             "TRIBUTARY_FETCH_MEMORY_MB"
         );
+        assert_eq!(
+            error_var(&[("TRIBUTARY_TRUSTED_PROXIES", "10.0.0.0/33")]),
+            "TRIBUTARY_TRUSTED_PROXIES"
+        );
+        assert_eq!(
+            error_var(&[("TRIBUTARY_TRUSTED_PROXIES", "proxy.internal")]),
+            "TRIBUTARY_TRUSTED_PROXIES"
+        );
     }
 
     #[test]
@@ -421,6 +461,7 @@ mod tests {
             ("TRIBUTARY_ALLOW_PRIVATE_HOSTS", "yes"),
             ("TRIBUTARY_MAX_MESSAGE_BYTES", "1_000_000"),
             ("TRIBUTARY_FETCH_MEMORY_MB", "64"),
+            ("TRIBUTARY_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7,::1"),
         ])
         .expect("valid");
         assert_eq!(c.listen.port(), 9000);
@@ -430,6 +471,8 @@ mod tests {
         assert!(c.allow_private_hosts);
         assert_eq!(c.max_message_bytes, 1_000_000);
         assert_eq!(c.fetch_memory_bytes, 64 * 1024 * 1024);
+        let proxies: Vec<String> = c.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(proxies, ["10.0.0.0/8", "192.0.2.7/32", "::1/128"]);
         assert!(!format!("{c:?}").contains(key.as_str()));
         assert!(!format!("{c:?}").contains("pw@"));
     }

@@ -4,7 +4,7 @@
 //! attempts, then each further attempt must wait twice as long as the last (up to
 //! [`MAX_DELAY_SECONDS`]). Counts live in PostgreSQL so every replica enforces them.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use super::form::Form;
 use askama::Template;
@@ -31,21 +31,49 @@ const MAX_DELAY_SECONDS: i64 = 15 * 60;
 /// A count whose last failure is older than this starts again.
 const FORGET_AFTER: time::Duration = time::Duration::hours(24);
 
-/// The peer's IP address (the TCP connection's; see the README on reverse proxies).
+/// The client's IP address: the TCP peer's, or — when the peer is one of the operator's
+/// trusted reverse proxies — the address that proxy saw (`X-Forwarded-For`).
 #[derive(Debug, Clone)]
-pub struct ClientAddr(pub Option<std::net::IpAddr>);
+pub struct ClientAddr(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|info| info.0.ip()),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(
+            |info| client_ip(info.0.ip(), &parts.headers, &state.config.trusted_proxies),
+        )))
     }
+}
+
+/// Walks `X-Forwarded-For` from the right — each entry was appended by the hop before —
+/// for as long as the hop that appended it is trusted. Anything a client wrote itself sits
+/// further left and is never reached, so it cannot pick its own address; an entry that is
+/// not an address stops the walk at the last trusted hop.
+fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let mut client = peer.to_canonical();
+    if !is_trusted(&client) {
+        return client;
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .flat_map(|value| value.to_str().unwrap_or("").split(','))
+        .collect();
+    for hop in hops.iter().rev() {
+        let Ok(ip) = hop.trim().parse::<IpAddr>() else {
+            break;
+        };
+        client = ip.to_canonical();
+        if !is_trusted(&client) {
+            break;
+        }
+    }
+    client
 }
 
 #[derive(Template, WebTemplate)]
@@ -333,5 +361,54 @@ mod tests {
         assert_eq!(wait_for(at(8, 8), 5, now), None);
         assert_eq!(wait_for(at(40, 0), 5, now), Some(MAX_DELAY_SECONDS));
         assert_eq!(wait_for(at(40, 90_000), 5, now), None);
+    }
+
+    #[test]
+    fn the_client_address_comes_through_trusted_proxies_only() {
+        let ip = |text: &str| text.parse::<IpAddr>().expect("address");
+        let trusted: Vec<ipnet::IpNet> = ["10.0.0.0/8", "::1/128"]
+            .iter()
+            .map(|n| n.parse().expect("range"))
+            .collect();
+        let headers = |values: &[&str]| {
+            let mut map = HeaderMap::new();
+            for value in values {
+                map.append("x-forwarded-for", value.parse().expect("header"));
+            }
+            map
+        };
+        let client = |peer: &str, values: &[&str]| client_ip(ip(peer), &headers(values), &trusted);
+        // Not from a proxy: the header is whatever the client wants it to be, so ignored.
+        assert_eq!(client("198.51.100.9", &["203.0.113.7"]), ip("198.51.100.9"));
+        // From a proxy: the address it appended; what the client wrote before is not used.
+        assert_eq!(client("10.1.2.3", &["203.0.113.7"]), ip("203.0.113.7"));
+        assert_eq!(
+            client("10.1.2.3", &["6.6.6.6, 203.0.113.7"]),
+            ip("203.0.113.7")
+        );
+        // Through two proxies, as one header or two.
+        assert_eq!(
+            client("10.1.2.3", &["6.6.6.6, 203.0.113.7, 10.9.9.9"]),
+            ip("203.0.113.7")
+        );
+        assert_eq!(
+            client("10.1.2.3", &["6.6.6.6, 203.0.113.7", "10.9.9.9"]),
+            ip("203.0.113.7")
+        );
+        // IPv6, and IPv4 seen through an IPv6 socket.
+        assert_eq!(client("::1", &["2001:db8::5"]), ip("2001:db8::5"));
+        assert_eq!(client("::ffff:10.0.0.1", &["192.0.2.1"]), ip("192.0.2.1"));
+        // Garbage or no header: the proxy itself, never a made-up address.
+        assert_eq!(client("10.1.2.3", &["unknown"]), ip("10.1.2.3"));
+        assert_eq!(
+            client("10.1.2.3", &["203.0.113.7, nonsense"]),
+            ip("10.1.2.3")
+        );
+        assert_eq!(client("10.1.2.3", &[]), ip("10.1.2.3"));
+        assert_eq!(
+            client_ip(ip("10.1.2.3"), &headers(&["203.0.113.7"]), &[]),
+            ip("10.1.2.3"),
+            "no proxy is trusted unless the operator says so"
+        );
     }
 }

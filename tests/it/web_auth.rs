@@ -174,6 +174,54 @@ async fn failed_sign_ins_slow_down_per_user_even_with_the_right_password() {
     }
     let blocked = sprayer.sign_in(&bob.email, USER_PASSWORD).await;
     assert_eq!(blocked.status, 429, "the address is slowed down");
+    // No proxy is trusted here, so a forwarded-for header the client writes changes nothing.
+    let spoofed = sprayer
+        .sign_in_with(
+            &bob.email,
+            USER_PASSWORD,
+            &[("x-forwarded-for", "203.0.113.50")],
+        )
+        .await;
+    assert_eq!(
+        spoofed.status, 429,
+        "a made-up address does not escape the limit"
+    );
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_address_is_counted_on_its_own() {
+    let db = TestDb::new().await;
+    let bob = add_user(&db, "bob").await;
+    // The test client connects from 127.0.0.1: here that is the operator's reverse proxy.
+    let app = TestApp::spawn_with(&db, &[("TRIBUTARY_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let attacker = [("x-forwarded-for", "6.6.6.6, 203.0.113.7")];
+    let mut sprayer = WebClient::new(&app);
+    for i in 0..20 {
+        let page = sprayer
+            .sign_in_with(&format!("user{i}@example.org"), "guess", &attacker)
+            .await;
+        assert_eq!(page.status, 401);
+    }
+    let blocked = sprayer
+        .sign_in_with(&bob.email, USER_PASSWORD, &attacker)
+        .await;
+    assert_eq!(blocked.status, 429, "the attacker's address is slowed down");
+    // Everyone else behind the same proxy still signs in.
+    let mut someone = WebClient::new(&app);
+    let page = someone
+        .sign_in_with(
+            &bob.email,
+            USER_PASSWORD,
+            &[("x-forwarded-for", "198.51.100.1")],
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let counted: Vec<(String, i32)> =
+        sqlx::query_as("SELECT key, failures FROM login_failures WHERE key LIKE 'addr:%'")
+            .fetch_all(&db.pool)
+            .await
+            .expect("counts");
+    assert_eq!(counted, [("addr:203.0.113.7".to_owned(), 20)]);
 }
 
 #[tokio::test]

@@ -56,10 +56,20 @@ impl WebClient {
 
     /// Loads the sign-in form and submits it.
     pub async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+        self.sign_in_with(email, password, &[]).await
+    }
+
+    /// [`WebClient::sign_in`], the form posted with extra headers (a proxy's, say).
+    pub async fn sign_in_with(
+        &mut self,
+        email: &str,
+        password: &str,
+        headers: &[(&str, &str)],
+    ) -> Page {
         let form = self.get("/login").await;
         assert_eq!(form.status, 200, "{}", form.body);
         let token = field_value(&form.body, "token").expect("sign-in token");
-        self.post(
+        self.post_with(
             "/login",
             &[
                 ("token", &token),
@@ -67,6 +77,7 @@ impl WebClient {
                 ("password", password),
                 ("next", "/"),
             ],
+            headers,
         )
         .await
     }
