@@ -35,6 +35,34 @@ pub enum RotationError {
          the old keys were kept (see the log for the account ids)"
     )]
     Unopenable { failed: u64 },
+    #[error(
+        "cannot write the key file {}: {reason}; nothing was changed. If it is read-only on \
+         purpose (a Docker secret, say), add a new key from `tributary keygen` as its last line \
+         where the file comes from, restart the service with it, then run rotate-key again",
+        path.display()
+    )]
+    KeyFileNotWritable {
+        path: std::path::PathBuf,
+        reason: std::io::Error,
+    },
+    #[error(
+        "every credential is now sealed under the active key {active}, but the old keys could not \
+         be removed from {}: {reason}. Remove every line but the last one there yourself",
+        path.display()
+    )]
+    OldKeysNotRemoved {
+        active: KeyId,
+        path: std::path::PathBuf,
+        reason: std::io::Error,
+    },
+}
+
+/// A failed write of the key file, told apart from the other key-file errors.
+fn unwritable(error: CryptoError) -> Result<(std::path::PathBuf, std::io::Error), CryptoError> {
+    match error {
+        CryptoError::KeyFile { path, source } => Ok((path, source)),
+        other => Err(other),
+    }
 }
 
 /// What re-sealing did.
@@ -108,7 +136,10 @@ pub async fn rotate(pool: &PgPool, source: &KeySource) -> Result<RotationReport,
         ring = ring.with_active(key);
         // Written before anything is sealed under it, so no credential can ever be
         // under a key that is not on disk.
-        crypto::write_ring_file(path, &ring)?;
+        crypto::write_ring_file(path, &ring).map_err(|e| match unwritable(e) {
+            Ok((path, reason)) => RotationError::KeyFileNotWritable { path, reason },
+            Err(other) => other.into(),
+        })?;
         tracing::info!(key_id = %ring.active().id(), path = %path.display(), "added a new master key");
     }
 
@@ -125,7 +156,14 @@ pub async fn rotate(pool: &PgPool, source: &KeySource) -> Result<RotationReport,
         && let Some(path) = source.path()
     {
         pruned = ring.keys().len() - 1;
-        crypto::write_ring_file(path, &ring.only_active())?;
+        crypto::write_ring_file(path, &ring.only_active()).map_err(|e| match unwritable(e) {
+            Ok((path, reason)) => RotationError::OldKeysNotRemoved {
+                active: ring.active().id().clone(),
+                path,
+                reason,
+            },
+            Err(other) => other.into(),
+        })?;
     }
     Ok(RotationReport {
         generated,

@@ -180,3 +180,38 @@ async fn rotate_key_with_the_key_in_the_environment_explains_what_to_do() {
     let next_only = KeyRing::new(vec![next]).expect("ring");
     assert_eq!(opening_with(&db, &next_only, user, &all).await, 2);
 }
+
+#[tokio::test]
+async fn rotate_key_with_a_key_file_it_cannot_write_explains_and_changes_nothing() {
+    let db = TestDb::new().await;
+    let dir = TempDir::new();
+    let key_file = dir.path().join("master.key");
+    let key = MasterKey::generate();
+    let ring = KeyRing::new(vec![key.clone()]).expect("ring");
+    write_ring_file(&key_file, &ring).expect("write");
+    let (user, all) = accounts_under(&db, &ring, 2).await;
+    // The key file is written through a temporary file beside it; a directory in its place
+    // makes that fail even for root (CI runs as root, which ignores read-only modes).
+    std::fs::create_dir(dir.path().join("master.key.new")).expect("block the write");
+
+    let out = Cli::new(&["rotate-key"])
+        .env("DATABASE_URL", &db.url)
+        .env("TRIBUTARY_MASTER_KEY_FILE", &key_file)
+        .run()
+        .await;
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(
+        out.stderr.contains(&format!(
+            "cannot write the key file {}: ",
+            key_file.display()
+        )),
+        "{out:?}"
+    );
+    assert!(out.stderr.contains("nothing was changed"), "{out:?}");
+    assert!(out.stderr.contains("tributary keygen"), "{out:?}");
+    assert!(!out.stderr.contains(key.to_base64().as_str()));
+    let after = KeyRing::parse(&std::fs::read_to_string(&key_file).expect("read")).expect("parse");
+    assert_eq!(after.keys().len(), 1);
+    assert_eq!(after.active().id(), key.id());
+    assert_eq!(opening_with(&db, &ring, user, &all).await, 2);
+}
