@@ -23,6 +23,8 @@ pub const DEFAULT_PER_HOST_CONCURRENCY: usize = 4;
 pub const DEFAULT_FETCH_LEASE_SECONDS: u64 = 60;
 pub const DEFAULT_POLL_FLOOR_SECONDS: u64 = 120;
 pub const DEFAULT_FETCH_MEMORY_MB: u64 = 256;
+/// A metrics token short enough to guess would protect nothing.
+const MIN_METRICS_TOKEN_CHARS: usize = 16;
 pub const DEFAULT_API_REQUESTS_PER_MINUTE: u64 = 600;
 
 /// A setting that could not be used. The message names the variable.
@@ -69,6 +71,8 @@ pub struct Config {
     pub fetch_memory_bytes: usize,
     /// Reverse proxies whose `X-Forwarded-For` names the client (`TRIBUTARY_TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// When set, `/metrics` answers only `Authorization: Bearer <this>`.
+    pub metrics_token: Option<Zeroizing<String>>,
 }
 
 impl std::fmt::Debug for Config {
@@ -88,6 +92,10 @@ impl std::fmt::Debug for Config {
             .field("poll_floor", &self.poll_floor)
             .field("fetch_memory_bytes", &self.fetch_memory_bytes)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "[redacted]"),
+            )
             .finish()
     }
 }
@@ -182,6 +190,22 @@ impl Config {
             })?,
         };
 
+        let metrics_token = match get("TRIBUTARY_METRICS_TOKEN") {
+            None => None,
+            Some(token) => {
+                let token = Zeroizing::new(token.trim().to_owned());
+                if token.len() < MIN_METRICS_TOKEN_CHARS || !token.is_ascii() {
+                    return Err(ConfigError::new(
+                        "TRIBUTARY_METRICS_TOKEN",
+                        format!(
+                            "expected at least {MIN_METRICS_TOKEN_CHARS} ASCII characters, e.g. from `openssl rand -hex 32`"
+                        ),
+                    ));
+                }
+                Some(token)
+            }
+        };
+
         let dns_server = match get("TRIBUTARY_DNS_SERVER") {
             None => None,
             Some(text) => Some(SocketAddr::from_str(text.trim()).map_err(|_| {
@@ -259,6 +283,7 @@ impl Config {
             poll_floor,
             fetch_memory_bytes,
             trusted_proxies,
+            metrics_token,
         })
     }
 
@@ -438,12 +463,18 @@ mod tests {
             error_var(&[("TRIBUTARY_TRUSTED_PROXIES", "proxy.internal")]),
             "TRIBUTARY_TRUSTED_PROXIES"
         );
+        assert_eq!(
+            error_var(&[("TRIBUTARY_METRICS_TOKEN", "short")]),
+            "TRIBUTARY_METRICS_TOKEN"
+        );
     }
 
     #[test]
     fn errors_never_echo_secrets() {
         let secret_url = "postgres://u:hunter2@h:notaport/db";
         let e = config(&[("DATABASE_URL", secret_url)]).expect_err("bad port");
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        let e = config(&[("TRIBUTARY_METRICS_TOKEN", "hunter2")]).expect_err("short token");
         assert!(!e.to_string().contains("hunter2"), "{e}");
         let e = config(&[("TRIBUTARY_MASTER_KEY", "hunter2hunter2")]).expect_err("bad key");
         assert!(!e.to_string().contains("hunter2"), "{e}");
@@ -462,6 +493,7 @@ mod tests {
             ("TRIBUTARY_MAX_MESSAGE_BYTES", "1_000_000"),
             ("TRIBUTARY_FETCH_MEMORY_MB", "64"),
             ("TRIBUTARY_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7,::1"),
+            ("TRIBUTARY_METRICS_TOKEN", "scrape-me-secretly-0123"),
         ])
         .expect("valid");
         assert_eq!(c.listen.port(), 9000);
@@ -475,6 +507,11 @@ mod tests {
         assert_eq!(proxies, ["10.0.0.0/8", "192.0.2.7/32", "::1/128"]);
         assert!(!format!("{c:?}").contains(key.as_str()));
         assert!(!format!("{c:?}").contains("pw@"));
+        assert!(!format!("{c:?}").contains("scrape-me"));
+        assert_eq!(
+            c.metrics_token.as_deref().map(String::as_str),
+            Some("scrape-me-secretly-0123")
+        );
     }
 
     #[test]

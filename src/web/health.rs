@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse as _;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use super::AppState;
 
@@ -39,7 +41,27 @@ fn unavailable() -> (StatusCode, Json<Value>) {
 }
 
 /// Prometheus text format. Counters are this process's; the lag spans every replica.
-pub async fn metrics_get(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+/// Prometheus text. With `TRIBUTARY_METRICS_TOKEN` set, only for `Authorization: Bearer`
+/// with that token (compared as SHA-256 digests, so the time taken tells nothing).
+pub async fn metrics_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> axum::response::Response {
+    if let Some(token) = &state.config.metrics_token {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if Sha256::digest(presented.trim().as_bytes()) != Sha256::digest(token.as_bytes()) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\"")],
+                "metrics need the token set in TRIBUTARY_METRICS_TOKEN\n",
+            )
+                .into_response();
+        }
+    }
     let lag = tokio::time::timeout(
         DATABASE_PING_TIMEOUT,
         crate::store::fetch::due_unclaimed(&state.pool),
@@ -49,9 +71,10 @@ pub async fn metrics_get(State(state): State<AppState>) -> impl axum::response::
     .and_then(Result::ok);
     (
         [(
-            axum::http::header::CONTENT_TYPE,
+            header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
         state.fetcher.metrics.render(lag),
     )
+        .into_response()
 }

@@ -61,3 +61,46 @@ async fn every_response_carries_the_security_headers_and_a_request_id() {
             .starts_with("text/css")
     );
 }
+
+#[tokio::test]
+async fn metrics_with_a_token_answer_only_to_that_token() {
+    let db = TestDb::new().await;
+    let token = "0123456789abcdef-scrape";
+    let app = TestApp::spawn_with(&db, &[("TRIBUTARY_METRICS_TOKEN", token)]).await;
+    let metrics = |authorization: Option<String>| {
+        let mut request = app.http.get(app.url("/metrics"));
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        request.send()
+    };
+
+    let anonymous = metrics(None).await.expect("GET");
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(
+        anonymous.headers()["www-authenticate"],
+        "Bearer realm=\"metrics\""
+    );
+    let body = anonymous.text().await.expect("body");
+    assert!(!body.contains("tributary_"), "{body}");
+    assert!(!body.contains(token));
+    for wrong in [
+        format!("Bearer {token}x"),
+        "Bearer ".to_owned(),
+        format!("Basic {token}"),
+        token.to_owned(),
+    ] {
+        let refused = metrics(Some(wrong.clone())).await.expect("GET");
+        assert_eq!(refused.status(), 401, "{wrong}");
+    }
+    let scraped = metrics(Some(format!("Bearer {token}"))).await.expect("GET");
+    assert_eq!(scraped.status(), 200);
+    let text = scraped.text().await.expect("body");
+    assert!(
+        text.lines().any(|l| l == "tributary_fetch_leases_held 0"),
+        "{text}"
+    );
+    // The health check stays open for load balancers.
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    app.stop().await;
+}
