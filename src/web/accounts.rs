@@ -10,7 +10,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
@@ -731,23 +731,33 @@ pub struct NewQuery {
 }
 
 /// `GET /settings/accounts/new`: the address first; with `?email=` the proposed server.
+/// A link from another site only fills in the address: looking a domain up reaches out
+/// to its DNS and mail servers, which nobody but the person at the keyboard may start.
 pub async fn new_get(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    headers: HeaderMap,
     Query(query): Query<NewQuery>,
 ) -> Result<Response, WebError> {
     let shell = Shell::load(&state, &signed_in, Nav::Settings, "").await?;
-    let Some(email) = query
+    let from_another_site = matches!(
+        headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()),
+        Some("cross-site" | "same-site")
+    );
+    let email = query
         .email
         .map(|e| e.trim().to_owned())
-        .filter(|e| !e.is_empty())
-    else {
-        return Ok(NewAccountPage {
-            shell,
-            email: String::new(),
-            error: None,
+        .filter(|e| !e.is_empty());
+    let email = match email {
+        Some(email) if !from_another_site => email,
+        prefilled => {
+            return Ok(NewAccountPage {
+                shell,
+                email: prefilled.unwrap_or_default(),
+                error: None,
+            }
+            .into_response());
         }
-        .into_response());
     };
     let Some((_, domain)) = email
         .rsplit_once('@')

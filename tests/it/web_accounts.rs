@@ -278,3 +278,48 @@ async fn an_account_is_found_tested_saved_fetched_edited_paused_and_removed() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_link_from_another_site_fills_in_the_address_but_looks_nothing_up() {
+    let db = TestDb::new().await;
+    let ann = add_user(&db, "ann").await;
+    let dns = FakeDns::announcing_pop3s(995).await;
+    let dns_address = dns.address.to_string();
+    let app = TestApp::spawn_with(&db, &[("TRIBUTARY_DNS_SERVER", &dns_address)]).await;
+    let mut web = WebClient::signed_in(&app, &ann.email, USER_PASSWORD).await;
+    let path = "/settings/accounts/new?email=alice%40example.test";
+    let queries = || dns.queries.load(std::sync::atomic::Ordering::SeqCst);
+
+    for site in ["cross-site", "same-site"] {
+        let page = web.get_with(path, &[("sec-fetch-site", site)]).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert_eq!(
+            field_value(&page.body, "host"),
+            None,
+            "the address step, not the server form"
+        );
+        assert!(
+            page.body.contains("value=\"alice@example.test\""),
+            "{}",
+            page.body
+        );
+        assert!(!page.body.contains("Found pop.example.test"));
+    }
+    assert_eq!(queries(), 0, "no DNS lookup for a link from elsewhere");
+
+    // The person submits the address themselves: now the domain is looked up.
+    let page = web
+        .get_with(path, &[("sec-fetch-site", "same-origin")])
+        .await;
+    assert!(
+        page.body.contains("Found pop.example.test on port 995"),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        field_value(&page.body, "host").as_deref(),
+        Some("pop.example.test")
+    );
+    assert!(queries() > 0);
+    app.stop().await;
+}

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use hickory_resolver::proto::op::{Message, MessageType, ResponseCode};
 use hickory_resolver::proto::rr::rdata::{A, SRV};
@@ -21,6 +22,8 @@ pub struct Zone {
 
 pub struct FakeDns {
     pub address: SocketAddr,
+    /// Queries received so far.
+    pub queries: Arc<AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -33,12 +36,15 @@ impl FakeDns {
         let socket = UdpSocket::bind("127.0.0.1:0").await.expect("bind dns");
         let address = socket.local_addr().expect("address");
         let zone = Arc::new(zone);
+        let queries = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&queries);
         let task = tokio::spawn(async move {
             let mut buffer = vec![0u8; 4096];
             loop {
                 let Ok((len, peer)) = socket.recv_from(&mut buffer).await else {
                     return;
                 };
+                counter.fetch_add(1, Ordering::SeqCst);
                 let Ok(query) = Message::from_vec(&buffer[..len]) else {
                     continue;
                 };
@@ -90,7 +96,11 @@ impl FakeDns {
                 }
             }
         });
-        Self { address, task }
+        Self {
+            address,
+            queries,
+            task,
+        }
     }
 }
 
