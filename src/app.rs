@@ -174,6 +174,7 @@ impl App {
             Self::scheduler_settings(&self.state.config),
         );
         let scheduler = tokio::spawn(scheduler.run(stopped));
+        let upkeep = tokio::spawn(crate::maintenance::run(pool.clone()));
         let server = axum::serve(
             listener,
             web::router(self.state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -183,6 +184,8 @@ impl App {
             let _ = stop.send(true);
         });
         let served = server.await;
+        // Its open batch rolls back; the next start carries on.
+        upkeep.abort();
         if let Err(error) = scheduler.await {
             tracing::warn!(%error, "the fetch scheduler ended abnormally");
         }

@@ -3,7 +3,8 @@
 //! Layers, each depending only on those below it:
 //! - [`web`] — server-rendered pages, sessions, the router and its layers; [`api`] —
 //!   the REST API (JSON, tokens, OpenAPI) nested in the same router.
-//! - [`users`], [`rotation`] — rules shared by the web and the CLI.
+//! - [`users`], [`rotation`] — rules shared by the web and the CLI; [`maintenance`] —
+//!   background upkeep of stored data.
 //! - [`store`] — PostgreSQL queries, one module per table; migrations in `migrations/`.
 //! - [`crypto`] — the master key ring, sealing of remote passwords, user password hashes.
 //! - [`mail`] — pure functions over raw messages: fields, display, HTML sanitising.
@@ -19,6 +20,7 @@ pub mod config;
 pub mod crypto;
 pub mod fetch;
 pub mod mail;
+pub mod maintenance;
 pub mod pop3;
 pub mod rotation;
 pub mod secret;

@@ -72,6 +72,42 @@ pub async fn insert_fetched(
     Ok(inserted.0)
 }
 
+/// Up to `limit` messages whose search vector PostgreSQL made (`search_legacy`), after
+/// `after` in id order, locked for the caller's transaction; rows another transaction holds
+/// are skipped, so several replicas share the work.
+pub async fn legacy_search_batch(
+    tx: &mut PgConnection,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, raw FROM messages WHERE search_legacy AND id > $1 ORDER BY id LIMIT $2 \
+         FOR UPDATE SKIP LOCKED",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(tx)
+    .await?)
+}
+
+/// Replaces messages' search vectors (tsvector literals from `mail::search`) and clears
+/// their `search_legacy` flag.
+pub async fn set_search_vectors(
+    tx: &mut PgConnection,
+    ids: &[i64],
+    vectors: &[String],
+) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE messages m SET search = v.search::tsvector, search_legacy = false \
+         FROM UNNEST($1::bigint[], $2::text[]) AS v(id, search) WHERE m.id = v.id",
+    )
+    .bind(ids)
+    .bind(vectors)
+    .execute(tx)
+    .await?
+    .rows_affected())
+}
+
 /// Which messages a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Folder {

@@ -22,6 +22,7 @@ mod fetch_scheduler;
 mod first_run;
 mod health;
 mod isolation;
+mod maintenance;
 mod migrations;
 mod pop3_courier;
 mod pop3_dovecot;

@@ -1,0 +1,77 @@
+//! Background upkeep that `serve` runs next to the scheduler.
+//!
+//! Search vectors: messages stored before Tributary made its own (`mail::search`) carry
+//! PostgreSQL's `to_tsvector` ones and are searched both ways (`search_legacy`). They are
+//! redone here from their raw bytes, a small batch at a time with pauses, so an upgraded
+//! instance ends up with one search behaviour without a long migration at start-up.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+
+use crate::mail;
+use crate::store::{StoreError, messages};
+
+/// Messages per transaction: a batch holds row locks only briefly.
+pub const REINDEX_BATCH: i64 = 100;
+/// Rest between batches, so the work never crowds out fetching and pages.
+const REINDEX_PAUSE: Duration = Duration::from_millis(50);
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Reindexed {
+    pub messages: u64,
+    pub batches: u64,
+}
+
+/// Redoes every legacy search vector; returns when none is left (rows another replica
+/// holds at that moment are left to it). `pause` rests between batches.
+pub async fn reindex_legacy_search(
+    pool: &PgPool,
+    batch: i64,
+    pause: Duration,
+) -> Result<Reindexed, StoreError> {
+    let mut done = Reindexed::default();
+    let mut after = 0_i64;
+    loop {
+        let mut tx = pool.begin().await?;
+        let rows = messages::legacy_search_batch(&mut tx, after, batch).await?;
+        let Some(&(last, _)) = rows.last() else {
+            return Ok(done);
+        };
+        after = last;
+        // Parsing is CPU work: off the async workers.
+        let (ids, vectors): (Vec<i64>, Vec<String>) = tokio::task::spawn_blocking(move || {
+            rows.into_iter()
+                .map(|(id, raw)| {
+                    let text = mail::fields::parse(&raw).search_text;
+                    (id, mail::search::document_vector(&text))
+                })
+                .unzip()
+        })
+        .await
+        .map_err(|e| StoreError::Database(sqlx::Error::Protocol(e.to_string())))?;
+        done.messages += messages::set_search_vectors(&mut tx, &ids, &vectors).await?;
+        tx.commit().await?;
+        done.batches += 1;
+        if done.batches % 100 == 0 {
+            tracing::info!(
+                messages = done.messages,
+                "re-indexing older messages for search"
+            );
+        }
+        tokio::time::sleep(pause).await;
+    }
+}
+
+/// `serve`'s background pass; errors are logged and left for the next start.
+pub async fn run(pool: PgPool) {
+    match reindex_legacy_search(&pool, REINDEX_BATCH, REINDEX_PAUSE).await {
+        Ok(Reindexed { messages: 0, .. }) => {}
+        Ok(done) => tracing::info!(
+            messages = done.messages,
+            "older messages now use the current search index"
+        ),
+        Err(error) => tracing::warn!(%error, "re-indexing older messages stopped"),
+    }
+}
