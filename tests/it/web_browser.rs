@@ -55,6 +55,7 @@ async fn a_new_instance_is_set_up_and_used_in_a_real_browser() {
     browser.goto(&app.url("/")).await;
     browser.find("input[name=code]").await;
     assert!(browser.url().await.ends_with("/setup"));
+    browser.assert_accessible("setup").await;
     browser.fill("input[name=code]", &code).await;
     browser.fill("input[name=email]", "admin@example.org").await;
     browser.fill("input[name=password]", ADMIN_PASSWORD).await;
@@ -62,6 +63,18 @@ async fn a_new_instance_is_set_up_and_used_in_a_real_browser() {
         .fill("input[name=password_confirm]", ADMIN_PASSWORD)
         .await;
     browser.click("button[type=submit]").await;
+    browser.wait_for_text("No mail here yet").await;
+    browser.assert_accessible("the empty inbox").await;
+    for (path, page) in [
+        ("/admin/users", "people"),
+        ("/settings/password", "password"),
+        ("/settings/accounts/new", "add account"),
+    ] {
+        browser.goto(&app.url(path)).await;
+        browser.find("main").await;
+        browser.assert_accessible(page).await;
+    }
+    browser.goto(&app.url("/")).await;
     browser.wait_for_text("No mail here yet").await;
 
     // The wizard: address first, the server is proposed.
@@ -71,6 +84,7 @@ async fn a_new_instance_is_set_up_and_used_in_a_real_browser() {
         .await;
     browser.click("form.stack button[type=submit]").await;
     browser.wait_for_text("Found pop.example.test").await;
+    browser.assert_accessible("the account form").await;
     // One click (script) switches the user name without leaving the page.
     let url = browser.url().await;
     browser.click("[data-set-username]").await;
@@ -105,6 +119,7 @@ async fn a_new_instance_is_set_up_and_used_in_a_real_browser() {
     browser.wait_for_text("The account is saved").await;
     browser.wait_for_text("Last checked").await;
     browser.screenshot("accounts-desktop").await;
+    browser.assert_accessible("accounts-desktop").await;
 
     // The inbox, then mail arriving while it is open: no reload, it just appears.
     browser.goto(&app.url("/")).await;
@@ -132,6 +147,7 @@ async fn a_new_instance_is_set_up_and_used_in_a_real_browser() {
         )
         .await;
     browser.screenshot("inbox-desktop").await;
+    browser.assert_accessible("inbox-desktop").await;
 
     // Keyboard: j selects, o opens, s stars, u goes back.
     browser.press("j").await;
@@ -144,6 +160,7 @@ async fn a_new_instance_is_set_up_and_used_in_a_real_browser() {
         .await;
     browser.find(".message-view").await;
     browser.screenshot("message-desktop").await;
+    browser.assert_accessible("message-desktop").await;
     browser.press("s").await;
     browser.wait_for_text("Unstar").await;
     browser.press("u").await;
@@ -211,6 +228,7 @@ async fn a_new_instance_is_set_up_and_used_in_a_real_browser() {
             "{path} scrolls sideways at 360 px"
         );
         browser.screenshot(name).await;
+        browser.assert_accessible(name).await;
     }
     browser.goto(&app.url("/")).await;
     browser.click(".messages a.row").await;
@@ -220,6 +238,19 @@ async fn a_new_instance_is_set_up_and_used_in_a_real_browser() {
         "a message scrolls sideways at 360 px"
     );
     browser.screenshot("message-phone").await;
+    browser.assert_accessible("message-phone").await;
+
+    // The audit itself finds problems: an image without a text alternative is one.
+    browser
+        .execute(
+            "document.querySelector('main').append(document.createElement('img')); return true;",
+        )
+        .await;
+    let problems = browser.accessibility_problems().await;
+    assert!(
+        problems.iter().any(|p| p.contains("image-alt")),
+        "{problems:?}"
+    );
     browser.quit().await;
 }
 
@@ -316,6 +347,7 @@ async fn hostile_mail_runs_no_script_and_loads_nothing_until_asked() {
     browser
         .fill("input[name=password]", crate::helpers::web::USER_PASSWORD)
         .await;
+    browser.assert_accessible("sign-in").await;
     browser.click("button[type=submit]").await;
     browser.wait_for_text("Hostile HTML").await;
     for id in &ids {

@@ -240,6 +240,48 @@ impl Browser {
             .await;
     }
 
+    /// axe-core's WCAG 2.1 A and AA rules on the current page, one line per problem (empty:
+    /// none found). Mail bodies are left out: they are the sender's markup, shown in a
+    /// sandboxed frame where no script runs.
+    pub async fn accessibility_problems(&self) -> Vec<String> {
+        let path = std::env::var("TRIBUTARY_AXE_JS").unwrap_or_else(|_| {
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/target/test-tools/axe/node_modules/axe-core/axe.min.js"
+            )
+            .to_owned()
+        });
+        let axe = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("axe-core at {path} ({e}): tests/run installs it"));
+        let script = format!(
+            "const done = arguments[arguments.length - 1];\n{axe}\n\
+             axe.run(document, {{ iframes: false, runOnly: {{ type: 'tag', values: \
+             ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }} }})\
+             .then(r => done(r.violations.flatMap(v => v.nodes.map(n => \
+                 v.impact + ' ' + v.id + ': ' + v.help + ' — ' + n.target.join(' ')))))\
+             .catch(e => done(['axe failed: ' + e]));"
+        );
+        let value = self
+            .post("/execute/async", json!({ "script": script, "args": [] }))
+            .await;
+        value
+            .as_array()
+            .unwrap_or_else(|| panic!("a list from axe, got {value}"))
+            .iter()
+            .map(|line| line.as_str().unwrap_or("?").to_owned())
+            .collect()
+    }
+
+    /// Panics with the page's accessibility problems, if any.
+    pub async fn assert_accessible(&self, page: &str) {
+        let problems = self.accessibility_problems().await;
+        assert!(
+            problems.is_empty(),
+            "{page} has accessibility problems:\n{}",
+            problems.join("\n")
+        );
+    }
+
     pub async fn set_width(&self, width: u32) {
         self.post("/window/rect", json!({"width": width, "height": 900}))
             .await;
