@@ -240,6 +240,27 @@ async fn a_new_instance_is_set_up_and_used_in_a_real_browser() {
     browser.screenshot("message-phone").await;
     browser.assert_accessible("message-phone").await;
 
+    // The dark colours pass too.
+    browser.prefer_dark(true).await;
+    assert_eq!(
+        browser
+            .execute("return matchMedia('(prefers-color-scheme: dark)').matches;")
+            .await,
+        true
+    );
+    for (path, page) in [
+        ("/", "inbox (dark)"),
+        ("/settings/accounts", "accounts (dark)"),
+    ] {
+        browser.goto(&app.url(path)).await;
+        browser.find("main").await;
+        browser.assert_accessible(page).await;
+    }
+    browser.goto(&app.url("/")).await;
+    browser.click(".messages a.row").await;
+    browser.find(".message-view").await;
+    browser.assert_accessible("message (dark)").await;
+
     // The audit itself finds problems: an image without a text alternative is one.
     browser
         .execute(

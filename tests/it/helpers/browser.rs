@@ -282,6 +282,20 @@ impl Browser {
         );
     }
 
+    /// Makes pages see `prefers-color-scheme: dark` (or light again), through Chromium's
+    /// DevTools protocol.
+    pub async fn prefer_dark(&self, dark: bool) {
+        let value = if dark { "dark" } else { "light" };
+        self.post(
+            "/goog/cdp/execute",
+            json!({
+                "cmd": "Emulation.setEmulatedMedia",
+                "params": { "features": [{ "name": "prefers-color-scheme", "value": value }] }
+            }),
+        )
+        .await;
+    }
+
     pub async fn set_width(&self, width: u32) {
         self.post("/window/rect", json!({"width": width, "height": 900}))
             .await;
