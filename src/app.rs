@@ -12,8 +12,10 @@ use tokio::sync::watch;
 use crate::config::Config;
 use crate::crypto::{CryptoError, KeyFileOutcome, Keys};
 use crate::fetch::{self, Connector, FetchError, Fetcher, Scheduler, SchedulerSettings};
+use crate::first_run::SetupGate;
+use crate::state::AppState;
 use crate::store::{self, StoreError};
-use crate::web::{self, AppState, SetupGate};
+use crate::{api, web};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -101,7 +103,9 @@ impl App {
             connector.clone(),
             &crate::pop3::tls::Trust::WebPki,
         )?);
-        let api_limiter = Arc::new(crate::api::RateLimiter::new(config.api_requests_per_minute));
+        let api_limiter = Arc::new(crate::tokens::RateLimiter::new(
+            config.api_requests_per_minute,
+        ));
         let mut fetcher = Fetcher::new(
             pool.clone(),
             Arc::clone(&keys),
@@ -177,7 +181,8 @@ impl App {
         let upkeep = tokio::spawn(crate::maintenance::run(pool.clone()));
         let server = axum::serve(
             listener,
-            web::router(self.state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            web::router(self.state, api::router().0)
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
         .with_graceful_shutdown(async move {
             shutdown.await;

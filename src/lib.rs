@@ -2,9 +2,10 @@
 //!
 //! Layers, each depending only on those below it:
 //! - [`web`] — server-rendered pages, sessions, the router and its layers; [`api`] —
-//!   the REST API (JSON, tokens, OpenAPI) nested in the same router.
-//! - [`users`], [`rotation`] — rules shared by the web and the CLI; [`maintenance`] —
-//!   background upkeep of stored data.
+//!   the REST API (JSON, tokens, OpenAPI), nested in that router by [`app`]. Neither uses
+//!   the other; both take [`state::AppState`].
+//! - [`users`], [`tokens`], [`first_run`], [`rotation`] — rules shared by the web, the API
+//!   and the CLI; [`maintenance`] — background upkeep of stored data.
 //! - [`store`] — PostgreSQL queries, one module per table; migrations in `migrations/`.
 //! - [`crypto`] — the master key ring, sealing of remote passwords, user password hashes.
 //! - [`mail`] — pure functions over raw messages: fields, display, HTML sanitising.
@@ -19,11 +20,13 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod fetch;
+pub mod first_run;
 pub mod mail;
 pub mod maintenance;
 pub mod pop3;
 pub mod rotation;
 pub mod secret;
+pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod tokens;

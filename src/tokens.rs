@@ -4,6 +4,10 @@
 //! SHA-256 is stored, so a database leak hands out no working token; the token itself is
 //! shown once, when it is created.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
@@ -114,5 +118,48 @@ mod tests {
         assert_eq!(check_name(" backup ").expect("valid"), "backup");
         assert_eq!(hash("a"), hash("a"));
         assert_ne!(hash("a"), hash("b"));
+    }
+}
+
+/// Requests per token: a bucket of `burst` that refills at `per_minute` (per process).
+#[derive(Debug)]
+pub struct RateLimiter {
+    per_minute: u32,
+    burst: u32,
+    buckets: Mutex<HashMap<Uuid, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    pub fn new(per_minute: u32) -> Self {
+        Self {
+            per_minute: per_minute.max(1),
+            burst: per_minute.clamp(1, 120),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one request from the token's bucket, or says how many seconds to wait.
+    pub fn check(&self, token: Uuid) -> Result<(), u64> {
+        let now = Instant::now();
+        let rate = f64::from(self.per_minute) / 60.0;
+        let mut buckets = match self.buckets.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        // Forget idle tokens now and then so the map stays small.
+        if buckets.len() > 10_000 {
+            buckets.retain(|_, (_, at)| now.duration_since(*at) < Duration::from_secs(600));
+        }
+        let (tokens, at) = buckets.entry(token).or_insert((f64::from(self.burst), now));
+        *tokens =
+            (*tokens + now.duration_since(*at).as_secs_f64() * rate).min(f64::from(self.burst));
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            let wait = ((1.0 - *tokens) / rate).ceil().max(1.0);
+            Err(wait as u64)
+        }
     }
 }

@@ -17,9 +17,9 @@ use super::{ApiError, Problem};
 use crate::accounts::{self as rules, AccountInput, AccountState, LeaveInput};
 use crate::crypto::Secret;
 use crate::fetch::{self, FetchError};
+use crate::state::AppState;
 use crate::store::accounts::{Account, AuthMethod, ImportMode, LeavePolicy, NewAccount, Security};
 use crate::store::{self, StoreError};
-use crate::web::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]

@@ -1,10 +1,6 @@
 //! What API handlers take from a request: the token's user (authenticated, rate-limited),
 //! and JSON bodies, paths and queries whose rejections are problem documents.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
@@ -13,10 +9,10 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::ApiError;
+use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::api_tokens::Scope;
 use crate::tokens;
-use crate::web::AppState;
 
 /// The user a valid bearer token acts for.
 #[derive(Debug, Clone)]
@@ -57,58 +53,18 @@ impl FromRequestParts<AppState> for ApiUser {
         let token = tokens::authenticate(&mut conn, presented)
             .await?
             .ok_or(ApiError::Unauthorized)?;
-        state.api_limiter.check(token.id)?;
+        state
+            .api_limiter
+            .check(token.id)
+            .map_err(|retry_after_seconds| ApiError::TooManyRequests {
+                retry_after_seconds,
+            })?;
         Ok(Self {
             user_id: token.user_id,
             token_id: token.id,
             token_name: token.name,
             scope: token.scope,
         })
-    }
-}
-
-/// Requests per token: a bucket of `burst` that refills at `per_minute` (per process).
-#[derive(Debug)]
-pub struct RateLimiter {
-    per_minute: u32,
-    burst: u32,
-    buckets: Mutex<HashMap<Uuid, (f64, Instant)>>,
-}
-
-impl RateLimiter {
-    pub fn new(per_minute: u32) -> Self {
-        Self {
-            per_minute: per_minute.max(1),
-            burst: per_minute.clamp(1, 120),
-            buckets: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Takes one request from the token's bucket, or says how long to wait.
-    pub fn check(&self, token: Uuid) -> Result<(), ApiError> {
-        let now = Instant::now();
-        let rate = f64::from(self.per_minute) / 60.0;
-        let mut buckets = match self.buckets.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        // Forget idle tokens now and then so the map stays small.
-        if buckets.len() > 10_000 {
-            buckets.retain(|_, (_, at)| now.duration_since(*at) < Duration::from_secs(600));
-        }
-        let (tokens, at) = buckets.entry(token).or_insert((f64::from(self.burst), now));
-        *tokens =
-            (*tokens + now.duration_since(*at).as_secs_f64() * rate).min(f64::from(self.burst));
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Ok(())
-        } else {
-            let wait = ((1.0 - *tokens) / rate).ceil().max(1.0);
-            Err(ApiError::TooManyRequests {
-                retry_after_seconds: wait as u64,
-            })
-        }
     }
 }
 

@@ -16,11 +16,11 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, ApiUser};
 use super::{ApiError, Problem};
 use crate::mail::display;
 use crate::mail::sanitize::{RemoteContent, sanitize};
+use crate::state::AppState;
 use crate::store::messages::{
     Cursor, Direction, FlagChange, Folder, ListQuery, MessageDetail, MessageSummary,
 };
 use crate::store::{self, StoreError};
-use crate::web::AppState;
 
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 200;
@@ -319,7 +319,7 @@ pub async fn attachment_get(
             ),
             (
                 header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&crate::web::attachment_disposition(&file.name))
+                HeaderValue::from_str(&crate::mail::display::attachment_disposition(&file.name))
                     .map_err(|e| ApiError::Internal(e.to_string()))?,
             ),
         ],

@@ -26,11 +26,10 @@ use uuid::Uuid;
 
 pub use error::{ApiError, Problem};
 use extract::ApiUser;
-pub use extract::RateLimiter;
 
+use crate::state::AppState;
 use crate::store::api_tokens::Scope;
 use crate::store::{self, StoreError};
-use crate::web::AppState;
 
 /// Request bodies larger than this are refused with 413 (a custom CA is at most 64 KB).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;

@@ -202,9 +202,46 @@ fn content_type_of(part: &mail_parser::MessagePart<'_>) -> String {
     }
 }
 
+/// `Content-Disposition: attachment` with an ASCII fallback name and the exact name in
+/// RFC 5987 encoding.
+pub fn attachment_disposition(name: &str) -> String {
+    let fallback: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ' | '(' | ')') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_') {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn download_names_keep_to_ascii_with_the_exact_name_encoded() {
+        let disposition = attachment_disposition("Rechnung \"März\";\r\n.pdf");
+        assert!(
+            disposition.starts_with("attachment; filename=\"Rechnung _M_rz__"),
+            "{disposition}"
+        );
+        assert!(disposition.contains("filename*=UTF-8''Rechnung%20%22M%C3%A4rz%22%3B%0D%0A.pdf"));
+        assert!(disposition.is_ascii() && !disposition.contains(['\r', '\n']));
+    }
 
     const MIXED: &[u8] = b"From: a@example.org\r\nSubject: hi\r\nMIME-Version: 1.0\r\n\
 Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\n\

@@ -14,7 +14,6 @@ mod setup;
 mod shell;
 mod tokens;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -24,18 +23,14 @@ use axum::http::{HeaderName, HeaderValue, Request, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use sqlx::PgPool;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::config::Config;
-use crate::crypto::Keys;
+use crate::state::AppState;
 pub use error::WebError;
-pub use message::attachment_disposition;
-pub use setup::SetupGate;
 
 /// Form posts are small; anything bigger is refused before a handler sees it.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -46,24 +41,10 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
      img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; \
      frame-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// What every handler can reach.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    pub pool: PgPool,
-    pub keys: Arc<Keys>,
-    pub config: Arc<Config>,
-    pub setup: Arc<SetupGate>,
-    /// The fetch engine, for "check now", connection tests and `/metrics`.
-    pub fetcher: Arc<crate::fetch::Fetcher>,
-    /// The "Add account" wizard's server discovery.
-    pub autodetect: Arc<crate::fetch::autodetect::Autodetect>,
-    /// Requests per API token.
-    pub api_limiter: Arc<crate::api::RateLimiter>,
-}
-
-pub fn router(state: AppState) -> Router {
+/// The pages, with `api` (the REST API's router) nested at `/api/v1`, behind the layers
+/// every response passes (security headers, limits, request ids, tracing).
+pub fn router(state: AppState, api: Router<AppState>) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
-    let (api, _) = crate::api::router();
     Router::new()
         .nest("/api/v1", api)
         .route("/", get(inbox::inbox_get))

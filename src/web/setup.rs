@@ -2,8 +2,6 @@
 //! server's log (it prints a one-time setup code) creates the administrator. A stranger
 //! who finds a freshly exposed instance cannot claim it without that code.
 
-use std::sync::Mutex;
-
 use super::form::Form;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -13,82 +11,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::{AppState, WebError};
-use crate::crypto::{self, Secret};
+use crate::crypto::Secret;
 use crate::users::{self, MIN_PASSWORD_CHARS, UserError};
-
-/// Letters and digits that cannot be mistaken for one another when copied from a log.
-const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-/// 12 symbols of 31: about 59 bits, far beyond guessing over HTTP.
-const CODE_SYMBOLS: usize = 12;
-
-/// Holds the setup code while set-up is open.
-#[derive(Debug, Default)]
-pub struct SetupGate {
-    code: Mutex<Option<Secret>>,
-}
-
-impl SetupGate {
-    /// Opens set-up with a fresh code, returned for the log.
-    pub fn open() -> Result<(Self, String), crypto::CryptoError> {
-        let code = generate_code()?;
-        let gate = Self {
-            code: Mutex::new(Some(Secret::new(code.clone()))),
-        };
-        Ok((gate, code))
-    }
-
-    pub fn closed() -> Self {
-        Self::default()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Secret>> {
-        match self.code.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        }
-    }
-
-    fn is_open(&self) -> bool {
-        self.lock().is_some()
-    }
-
-    fn accepts(&self, typed: &str) -> bool {
-        match &*self.lock() {
-            Some(code) => crypto::constant_time_eq(
-                normalize_code(code.expose()).as_bytes(),
-                normalize_code(typed).as_bytes(),
-            ),
-            None => false,
-        }
-    }
-
-    fn close(&self) {
-        *self.lock() = None;
-    }
-}
-
-fn generate_code() -> Result<String, crypto::CryptoError> {
-    let random = crypto::random_bytes::<CODE_SYMBOLS>()?;
-    let mut code = String::with_capacity(CODE_SYMBOLS + 2);
-    for (i, byte) in random.iter().enumerate() {
-        if i > 0 && i % 4 == 0 {
-            code.push('-');
-        }
-        // 256 % 31 leaves a bias of under 1% per symbol: irrelevant at 59 bits.
-        code.push(char::from(
-            CODE_ALPHABET[usize::from(*byte) % CODE_ALPHABET.len()],
-        ));
-    }
-    Ok(code)
-}
-
-/// People type codes with spaces, lower case or without the dashes.
-fn normalize_code(code: &str) -> String {
-    code.chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
-}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "setup.html")]
@@ -195,23 +119,5 @@ pub async fn setup_post(
             again(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
         }
         Err(e) => Err(e.into()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn codes_are_well_formed_and_accepted_loosely() {
-        let (gate, code) = SetupGate::open().expect("code");
-        assert_eq!(code.len(), 14);
-        assert_eq!(code.matches('-').count(), 2);
-        assert!(gate.accepts(&code));
-        assert!(gate.accepts(&code.to_lowercase().replace('-', " ")));
-        assert!(!gate.accepts("AAAA-AAAA-AAAA"));
-        assert!(!gate.accepts(""));
-        gate.close();
-        assert!(!gate.accepts(&code));
     }
 }
