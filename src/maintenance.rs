@@ -1,9 +1,11 @@
-//! Background upkeep that `serve` runs next to the scheduler.
+//! Background upkeep that `serve` runs next to the scheduler, for messages stored by
+//! earlier versions — a small batch at a time with pauses, so an upgrade needs no long
+//! migration at start-up:
 //!
-//! Search vectors: messages stored before Tributary made its own (`mail::search`) carry
-//! PostgreSQL's `to_tsvector` ones and are searched both ways (`search_legacy`). They are
-//! redone here from their raw bytes, a small batch at a time with pauses, so an upgraded
-//! instance ends up with one search behaviour without a long migration at start-up.
+//! - search vectors: those made by PostgreSQL's `to_tsvector` (`search_legacy`, searched
+//!   both ways meanwhile) are redone from the raw bytes the way `mail::search` makes them;
+//! - digests: `raw_sha256`, which lets the fetch engine recognise a message a server
+//!   offers again under a new UIDL, is filled in.
 
 use std::time::Duration;
 
@@ -64,6 +66,26 @@ pub async fn reindex_legacy_search(
     }
 }
 
+/// Fills in the digests of messages stored without one; returns how many.
+pub async fn backfill_digests(
+    pool: &PgPool,
+    batch: i64,
+    pause: Duration,
+) -> Result<u64, StoreError> {
+    let mut filled = 0;
+    let mut after = 0_i64;
+    loop {
+        let mut tx = pool.begin().await?;
+        let Some((last, rows)) = messages::backfill_digests(&mut tx, after, batch).await? else {
+            return Ok(filled);
+        };
+        tx.commit().await?;
+        after = last;
+        filled += rows;
+        tokio::time::sleep(pause).await;
+    }
+}
+
 /// `serve`'s background pass; errors are logged and left for the next start.
 pub async fn run(pool: PgPool) {
     match reindex_legacy_search(&pool, REINDEX_BATCH, REINDEX_PAUSE).await {
@@ -73,5 +95,10 @@ pub async fn run(pool: PgPool) {
             "older messages now use the current search index"
         ),
         Err(error) => tracing::warn!(%error, "re-indexing older messages stopped"),
+    }
+    match backfill_digests(&pool, REINDEX_BATCH, REINDEX_PAUSE).await {
+        Ok(0) => {}
+        Ok(filled) => tracing::info!(messages = filled, "older messages now have digests"),
+        Err(error) => tracing::warn!(%error, "filling in message digests stopped"),
     }
 }

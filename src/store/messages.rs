@@ -1,5 +1,6 @@
 //! The `messages` table: fetched mail, raw bytes verbatim plus the fields lists show.
 
+use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -18,7 +19,8 @@ pub struct NewMessage {
 
 /// Stores one message and records its UIDL as stored, in the caller's transaction, so the
 /// two commit together (DESIGN invariant 1). Returns whether a new row was written: `false`
-/// means the message was already here (a run that died after committing it).
+/// means the message was already here — under this UIDL (a run that died after committing
+/// it), or byte for byte under another (a server that renumbered its UIDLs).
 pub async fn insert_fetched(
     tx: &mut PgConnection,
     user_id: Uuid,
@@ -37,10 +39,10 @@ pub async fn insert_fetched(
         "WITH stored AS (
              INSERT INTO messages (user_id, account_id, uidl, fetched_at, sort_at, date_header,
                  message_id, from_address, from_name, to_addresses, cc_addresses, subject,
-                 snippet, size_bytes, has_attachments, parse_problem, raw, search)
+                 snippet, size_bytes, has_attachments, parse_problem, raw, search, raw_sha256)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18::tsvector)
-             ON CONFLICT (account_id, uidl) DO NOTHING
+                 $18::tsvector, $19)
+             ON CONFLICT DO NOTHING
              RETURNING 1
          ), seen AS (
              INSERT INTO account_uidls (account_id, uidl, disposition, size_bytes, recorded_at)
@@ -67,6 +69,7 @@ pub async fn insert_fetched(
     .bind(&fields.parse_problem)
     .bind(&message.raw)
     .bind(crate::mail::search::document_vector(&fields.search_text))
+    .bind(Sha256::digest(&message.raw).as_slice())
     .fetch_one(tx)
     .await?;
     Ok(inserted.0)
@@ -106,6 +109,43 @@ pub async fn set_search_vectors(
     .execute(tx)
     .await?
     .rows_affected())
+}
+
+/// Fills in `raw_sha256` — computed by PostgreSQL, which holds the bytes — for up to
+/// `limit` messages after `after` that have none (stored before the column existed), locked
+/// as in [`legacy_search_batch`]. A message whose digest its account already has (a
+/// duplicate from before) keeps none. Returns (the last id looked at, rows filled in).
+pub async fn backfill_digests(
+    tx: &mut PgConnection,
+    after: i64,
+    limit: i64,
+) -> Result<Option<(i64, u64)>, StoreError> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM messages WHERE raw_sha256 IS NULL AND id > $1 ORDER BY id LIMIT $2 \
+         FOR UPDATE SKIP LOCKED",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?;
+    let Some(&last) = ids.last() else {
+        return Ok(None);
+    };
+    let filled = sqlx::query(
+        "WITH d AS (
+             SELECT DISTINCT ON (account_id, digest) id, account_id, digest
+             FROM (SELECT id, account_id, sha256(raw) AS digest FROM messages
+                   WHERE id = ANY($1)) x
+             ORDER BY account_id, digest, id)
+         UPDATE messages m SET raw_sha256 = d.digest FROM d
+         WHERE m.id = d.id AND NOT EXISTS (
+             SELECT 1 FROM messages o WHERE o.account_id = d.account_id AND o.raw_sha256 = d.digest)",
+    )
+    .bind(&ids)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    Ok(Some((last, filled)))
 }
 
 /// Which messages a list shows.

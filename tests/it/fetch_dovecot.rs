@@ -336,3 +336,78 @@ async fn a_rejected_password_pauses_the_account_until_it_changes() {
     let run = fetch_now(&fetcher, account.id).await;
     assert_eq!((run.outcome, run.report.messages), (RunOutcome::Success, 1));
 }
+
+#[tokio::test]
+async fn a_server_that_renumbers_its_uidls_does_not_duplicate_mail() {
+    let db = TestDb::new().await;
+    let ring = test_key_ring();
+    let dovecot = Dovecot::start(&[(USER, PASSWORD)]).await;
+    let user = add_user(&db, "renumbered").await;
+    let account = add_server_account(
+        &db,
+        &ring,
+        user.id,
+        dovecot.plain_port,
+        Security::PlaintextDangerous,
+        (USER, PASSWORD),
+        |a| a.leave_on_server = LeavePolicy::Keep,
+    )
+    .await;
+    let fetcher = test_fetcher(&db, &ring);
+    let mut sent = deliver(&dovecot, 0, 4);
+    let first = fetch_now(&fetcher, account.id).await;
+    assert_eq!(first.report.messages, 4, "{:?}", first.report.error);
+    let uidls = || async {
+        let mut all: Vec<String> =
+            sqlx::query_scalar("SELECT uidl FROM account_uidls WHERE account_id = $1")
+                .bind(account.id)
+                .fetch_all(&db.pool)
+                .await
+                .expect("uidls");
+        all.sort();
+        all
+    };
+    let before = uidls().await;
+
+    // Dovecot forgets its UIDs, as after a mailbox rebuild: a new UIDVALIDITY (it is the
+    // time, so a second later), so every message gets a new UIDL.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    for entry in std::fs::read_dir(dovecot.maildir(USER)).expect("maildir") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name == "dovecot-uidlist" || name.starts_with("dovecot.index") {
+            std::fs::remove_file(&path).expect("forget the uids");
+        }
+    }
+    sent.extend(deliver(&dovecot, 4, 5));
+
+    let second = fetch_now(&fetcher, account.id).await;
+    assert_eq!(
+        second.outcome,
+        RunOutcome::Success,
+        "{:?}",
+        second.report.error
+    );
+    assert_eq!(second.report.messages, 1, "only the new message is new");
+    let after = uidls().await;
+    assert_eq!(
+        after.len(),
+        9,
+        "4 old UIDLs and 5 renumbered ones: {after:?}"
+    );
+    assert!(
+        before
+            .iter()
+            .all(|old| after.iter().filter(|u| *u == old).count() == 1),
+        "the renumbered UIDLs are all different"
+    );
+    let stored = stored_messages(&db, account.id).await;
+    assert_eq!(
+        digests(stored.into_iter().map(|(_, raw)| raw)),
+        digests(sent),
+        "each message once"
+    );
+    // And nothing comes in a third time.
+    let third = fetch_now(&fetcher, account.id).await;
+    assert_eq!(third.report.messages, 0);
+}

@@ -95,3 +95,100 @@ async fn older_search_vectors_are_redone_in_batches_and_locked_rows_wait_their_t
         .expect("search");
     assert_eq!(found, [special], "found by address and body, the new way");
 }
+
+#[tokio::test]
+async fn older_messages_get_digests_and_a_message_offered_again_is_not_stored_twice() {
+    let db = TestDb::new().await;
+    let ring = test_key_ring();
+    let user = add_user(&db, "digests").await;
+    let account = add_account(&db, &ring, user.id, "old", "pw").await;
+    let other = add_account(&db, &ring, user.id, "other", "pw").await;
+    let raw = |i: usize| format!("Subject: old {i}\r\nFrom: a@example.org\r\n\r\nbody {i}\r\n");
+    for i in 0..230 {
+        deliver(
+            &db,
+            user.id,
+            account.id,
+            &format!("u{i}"),
+            raw(i).as_bytes(),
+        )
+        .await;
+    }
+    // Stored before digests existed, including a duplicate that an older version let in
+    // (a renumbered UIDL) — and the same bytes in another account, which is no duplicate.
+    sqlx::query("UPDATE messages SET raw_sha256 = NULL")
+        .execute(&db.pool)
+        .await
+        .expect("as before");
+    for (account_id, uidl) in [(account.id, "renumbered-7"), (other.id, "elsewhere-7")] {
+        sqlx::query(
+            "INSERT INTO messages (user_id, account_id, uidl, size_bytes, raw) \
+             VALUES ($1, $2, $3, 1, $4)",
+        )
+        .bind(user.id)
+        .bind(account_id)
+        .bind(uidl)
+        .bind(raw(7).as_bytes())
+        .execute(&db.pool)
+        .await
+        .expect("an old duplicate");
+    }
+
+    let filled = tributary::maintenance::backfill_digests(&db.pool, 100, Duration::ZERO)
+        .await
+        .expect("backfill");
+    assert_eq!(filled, 231, "every message but the duplicate");
+    let missing: Vec<String> =
+        sqlx::query_scalar("SELECT uidl FROM messages WHERE raw_sha256 IS NULL")
+            .fetch_all(&db.pool)
+            .await
+            .expect("missing");
+    assert_eq!(missing, ["renumbered-7"], "the later copy keeps none");
+    let wrong: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM messages WHERE raw_sha256 IS NOT NULL AND raw_sha256 <> sha256(raw)",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("check");
+    assert_eq!(wrong, 0);
+    assert_eq!(
+        tributary::maintenance::backfill_digests(&db.pool, 100, Duration::ZERO)
+            .await
+            .expect("again"),
+        0
+    );
+
+    // An old message offered again under a new UIDL is recognised; new mail is not.
+    let mut conn = db.pool.acquire().await.expect("connection");
+    for (uidl, bytes, expected) in [
+        ("new-uidl-for-3", raw(3), false),
+        ("brand-new", raw(999), true),
+    ] {
+        let message = tributary::store::messages::NewMessage {
+            uidl: uidl.to_owned(),
+            fields: tributary::mail::fields::parse(bytes.as_bytes()),
+            raw: bytes.into_bytes(),
+        };
+        let inserted = tributary::store::messages::insert_fetched(
+            &mut conn,
+            user.id,
+            account.id,
+            time::OffsetDateTime::now_utc(),
+            &message,
+        )
+        .await
+        .expect("insert");
+        assert_eq!(inserted, expected, "{uidl}");
+    }
+    let known: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM account_uidls WHERE account_id = $1 AND uidl = 'new-uidl-for-3'",
+    )
+    .bind(account.id)
+    .fetch_one(&db.pool)
+    .await
+    .expect("uidl");
+    assert_eq!(
+        known, 1,
+        "the new UIDL is known, so it is not fetched again"
+    );
+}
