@@ -27,6 +27,27 @@ export TRIBUTARY_MASTER_KEY TRIBUTARY_LISTEN=127.0.0.1:8099 TRIBUTARY_API_REQUES
 "$TRIBUTARY" migrate >/dev/null
 echo "a long contract password" | "$TRIBUTARY" user add --email contract@example.org --password-stdin >/dev/null
 TOKEN=$("$TRIBUTARY" token create --user contract@example.org --name schemathesis --scope write 2>/dev/null)
+# Mail for the message endpoints to work on (without it they could only answer 404): an
+# account and three messages — plain text, HTML with an attachment, hostile HTML — stored
+# as the fetch engine stores them (raw bytes plus the fields lists show).
+ACCOUNT=$(echo "a remote password" | "$TRIBUTARY" account add --user contract@example.org \
+    --host pop.example.org --username contract --password-stdin 2>/dev/null | tail -n 1)
+psql -h "$SOCKET_DIR" -U postgres -q -v ON_ERROR_STOP=1 -v account="$ACCOUNT" tributary_contract <<'SQL' >/dev/null
+INSERT INTO messages (user_id, account_id, uidl, size_bytes, raw, raw_sha256, subject,
+                      from_address, from_name, snippet, has_attachments)
+SELECT u.id, :'account'::uuid, m.uidl, length(m.raw), m.raw, sha256(m.raw), m.subject,
+       'sender@example.org', 'Sender', m.snippet, m.attachments
+FROM users u,
+     (VALUES
+       ('plain', convert_to(E'From: Sender <sender@example.org>\r\nTo: contract@example.org\r\nSubject: Plain text\r\nDate: Fri, 27 Nov 2026 09:00:00 +0000\r\n\r\nHello there.\r\n', 'UTF8'),
+        'Plain text', 'Hello there.', false),
+       ('html', convert_to(E'From: Sender <sender@example.org>\r\nSubject: Report\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>See <b>attached</b>.</p>\r\n--b\r\nContent-Type: application/pdf; name="r\u00e9port.pdf"\r\nContent-Disposition: attachment; filename="r\u00e9port.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--\r\n', 'UTF8'),
+        'Report', 'See attached.', true),
+       ('hostile', convert_to(E'From: Sender <sender@example.org>\r\nSubject: =?UTF-8?B?SG9zdGlsZQ==?=\r\nContent-Type: text/html\r\n\r\n<script>alert(1)</script><img src=x onerror=alert(2)><a href="javascript:alert(3)">x</a>\r\n', 'UTF8'),
+        'Hostile', 'x', false)
+     ) AS m(uidl, raw, subject, snippet, attachments)
+WHERE u.email = 'contract@example.org';
+SQL
 export TOKEN SCHEMATHESIS TRIBUTARY EXAMPLES W CONTRACT_SEED=${CONTRACT_SEED:-1}
 
 unshare --net bash -c '
