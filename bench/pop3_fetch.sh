@@ -13,7 +13,9 @@ MESSAGES=${1:-5000}
 RUNS=${2:-3}
 # Subsets for quick comparisons, e.g. MODES=tls TOOLS="raw tributary mpop".
 MODES=${MODES:-plain tls}
-TOOLS=${TOOLS:-raw tributary mpop fetchmail}
+# `discard` is `tributary pop3 fetch --discard`: the same download, no files written — it
+# shows what storing the files costs on this machine.
+TOOLS=${TOOLS:-raw tributary discard mpop fetchmail}
 . bench/dovecot.sh
 bench_packages mpop fetchmail
 
@@ -37,6 +39,10 @@ run_tool() { # tool mode
         local sec=plain; [ "$mode" = tls ] && sec=tls
         cmd=("$TRIBUTARY" pop3 fetch --host 127.0.0.1 --port "$port" --security "$sec" --ca "$W/ca.crt"
              --user bench --password-stdin --out "$out") ;;
+      discard)
+        local sec=plain; [ "$mode" = tls ] && sec=tls
+        cmd=("$TRIBUTARY" pop3 fetch --host 127.0.0.1 --port "$port" --security "$sec" --ca "$W/ca.crt"
+             --user bench --password-stdin --discard) ;;
       mpop|fetchmail)
         peer_command "$tool" "$mode" "$out" bench
         cmd=("${CMD[@]}") ;;
@@ -87,6 +93,8 @@ for mode in ("plain", "tls"):
     peers = [f"{med[(peer, mode)][0] / t:.2f}x {peer}" for peer in ("mpop", "fetchmail") if (peer, mode) in med]
     if ("raw", mode) in med:
         peers.append(f"{med[('raw', mode)][0] / t * 100:.0f}% of the raw loop's speed")
+    if ("discard", mode) in med:
+        peers.append(f"{med[('discard', mode)][0] / t * 100:.0f}% of its own speed without writing files")
     print(f"{mode}: tributary is " + ", ".join(peers))
 small = [v[2] for k, v in med.items() if k[0] == "tributary"]
 if small:

@@ -31,8 +31,12 @@ pub enum Pop3Command {
         #[command(flatten)]
         server: ServerArgs,
         /// Directory for the .eml files (created if missing).
-        #[arg(long)]
-        out: PathBuf,
+        #[arg(long, required_unless_present = "discard")]
+        out: Option<PathBuf>,
+        /// Download and check every message but keep none: how fast this server can be
+        /// read, without the cost of storing (no --out).
+        #[arg(long, conflicts_with = "out")]
+        discard: bool,
         /// Send one command at a time even when the server offers PIPELINING.
         #[arg(long)]
         no_pipelining: bool,
@@ -107,8 +111,9 @@ pub async fn run(command: Pop3Command) -> ExitCode {
         Pop3Command::Fetch {
             server,
             out,
+            discard: _,
             no_pipelining,
-        } => fetch(&server, &out, no_pipelining).await,
+        } => fetch(&server, out.as_deref(), no_pipelining).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -248,13 +253,16 @@ pub fn file_name_for_uidl(uidl: &str) -> String {
     name
 }
 
-async fn fetch(args: &ServerArgs, out: &Path, no_pipelining: bool) -> Result<(), Failure> {
+/// Downloads every message into `out`, or nowhere when it is `None` (`--discard`).
+async fn fetch(args: &ServerArgs, out: Option<&Path>, no_pipelining: bool) -> Result<(), Failure> {
     let mut options = options(args)?;
     options.pipelining = !no_pipelining;
     let credentials =
         credentials(args)?.ok_or_else(|| Failure::Usage("fetch needs --user".into()))?;
-    std::fs::create_dir_all(out)
-        .map_err(|e| Failure::Other(format!("--out {}: {e}", out.display())))?;
+    if let Some(out) = out {
+        std::fs::create_dir_all(out)
+            .map_err(|e| Failure::Other(format!("--out {}: {e}", out.display())))?;
+    }
     let started = Instant::now();
     let session = pop3::connect(&args.host, port(args), &options).await?;
     let mut session = session.login(&credentials, auth_method(args)).await?;
@@ -281,8 +289,11 @@ async fn fetch(args: &ServerArgs, out: &Path, no_pipelining: bool) -> Result<(),
         };
         match outcome {
             RetrOutcome::Complete { bytes: n } => {
-                std::fs::write(out.join(name), &body)
-                    .map_err(|e| Failure::Other(format!("{}: {e}", out.join(name).display())))?;
+                if let Some(out) = out {
+                    std::fs::write(out.join(name), &body).map_err(|e| {
+                        Failure::Other(format!("{}: {e}", out.join(name).display()))
+                    })?;
+                }
                 messages += 1;
                 bytes += n;
             }
@@ -307,6 +318,9 @@ async fn fetch(args: &ServerArgs, out: &Path, no_pipelining: bool) -> Result<(),
             String::new()
         }
     );
+    if out.is_none() {
+        println!("(discarded: nothing was written)");
+    }
     Ok(())
 }
 

@@ -364,6 +364,61 @@ async fn the_pop3_cli_probes_and_fetches_byte_exact_copies() {
         "fetch leaves the mail on the server"
     );
 
+    // --discard downloads the same bytes and writes nothing (the benchmark's diagnostic).
+    let entries = |path: &std::path::Path| std::fs::read_dir(path).expect("dir").count();
+    let before = entries(dir.path());
+    let discarded = Cli::new(&[
+        "pop3",
+        "fetch",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &tls_port,
+        "--ca",
+        &ca_arg,
+        "--user",
+        USER,
+        "--password-stdin",
+        "--discard",
+    ])
+    .current_dir(dir.path())
+    .stdin(&format!("{PASSWORD}\n"))
+    .run()
+    .await;
+    assert_eq!(discarded.code, Some(0), "{discarded:?}");
+    assert!(
+        discarded
+            .stdout
+            .contains(&format!("fetched 20 messages, {total} bytes")),
+        "{discarded:?}"
+    );
+    assert!(
+        discarded.stdout.contains("nothing was written"),
+        "{discarded:?}"
+    );
+    assert_eq!(
+        entries(dir.path()),
+        before,
+        "nothing new in the working directory"
+    );
+    assert_eq!(entries(&out), 20, "the earlier download only");
+    let both = Cli::new(&[
+        "pop3",
+        "fetch",
+        "--host",
+        "127.0.0.1",
+        "--discard",
+        "--out",
+        "x",
+    ])
+    .run()
+    .await;
+    assert_eq!(
+        both.code,
+        Some(2),
+        "--discard and --out exclude each other: {both:?}"
+    );
+
     // A wrong password: exit code 3, run last since Dovecot slows down after failures.
     let rejected = probe_as("not the password").await;
     assert_eq!(rejected.code, Some(3), "{rejected:?}");
