@@ -740,10 +740,7 @@ pub async fn new_get(
     Query(query): Query<NewQuery>,
 ) -> Result<Response, WebError> {
     let shell = Shell::load(&state, &signed_in, Nav::Settings, "").await?;
-    let from_another_site = matches!(
-        headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()),
-        Some("cross-site" | "same-site")
-    );
+    let from_another_site = super::from_another_site(&headers);
     let email = query
         .email
         .map(|e| e.trim().to_owned())

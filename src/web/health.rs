@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse as _;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use super::AppState;
 
@@ -42,7 +41,7 @@ fn unavailable() -> (StatusCode, Json<Value>) {
 
 /// Prometheus text format. Counters are this process's; the lag spans every replica.
 /// Prometheus text. With `TRIBUTARY_METRICS_TOKEN` set, only for `Authorization: Bearer`
-/// with that token (compared as SHA-256 digests, so the time taken tells nothing).
+/// with that token (compared in constant time).
 pub async fn metrics_get(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -53,7 +52,7 @@ pub async fn metrics_get(
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer "))
             .unwrap_or("");
-        if Sha256::digest(presented.trim().as_bytes()) != Sha256::digest(token.as_bytes()) {
+        if !crate::crypto::constant_time_eq(presented.trim().as_bytes(), token.as_bytes()) {
             return (
                 StatusCode::UNAUTHORIZED,
                 [(header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\"")],

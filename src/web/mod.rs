@@ -184,8 +184,7 @@ async fn api_docs_get() -> Response {
 async fn refuse_cross_site_posts(request: AxumRequest, next: Next) -> Response {
     if request.method() != Method::GET && request.method() != Method::HEAD {
         let headers = request.headers();
-        let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
-        let cross_site = matches!(fetch_site, Some("cross-site" | "same-site"));
+        let cross_site = from_another_site(headers);
         let origin_mismatch = match (
             headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
             headers.get(header::HOST).and_then(|v| v.to_str().ok()),
@@ -201,6 +200,15 @@ async fn refuse_cross_site_posts(request: AxumRequest, next: Next) -> Response {
         }
     }
     next.run(request).await
+}
+
+/// The browser says the request comes from another site (`Sec-Fetch-Site`); a missing
+/// header (older browsers, scripts) says nothing.
+pub(crate) fn from_another_site(headers: &axum::http::HeaderMap) -> bool {
+    matches!(
+        headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()),
+        Some("cross-site" | "same-site")
+    )
 }
 
 /// Static assets ship beside the binary (`/app/static` in the image); in development
