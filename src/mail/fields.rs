@@ -2,6 +2,7 @@
 //! raw bytes are stored whatever happens here; parsing only adds what it can).
 
 use mail_parser::{Address, Message, MessageParser};
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 /// What could be read from a message's headers and body. Every text is free of NUL
@@ -21,6 +22,10 @@ pub struct MessageFields {
     pub parse_problem: Option<String>,
     /// Subject, addresses and body text for the full-text vector.
     pub search_text: String,
+    /// SHA-256 of the raw bytes: the same message offered again under another UIDL is
+    /// recognised by it. Made here, with the parse, so it costs the same place nothing new
+    /// (large messages are parsed off the async workers).
+    pub raw_sha256: [u8; 32],
 }
 
 /// More multipart containers than this and only the headers are read: a message nested
@@ -44,7 +49,7 @@ pub fn parse(raw: &[u8]) -> MessageFields {
         };
         message.map(|message| fields_of(&message, !deep))
     });
-    match parsed {
+    let mut fields = match parsed {
         Ok(Some(mut fields)) => {
             if deep {
                 fields.parse_problem = Some(format!(
@@ -67,7 +72,9 @@ pub fn parse(raw: &[u8]) -> MessageFields {
             ),
             ..MessageFields::default()
         },
-    }
+    };
+    fields.raw_sha256 = Sha256::digest(raw).into();
+    fields
 }
 
 fn fields_of(message: &Message<'_>, with_body: bool) -> MessageFields {
@@ -118,6 +125,8 @@ fn fields_of(message: &Message<'_>, with_body: bool) -> MessageFields {
         has_attachments,
         parse_problem: None,
         search_text,
+        // `parse` sets it, whatever the parser made of the message.
+        raw_sha256: [0; 32],
     }
 }
 
@@ -273,7 +282,13 @@ mod tests {
             let fields = parse(raw);
             assert!(fields.search_text.len() <= SEARCH_TEXT_BYTES + 10_000);
             assert!(!fields.search_text.contains('\0'));
+            assert_eq!(fields.raw_sha256, <[u8; 32]>::from(Sha256::digest(raw)));
         }
+        let message = b"Subject: hi\r\n\r\nbody\r\n";
+        assert_eq!(
+            parse(message).raw_sha256,
+            <[u8; 32]>::from(Sha256::digest(message))
+        );
         assert!(parse(b"").parse_problem.is_some());
     }
 }

@@ -1,6 +1,5 @@
 //! The `messages` table: fetched mail, raw bytes verbatim plus the fields lists show.
 
-use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -69,7 +68,7 @@ pub async fn insert_fetched(
     .bind(&fields.parse_problem)
     .bind(&message.raw)
     .bind(crate::mail::search::document_vector(&fields.search_text))
-    .bind(Sha256::digest(&message.raw).as_slice())
+    .bind(fields.raw_sha256.as_slice())
     .fetch_one(tx)
     .await?;
     Ok(inserted.0)
