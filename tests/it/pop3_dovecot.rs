@@ -267,11 +267,11 @@ async fn the_pop3_cli_probes_and_fetches_byte_exact_copies() {
     let plain_port = dovecot.plain_port.to_string();
     let ca_arg = ca.display().to_string();
 
-    // `pop3 probe` over implicit TLS with the test CA, logging in with `password`.
-    let probe_as = |password: &str| {
-        Cli::new(&[
+    // `pop3 <command>` over implicit TLS with the test CA, logging in with `password`.
+    let over_tls = |command: &str, password: &str, extra: &[&str]| {
+        let mut args = vec![
             "pop3",
-            "probe",
+            command,
             "--host",
             "127.0.0.1",
             "--port",
@@ -281,10 +281,11 @@ async fn the_pop3_cli_probes_and_fetches_byte_exact_copies() {
             "--user",
             USER,
             "--password-stdin",
-        ])
-        .stdin(&format!("{password}\n"))
-        .run()
+        ];
+        args.extend_from_slice(extra);
+        Cli::new(&args).stdin(&format!("{password}\n"))
     };
+    let probe_as = |password: &str| over_tls("probe", password, &[]).run();
     let probe = probe_as(PASSWORD).await;
     assert_eq!(probe.code, Some(0), "{probe:?}");
     assert!(probe.stdout.contains("tls:          TLSv1."), "{probe:?}");
@@ -367,24 +368,10 @@ async fn the_pop3_cli_probes_and_fetches_byte_exact_copies() {
     // --discard downloads the same bytes and writes nothing (the benchmark's diagnostic).
     let entries = |path: &std::path::Path| std::fs::read_dir(path).expect("dir").count();
     let before = entries(dir.path());
-    let discarded = Cli::new(&[
-        "pop3",
-        "fetch",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &tls_port,
-        "--ca",
-        &ca_arg,
-        "--user",
-        USER,
-        "--password-stdin",
-        "--discard",
-    ])
-    .current_dir(dir.path())
-    .stdin(&format!("{PASSWORD}\n"))
-    .run()
-    .await;
+    let discarded = over_tls("fetch", PASSWORD, &["--discard"])
+        .current_dir(dir.path())
+        .run()
+        .await;
     assert_eq!(discarded.code, Some(0), "{discarded:?}");
     assert!(
         discarded
