@@ -2,6 +2,7 @@
 //! the REST API, so every way in checks the same things before the store sees them.
 
 use crate::crypto::Secret;
+use crate::model::ErrorClass;
 use crate::pop3::tls;
 use crate::store::accounts::{Account, AuthMethod, ImportMode, LeavePolicy, NewAccount, Security};
 
@@ -72,7 +73,8 @@ impl std::str::FromStr for LeaveInput {
 }
 
 /// Where an account stands — one classification for the accounts page and the API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum AccountState {
     /// A worker is checking it now.
     Checking,
@@ -98,7 +100,7 @@ pub fn state(account: &Account, checking: bool) -> AccountState {
         AccountState::Paused
     } else if !account.enabled {
         AccountState::Off
-    } else if account.last_error_kind.as_deref() == Some("login_delay") {
+    } else if account.last_error_kind == Some(ErrorClass::LoginDelay) {
         AccountState::Waiting
     } else if account.last_error_kind.is_some() {
         AccountState::Error
@@ -118,7 +120,7 @@ pub fn is_color(text: &str) -> bool {
 pub fn default_port(security: Security) -> u16 {
     match security {
         Security::Tls => 995,
-        Security::Starttls | Security::PlaintextDangerous => 110,
+        Security::StartTls | Security::PlaintextDangerous => 110,
     }
 }
 

@@ -9,7 +9,8 @@
 //! - [`store`] — PostgreSQL queries, one module per table; migrations in `migrations/`.
 //! - [`crypto`] — the master key ring, sealing of remote passwords, user password hashes.
 //! - [`mail`] — pure functions over raw messages: fields, display, HTML sanitising.
-//! - [`pop3`] — our POP3 client; [`secret`] — the `Secret` type both share.
+//! - [`pop3`] — our POP3 client; [`secret`] — the `Secret` type both share; [`model`] —
+//!   the vocabulary every layer shares (security modes, run outcomes, error classes, …).
 //! - [`config`] — settings from the environment; [`app`] wires it all into a server;
 //!   [`cli`] is the `tributary` command.
 
@@ -23,6 +24,7 @@ pub mod fetch;
 pub mod first_run;
 pub mod mail;
 pub mod maintenance;
+pub mod model;
 pub mod pop3;
 pub mod rotation;
 pub mod secret;

@@ -17,70 +17,16 @@ use super::{ApiError, Problem};
 use crate::accounts::{self as rules, AccountInput, AccountState, LeaveInput};
 use crate::crypto::Secret;
 use crate::fetch::{self, FetchError};
+use crate::model::{
+    AuthMethod, ImportMode, LeavePolicy, PausedReason, RunOutcome, Security, Trigger,
+};
 use crate::state::AppState;
-use crate::store::accounts::{Account, AuthMethod, ImportMode, LeavePolicy, NewAccount, Security};
+use crate::store::accounts::{Account, NewAccount};
 use crate::store::{self, StoreError};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum SecurityJson {
-    /// Implicit TLS (port 995).
-    Tls,
-    /// STARTTLS required (port 110); never falls back to plaintext.
-    Starttls,
-    /// No encryption at all: dangerous, only when explicitly chosen.
-    Plain,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub enum AuthJson {
-    #[serde(rename = "password")]
-    Password,
-    #[serde(rename = "apop")]
-    Apop,
-    #[serde(rename = "sasl-plain")]
-    SaslPlain,
-    #[serde(rename = "sasl-login")]
-    SaslLogin,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum LeaveJson {
-    Keep,
-    Delete,
-    DeleteAfterDays,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ImportJson {
-    All,
-    New,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum StateJson {
-    /// Checked successfully.
-    Ok,
-    /// Not checked yet.
-    New,
-    /// A check is running now.
-    Checking,
-    /// The last check failed; it will be retried.
-    Error,
-    /// The server asked us to wait (LOGIN-DELAY).
-    Waiting,
-    /// Waiting for the owner (rejected password, permanent server problem).
-    Paused,
-    /// Paused by the owner.
-    Off,
-}
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StatusJson {
-    pub state: StateJson,
+    pub state: AccountState,
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub last_success_at: Option<OffsetDateTime>,
@@ -89,7 +35,7 @@ pub struct StatusJson {
     #[schema(value_type = String, format = DateTime)]
     pub next_check_at: OffsetDateTime,
     /// `auth`, `server` or `password_unreadable` while paused.
-    pub paused_reason: Option<String>,
+    pub paused_reason: Option<PausedReason>,
 }
 
 /// An account. The password is never part of it.
@@ -101,14 +47,14 @@ pub struct AccountJson {
     pub email: String,
     pub host: String,
     pub port: u16,
-    pub security: SecurityJson,
-    pub auth: AuthJson,
+    pub security: Security,
+    pub auth: AuthMethod,
     pub username: String,
     pub tls_ca_pem: Option<String>,
     pub tls_pin_sha256: Option<String>,
-    pub leave_on_server: LeaveJson,
+    pub leave_on_server: LeavePolicy,
     pub delete_after_days: Option<i32>,
-    pub import: ImportJson,
+    pub import: ImportMode,
     /// `null`: automatic (more often when mail arrives).
     pub poll_minutes: Option<i32>,
     pub max_message_bytes: Option<i64>,
@@ -117,15 +63,7 @@ pub struct AccountJson {
 }
 
 fn to_json(account: &Account, checking: bool) -> AccountJson {
-    let state = match rules::state(account, checking) {
-        AccountState::Checking => StateJson::Checking,
-        AccountState::Paused => StateJson::Paused,
-        AccountState::Off => StateJson::Off,
-        AccountState::Waiting => StateJson::Waiting,
-        AccountState::Error => StateJson::Error,
-        AccountState::Ok => StateJson::Ok,
-        AccountState::New => StateJson::New,
-    };
+    let state = rules::state(account, checking);
     AccountJson {
         id: account.id,
         label: account.label.clone(),
@@ -133,30 +71,14 @@ fn to_json(account: &Account, checking: bool) -> AccountJson {
         email: account.email.clone(),
         host: account.host.clone(),
         port: u16::try_from(account.port).unwrap_or(0),
-        security: match account.security {
-            Security::Tls => SecurityJson::Tls,
-            Security::Starttls => SecurityJson::Starttls,
-            Security::PlaintextDangerous => SecurityJson::Plain,
-        },
-        auth: match account.auth_method {
-            AuthMethod::UserPass => AuthJson::Password,
-            AuthMethod::Apop => AuthJson::Apop,
-            AuthMethod::SaslPlain => AuthJson::SaslPlain,
-            AuthMethod::SaslLogin => AuthJson::SaslLogin,
-        },
+        security: account.security,
+        auth: account.auth_method,
         username: account.username.clone(),
         tls_ca_pem: account.tls_ca_pem.clone(),
         tls_pin_sha256: account.tls_pin_sha256.clone(),
-        leave_on_server: match account.leave_on_server {
-            LeavePolicy::Keep => LeaveJson::Keep,
-            LeavePolicy::Delete => LeaveJson::Delete,
-            LeavePolicy::DeleteAfterDays => LeaveJson::DeleteAfterDays,
-        },
+        leave_on_server: account.leave_on_server,
         delete_after_days: account.delete_after_days,
-        import: match account.import_mode {
-            ImportMode::All => ImportJson::All,
-            ImportMode::New => ImportJson::New,
-        },
+        import: account.import_mode,
         poll_minutes: account.poll_minutes,
         max_message_bytes: account.max_message_bytes,
         enabled: account.enabled,
@@ -165,7 +87,7 @@ fn to_json(account: &Account, checking: bool) -> AccountJson {
             last_success_at: account.last_success_at,
             last_error: account.last_error_message.clone(),
             next_check_at: account.next_check_at,
-            paused_reason: account.paused_reason.clone(),
+            paused_reason: account.paused_reason,
         },
     }
 }
@@ -193,16 +115,16 @@ pub struct AccountCreate {
     /// Defaults to 995 for `tls`, 110 otherwise.
     #[schema(minimum = 1, maximum = 65535)]
     pub port: Option<u16>,
-    pub security: Option<SecurityJson>,
-    pub auth: Option<AuthJson>,
+    pub security: Option<Security>,
+    pub auth: Option<AuthMethod>,
     pub username: String,
     #[schema(value_type = String, format = Password, min_length = 1)]
     pub password: Secret,
     pub tls_ca_pem: Option<String>,
     pub tls_pin_sha256: Option<String>,
-    pub leave_on_server: Option<LeaveJson>,
+    pub leave_on_server: Option<LeavePolicy>,
     pub delete_after_days: Option<i32>,
-    pub import: Option<ImportJson>,
+    pub import: Option<ImportMode>,
     pub poll_minutes: Option<i32>,
     pub max_message_bytes: Option<i64>,
     pub enabled: Option<bool>,
@@ -217,8 +139,8 @@ pub struct AccountPatch {
     pub email: Option<String>,
     pub host: Option<String>,
     pub port: Option<u16>,
-    pub security: Option<SecurityJson>,
-    pub auth: Option<AuthJson>,
+    pub security: Option<Security>,
+    pub auth: Option<AuthMethod>,
     pub username: Option<String>,
     #[schema(value_type = Option<String>, format = Password)]
     pub password: Option<Secret>,
@@ -228,11 +150,11 @@ pub struct AccountPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub tls_pin_sha256: Option<Option<String>>,
-    pub leave_on_server: Option<LeaveJson>,
+    pub leave_on_server: Option<LeavePolicy>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<i32>)]
     pub delete_after_days: Option<Option<i32>>,
-    pub import: Option<ImportJson>,
+    pub import: Option<ImportMode>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<i32>)]
     pub poll_minutes: Option<Option<i32>>,
@@ -251,22 +173,22 @@ fn validated(
     email: String,
     host: String,
     port: Option<u16>,
-    security: SecurityJson,
-    auth: AuthJson,
+    security: Security,
+    auth_method: AuthMethod,
     username: String,
     password: Secret,
     tls_ca_pem: Option<String>,
     tls_pin_sha256: Option<String>,
-    leave: LeaveJson,
+    leave: LeavePolicy,
     delete_after_days: Option<i32>,
-    import: ImportJson,
+    import_mode: ImportMode,
     poll_minutes: Option<i32>,
     max_message_bytes: Option<i64>,
 ) -> Result<NewAccount, ApiError> {
     let leave_on_server = match leave {
-        LeaveJson::Keep => LeaveInput::Keep,
-        LeaveJson::Delete => LeaveInput::Delete,
-        LeaveJson::DeleteAfterDays => {
+        LeavePolicy::Keep => LeaveInput::Keep,
+        LeavePolicy::Delete => LeaveInput::Delete,
+        LeavePolicy::DeleteAfterDays => {
             LeaveInput::AfterDays(delete_after_days.ok_or_else(|| {
                 ApiError::validation("delete_after_days", "required with delete_after_days")
             })?)
@@ -278,26 +200,14 @@ fn validated(
         email,
         host,
         port,
-        security: match security {
-            SecurityJson::Tls => Security::Tls,
-            SecurityJson::Starttls => Security::Starttls,
-            SecurityJson::Plain => Security::PlaintextDangerous,
-        },
-        auth_method: match auth {
-            AuthJson::Password => AuthMethod::UserPass,
-            AuthJson::Apop => AuthMethod::Apop,
-            AuthJson::SaslPlain => AuthMethod::SaslPlain,
-            AuthJson::SaslLogin => AuthMethod::SaslLogin,
-        },
+        security,
+        auth_method,
         username,
         password,
         tls_ca_pem,
         tls_pin_sha256,
         leave_on_server,
-        import_mode: match import {
-            ImportJson::All => ImportMode::All,
-            ImportJson::New => ImportMode::New,
-        },
+        import_mode,
         poll_minutes,
         max_message_bytes,
     })
@@ -346,15 +256,15 @@ pub async fn accounts_post(
         body.email,
         body.host,
         body.port,
-        body.security.unwrap_or(SecurityJson::Tls),
-        body.auth.unwrap_or(AuthJson::Password),
+        body.security.unwrap_or(Security::Tls),
+        body.auth.unwrap_or(AuthMethod::UserPass),
         body.username,
         body.password,
         body.tls_ca_pem,
         body.tls_pin_sha256,
-        body.leave_on_server.unwrap_or(LeaveJson::Keep),
+        body.leave_on_server.unwrap_or(LeavePolicy::Keep),
         body.delete_after_days,
-        body.import.unwrap_or(ImportJson::All),
+        body.import.unwrap_or(ImportMode::All),
         body.poll_minutes,
         body.max_message_bytes,
     )?;
@@ -615,7 +525,8 @@ pub async fn account_check_post(
     }
     if let Some(reason) = &account.paused_reason {
         return Err(ApiError::Conflict(format!(
-            "the account is paused ({reason}); update its settings or password first"
+            "the account is paused ({}); update its settings or password first",
+            reason.as_str()
         )));
     }
     let since = OffsetDateTime::now_utc() - time::Duration::seconds(1);
@@ -637,16 +548,14 @@ pub async fn account_check_post(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RunJson {
     pub id: i64,
-    /// `schedule` or `manual`.
-    pub trigger: String,
+    pub trigger: Trigger,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub started_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub finished_at: Option<OffsetDateTime>,
-    /// `running`, `success`, `partial`, `auth_error`, `temporary_error`, `permanent_error`, `cancelled`.
-    pub outcome: String,
+    pub outcome: RunOutcome,
     pub messages_fetched: i32,
     pub bytes_fetched: i64,
     pub messages_skipped: i32,
@@ -696,7 +605,7 @@ pub struct AutodetectRequest {
 pub struct CandidateJson {
     pub host: String,
     pub port: u16,
-    pub security: SecurityJson,
+    pub security: Security,
     /// User names to try, most likely first (the whole address, then the part before @).
     pub usernames: Vec<String>,
     /// How it was found, in words.
@@ -740,11 +649,7 @@ pub async fn autodetect_post(
         .map(|found| CandidateJson {
             host: found.host,
             port: found.port,
-            security: match found.security {
-                Security::Tls => SecurityJson::Tls,
-                Security::Starttls => SecurityJson::Starttls,
-                Security::PlaintextDangerous => SecurityJson::Plain,
-            },
+            security: found.security,
             usernames: vec![email.clone(), local.to_owned()],
             source: found.source.to_owned(),
         })

@@ -5,19 +5,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Subcommand, ValueEnum};
+use clap::Subcommand;
 use uuid::Uuid;
 
-use super::pop3::{
-    AuthArg, EXIT_AUTH, EXIT_FAILURE, EXIT_PROTOCOL, EXIT_TEMPORARY, EXIT_TLS, EXIT_USAGE,
-    SecurityArg,
-};
+use super::pop3::{EXIT_AUTH, EXIT_FAILURE, EXIT_PROTOCOL, EXIT_TEMPORARY, EXIT_TLS, EXIT_USAGE};
 use crate::accounts::{self, AccountInput, LeaveInput};
 use crate::app::App;
 use crate::config::Config;
 use crate::crypto::Keys;
 use crate::fetch::{self, Connector, Fetcher};
-use crate::store::{self, accounts as account_store, fetch::RunOutcome, fetch::Trigger};
+use crate::model::{AuthMethod, ErrorClass, ImportMode, RunOutcome, Security, Trigger};
+use crate::store::{self, accounts as account_store};
 
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {
@@ -37,22 +35,22 @@ pub struct AddArgs {
     /// Defaults to 995 with --security tls, else 110.
     #[arg(long)]
     port: Option<u16>,
-    #[arg(long, value_enum, default_value_t = SecurityArg::Tls)]
-    security: SecurityArg,
+    #[arg(long, value_enum, default_value_t = Security::Tls)]
+    security: Security,
     /// The user name on the POP3 server.
     #[arg(long)]
     username: String,
     /// Read the POP3 password from the first line of standard input.
     #[arg(long, required = true)]
     password_stdin: bool,
-    #[arg(long, value_enum, default_value_t = AuthArg::User)]
-    auth: AuthArg,
+    #[arg(long, value_enum, default_value_t = AuthMethod::UserPass)]
+    auth: AuthMethod,
     /// keep, delete, or days:N (delete N days after fetching).
     #[arg(long, default_value = "keep")]
     leave_on_server: LeaveInput,
     /// all: fetch what is already there; new: only mail that arrives from now on.
-    #[arg(long, value_enum, default_value_t = ImportArg::All)]
-    import: ImportArg,
+    #[arg(long, value_enum, default_value_t = ImportMode::All)]
+    import: ImportMode,
     /// Trust this CA certificate (PEM file) instead of the web PKI roots.
     #[arg(long, conflicts_with = "pin")]
     ca: Option<PathBuf>,
@@ -68,12 +66,6 @@ pub struct AddArgs {
     /// Check every N minutes instead of adapting to how often mail arrives.
     #[arg(long)]
     poll_minutes: Option<i32>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ImportArg {
-    All,
-    New,
 }
 
 pub async fn run(command: AccountCommand, config: Config) -> Result<(), String> {
@@ -108,26 +100,14 @@ pub async fn run(command: AccountCommand, config: Config) -> Result<(), String> 
                 }),
                 host: args.host,
                 port: args.port,
-                security: match args.security {
-                    SecurityArg::Tls => account_store::Security::Tls,
-                    SecurityArg::Starttls => account_store::Security::Starttls,
-                    SecurityArg::Plain => account_store::Security::PlaintextDangerous,
-                },
-                auth_method: match args.auth {
-                    AuthArg::User => account_store::AuthMethod::UserPass,
-                    AuthArg::Plain => account_store::AuthMethod::SaslPlain,
-                    AuthArg::Login => account_store::AuthMethod::SaslLogin,
-                    AuthArg::Apop => account_store::AuthMethod::Apop,
-                },
+                security: args.security,
+                auth_method: args.auth,
                 username: args.username,
                 password,
                 tls_ca_pem,
                 tls_pin_sha256: args.pin,
                 leave_on_server: args.leave_on_server,
-                import_mode: match args.import {
-                    ImportArg::All => account_store::ImportMode::All,
-                    ImportArg::New => account_store::ImportMode::New,
-                },
+                import_mode: args.import,
                 poll_minutes: args.poll_minutes,
                 max_message_bytes: None,
             };
@@ -152,7 +132,7 @@ pub async fn run(command: AccountCommand, config: Config) -> Result<(), String> 
                 let state = if !account.enabled {
                     "disabled".to_owned()
                 } else if let Some(reason) = &account.paused_reason {
-                    format!("paused:{reason}")
+                    format!("paused:{}", reason.as_str())
                 } else if account.consecutive_failures > 0 {
                     format!("failing:{}", account.consecutive_failures)
                 } else {
@@ -263,10 +243,14 @@ async fn fetch_one_inner(account_id: Uuid, config: Config) -> Result<ExitCode, S
     Ok(match &report.error {
         None => ExitCode::SUCCESS,
         Some(error) => {
-            println!("error class {}: {}", error.class(), error.user_message());
+            println!(
+                "error class {}: {}",
+                error.class().as_str(),
+                error.user_message()
+            );
             ExitCode::from(match (outcome.outcome, error.class()) {
                 (RunOutcome::AuthError, _) => EXIT_AUTH,
-                (_, "tls") => EXIT_TLS,
+                (_, ErrorClass::Tls) => EXIT_TLS,
                 (RunOutcome::TemporaryError, _) => EXIT_TEMPORARY,
                 _ => EXIT_PROTOCOL,
             })

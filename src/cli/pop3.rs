@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 
 use crate::pop3::{
     self, AuthMethod, Credentials, Pop3Error, RetrOutcome, Security, SessionOptions, Trust,
@@ -43,28 +43,6 @@ pub enum Pop3Command {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(super) enum SecurityArg {
-    /// Implicit TLS (port 995 by default).
-    Tls,
-    /// STARTTLS required (port 110 by default).
-    Starttls,
-    /// No encryption at all (port 110 by default). Passwords travel in the clear.
-    Plain,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(super) enum AuthArg {
-    /// USER and PASS.
-    User,
-    /// SASL PLAIN.
-    Plain,
-    /// SASL LOGIN.
-    Login,
-    /// APOP (MD5 digest; only for servers that need it).
-    Apop,
-}
-
 #[derive(Debug, Args)]
 pub struct ServerArgs {
     #[arg(long)]
@@ -72,16 +50,16 @@ pub struct ServerArgs {
     /// Defaults to 995 with --security tls, else 110.
     #[arg(long)]
     port: Option<u16>,
-    #[arg(long, value_enum, default_value_t = SecurityArg::Tls)]
-    security: SecurityArg,
+    #[arg(long, value_enum, default_value_t = Security::Tls)]
+    security: Security,
     /// Log in as this user.
     #[arg(long)]
     user: Option<String>,
     /// Read the password from the first line of standard input.
     #[arg(long)]
     password_stdin: bool,
-    #[arg(long, value_enum, default_value_t = AuthArg::User)]
-    auth: AuthArg,
+    #[arg(long, value_enum, default_value_t = AuthMethod::UserPass)]
+    auth: AuthMethod,
     /// Trust this CA certificate (PEM file) instead of the web PKI roots.
     #[arg(long, conflicts_with = "pin")]
     ca: Option<PathBuf>,
@@ -141,11 +119,7 @@ pub async fn run(command: Pop3Command) -> ExitCode {
 }
 
 fn options(args: &ServerArgs) -> Result<SessionOptions, Failure> {
-    let security = match args.security {
-        SecurityArg::Tls => Security::Tls,
-        SecurityArg::Starttls => Security::StartTls,
-        SecurityArg::Plain => Security::PlaintextDangerous,
-    };
+    let security = args.security;
     let trust = match (&args.ca, &args.pin) {
         (Some(path), _) => Trust::CustomCa(
             std::fs::read_to_string(path)
@@ -162,10 +136,7 @@ fn options(args: &ServerArgs) -> Result<SessionOptions, Failure> {
 }
 
 fn port(args: &ServerArgs) -> u16 {
-    args.port.unwrap_or(match args.security {
-        SecurityArg::Tls => 995,
-        _ => 110,
-    })
+    args.port.unwrap_or(args.security.default_pop3_port())
 }
 
 fn credentials(args: &ServerArgs) -> Result<Option<Credentials>, Failure> {
@@ -199,15 +170,6 @@ fn credentials(args: &ServerArgs) -> Result<Option<Credentials>, Failure> {
     }))
 }
 
-fn auth_method(args: &ServerArgs) -> AuthMethod {
-    match args.auth {
-        AuthArg::User => AuthMethod::UserPass,
-        AuthArg::Plain => AuthMethod::SaslPlain,
-        AuthArg::Login => AuthMethod::SaslLogin,
-        AuthArg::Apop => AuthMethod::Apop,
-    }
-}
-
 async fn probe(args: &ServerArgs) -> Result<(), Failure> {
     let options = options(args)?;
     let credentials = credentials(args)?;
@@ -228,7 +190,7 @@ async fn probe(args: &ServerArgs) -> Result<(), Failure> {
     }
     println!("capabilities: {}", session.capabilities().lines.join(" | "));
     if let Some(credentials) = credentials {
-        let mut session = session.login(&credentials, auth_method(args)).await?;
+        let mut session = session.login(&credentials, args.auth).await?;
         let (count, size) = session.stat().await?;
         println!("login:        ok as {}", credentials.username);
         println!("messages:     {count} ({size} bytes)");
@@ -265,7 +227,7 @@ async fn fetch(args: &ServerArgs, out: Option<&Path>, no_pipelining: bool) -> Re
     }
     let started = Instant::now();
     let session = pop3::connect(&args.host, port(args), &options).await?;
-    let mut session = session.login(&credentials, auth_method(args)).await?;
+    let mut session = session.login(&credentials, args.auth).await?;
     let names: Vec<(u32, String)> = match session.uidl().await {
         Ok(list) => list
             .into_iter()

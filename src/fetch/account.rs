@@ -27,9 +27,7 @@ use crate::pop3::{
     self, Credentials, RetrOutcome, Session, SessionOptions, Transaction, Trust, tls,
 };
 use crate::store::StoreError;
-use crate::store::accounts::{
-    self, Account, AuthMethod, ImportMode, LeavePolicy, NewAccount, Security,
-};
+use crate::store::accounts::{self, Account, ImportMode, LeavePolicy, NewAccount, Security};
 use crate::store::fetch::{self as fetch_store, Disposition, KnownUidl};
 use crate::store::messages::{self, NewMessage};
 
@@ -151,11 +149,7 @@ impl Fetcher {
             .and_then(|limit| u64::try_from(limit).ok())
             .unwrap_or(self.max_message_bytes);
         Ok(SessionOptions {
-            security: match security {
-                Security::Tls => pop3::Security::Tls,
-                Security::Starttls => pop3::Security::StartTls,
-                Security::PlaintextDangerous => pop3::Security::PlaintextDangerous,
-            },
+            security,
             tls,
             timeouts: self.timeouts,
             limits: pop3::Limits {
@@ -185,9 +179,7 @@ impl Fetcher {
             username: account.username.clone(),
             password: account.password.clone(),
         };
-        let mut session = session
-            .login(&credentials, pop3_auth_method(account.auth_method))
-            .await?;
+        let mut session = session.login(&credentials, account.auth_method).await?;
         drop(credentials);
         let capabilities = session.capabilities().clone();
         let (messages, bytes) = session.stat().await?;
@@ -224,15 +216,6 @@ pub struct ConnectionReport {
     pub capabilities: Vec<String>,
     pub messages: u32,
     pub bytes: u64,
-}
-
-fn pop3_auth_method(method: AuthMethod) -> pop3::AuthMethod {
-    match method {
-        AuthMethod::UserPass => pop3::AuthMethod::UserPass,
-        AuthMethod::Apop => pop3::AuthMethod::Apop,
-        AuthMethod::SaslPlain => pop3::AuthMethod::SaslPlain,
-        AuthMethod::SaslLogin => pop3::AuthMethod::SaslLogin,
-    }
 }
 
 /// What one run did. `error` set means the run stopped early; the counts still hold.
@@ -302,9 +285,7 @@ async fn run(
         .map_err(|_| FetchError::Settings(format!("invalid port {}", account.port)))?;
     let tcp = fetcher.connector.connect(&account.host, port).await?;
     let session = Session::start(tcp, &account.host, &options).await?;
-    let mut session = session
-        .login(&credentials, pop3_auth_method(account.auth_method))
-        .await?;
+    let mut session = session.login(&credentials, account.auth_method).await?;
     drop(credentials);
 
     let listed = list_messages(&mut session).await?;

@@ -143,7 +143,7 @@ impl Autodetect {
         let mut announced = None;
         for (service, security) in [
             ("_pop3s._tcp", Security::Tls),
-            ("_pop3._tcp", Security::Starttls),
+            ("_pop3._tcp", Security::StartTls),
         ] {
             for (host, port) in self.srv(&format!("{service}.{domain}.")).await {
                 if self.probe(&host, port, security).await {
@@ -174,7 +174,7 @@ impl Autodetect {
                 let host = format!("{prefix}.{domain}");
                 [
                     (host.clone(), self.probe_ports.tls, Security::Tls),
-                    (host, self.probe_ports.starttls, Security::Starttls),
+                    (host, self.probe_ports.starttls, Security::StartTls),
                 ]
             })
             .collect();
@@ -241,9 +241,8 @@ impl Autodetect {
     async fn probe(&self, host: &str, port: u16, security: Security) -> bool {
         let options = SessionOptions {
             security: match security {
-                Security::Tls => pop3::Security::Tls,
-                Security::Starttls => pop3::Security::StartTls,
                 Security::PlaintextDangerous => return false,
+                encrypted => encrypted,
             },
             tls: Arc::clone(&self.tls),
             timeouts: pop3::Timeouts::default(),

@@ -5,29 +5,14 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::store::fetch::RunOutcome;
+use crate::model::{ErrorClass, RunOutcome};
 
 /// Upper bounds (seconds) of the run-duration histogram's buckets.
 const DURATION_BUCKETS: [f64; 9] = [0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0, 60.0, 300.0];
 
-/// Classes of POP3 and connection errors, as the `class` label spells them.
-pub const ERROR_CLASSES: [&str; 11] = [
-    "auth",
-    "tls",
-    "timeout",
-    "network",
-    "in_use",
-    "login_delay",
-    "sys_temp",
-    "sys_perm",
-    "protocol",
-    "refused_address",
-    "database",
-];
-
 #[derive(Debug, Default)]
 pub struct Metrics {
-    runs: [AtomicU64; RunOutcome::ALL.len()],
+    runs: [AtomicU64; RunOutcome::FINISHED.len()],
     messages: AtomicU64,
     bytes: AtomicU64,
     skipped: AtomicU64,
@@ -35,7 +20,7 @@ pub struct Metrics {
     duration_count: AtomicU64,
     duration_sum_micros: AtomicU64,
     leases_held: AtomicI64,
-    errors: [AtomicU64; ERROR_CLASSES.len()],
+    errors: [AtomicU64; ErrorClass::FETCH.len()],
 }
 
 impl Metrics {
@@ -49,7 +34,7 @@ impl Metrics {
     }
 
     pub fn run_finished(&self, outcome: RunOutcome, took: Duration) {
-        if let Some(index) = RunOutcome::ALL.iter().position(|o| *o == outcome) {
+        if let Some(index) = RunOutcome::FINISHED.iter().position(|o| *o == outcome) {
             self.runs[index].fetch_add(1, Ordering::Relaxed);
         }
         let seconds = took.as_secs_f64();
@@ -65,8 +50,9 @@ impl Metrics {
         );
     }
 
-    pub fn error(&self, class: &str) {
-        if let Some(index) = ERROR_CLASSES.iter().position(|c| *c == class) {
+    /// Counts a failed run by its error's class (every class of `ErrorClass::FETCH`).
+    pub fn error(&self, class: ErrorClass) {
+        if let Some(index) = ErrorClass::FETCH.iter().position(|c| *c == class) {
             self.errors[index].fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -80,7 +66,7 @@ impl Metrics {
     }
 
     pub fn runs(&self, outcome: RunOutcome) -> u64 {
-        RunOutcome::ALL
+        RunOutcome::FINISHED
             .iter()
             .position(|o| *o == outcome)
             .map_or(0, |index| self.runs[index].load(Ordering::Relaxed))
@@ -93,7 +79,7 @@ impl Metrics {
         let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         out.push_str("# HELP tributary_fetch_runs_total Finished fetch runs by outcome.\n");
         out.push_str("# TYPE tributary_fetch_runs_total counter\n");
-        for (outcome, counter) in RunOutcome::ALL.iter().zip(&self.runs) {
+        for (outcome, counter) in RunOutcome::FINISHED.iter().zip(&self.runs) {
             let _ = writeln!(
                 out,
                 "tributary_fetch_runs_total{{outcome=\"{}\"}} {}",
@@ -156,10 +142,11 @@ impl Metrics {
         }
         out.push_str("# HELP tributary_pop3_errors_total Fetch errors by class.\n");
         out.push_str("# TYPE tributary_pop3_errors_total counter\n");
-        for (class, counter) in ERROR_CLASSES.iter().zip(&self.errors) {
+        for (class, counter) in ErrorClass::FETCH.iter().zip(&self.errors) {
             let _ = writeln!(
                 out,
-                "tributary_pop3_errors_total{{class=\"{class}\"}} {}",
+                "tributary_pop3_errors_total{{class=\"{}\"}} {}",
+                class.as_str(),
                 load(counter)
             );
         }
@@ -177,7 +164,7 @@ mod tests {
         metrics.message_stored(100);
         metrics.message_stored(50);
         metrics.run_finished(RunOutcome::Success, Duration::from_millis(300));
-        metrics.error("auth");
+        metrics.error(ErrorClass::Auth);
         metrics.lease_taken();
         let text = metrics.render(Some(7));
         for line in [

@@ -22,9 +22,9 @@ pub use connector::{ConnectError, Connector};
 pub use scheduler::{Scheduler, SchedulerSettings};
 pub use worker::{FetchOutcome, fetch_account};
 
+use crate::model::{ErrorClass, PausedReason, RunOutcome};
 use crate::pop3::Pop3Error;
 use crate::store::StoreError;
-use crate::store::fetch::RunOutcome;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -57,33 +57,28 @@ fn human_duration(duration: Duration) -> String {
     }
 }
 
-/// Why an account waits for its owner instead of being polled.
-pub const PAUSED_AUTH: &str = "auth";
-pub const PAUSED_SERVER: &str = "server";
-pub const PAUSED_PASSWORD_UNREADABLE: &str = "password_unreadable";
-
 impl FetchError {
     /// The error's class, for `last_error_kind`, `fetch_runs.error_kind` and metrics.
-    pub fn class(&self) -> &'static str {
+    pub fn class(&self) -> ErrorClass {
         match self {
-            Self::Connect(ConnectError::Refused) => "refused_address",
-            Self::Connect(ConnectError::Timeout) => "timeout",
-            Self::Connect(_) => "network",
+            Self::Connect(ConnectError::Refused) => ErrorClass::RefusedAddress,
+            Self::Connect(ConnectError::Timeout) => ErrorClass::Timeout,
+            Self::Connect(_) => ErrorClass::Network,
             Self::Pop3(e) => match e {
-                Pop3Error::Auth(_) => "auth",
-                Pop3Error::InUse(_) => "in_use",
-                Pop3Error::LoginDelay { .. } => "login_delay",
-                Pop3Error::SysTemp(_) => "sys_temp",
-                Pop3Error::SysPerm(_) => "sys_perm",
-                Pop3Error::Timeout(_) => "timeout",
-                Pop3Error::Connect(_) | Pop3Error::Io(_) | Pop3Error::Closed => "network",
-                e if e.is_tls() => "tls",
-                _ => "protocol",
+                Pop3Error::Auth(_) => ErrorClass::Auth,
+                Pop3Error::InUse(_) => ErrorClass::InUse,
+                Pop3Error::LoginDelay { .. } => ErrorClass::LoginDelay,
+                Pop3Error::SysTemp(_) => ErrorClass::SysTemp,
+                Pop3Error::SysPerm(_) => ErrorClass::SysPerm,
+                Pop3Error::Timeout(_) => ErrorClass::Timeout,
+                Pop3Error::Connect(_) | Pop3Error::Io(_) | Pop3Error::Closed => ErrorClass::Network,
+                e if e.is_tls() => ErrorClass::Tls,
+                _ => ErrorClass::Protocol,
             },
-            Self::Store(_) => "database",
-            Self::RunTimedOut(_) => "timeout",
-            Self::PasswordUnreadable => "password_unreadable",
-            Self::Settings(_) => "settings",
+            Self::Store(_) => ErrorClass::Database,
+            Self::RunTimedOut(_) => ErrorClass::Timeout,
+            Self::PasswordUnreadable => ErrorClass::PasswordUnreadable,
+            Self::Settings(_) => ErrorClass::Settings,
         }
     }
 
@@ -99,11 +94,11 @@ impl FetchError {
 
     /// Set when retrying cannot help until the user acts; polling stops until then
     /// (so a provider does not lock the account after repeated bad logins).
-    pub fn pause_reason(&self) -> Option<&'static str> {
+    pub fn pause_reason(&self) -> Option<PausedReason> {
         match self {
-            Self::Pop3(Pop3Error::Auth(_)) => Some(PAUSED_AUTH),
-            Self::Pop3(Pop3Error::SysPerm(_)) => Some(PAUSED_SERVER),
-            Self::PasswordUnreadable => Some(PAUSED_PASSWORD_UNREADABLE),
+            Self::Pop3(Pop3Error::Auth(_)) => Some(PausedReason::Auth),
+            Self::Pop3(Pop3Error::SysPerm(_)) => Some(PausedReason::Server),
+            Self::PasswordUnreadable => Some(PausedReason::PasswordUnreadable),
             _ => None,
         }
     }
@@ -160,6 +155,42 @@ mod tests {
         let limit = |secs| FetchError::RunTimedOut(Duration::from_secs(secs)).user_message();
         assert!(limit(8).starts_with("The check took longer than 8 seconds and was stopped"));
         assert!(limit(65 * 60 + 45).starts_with("The check took longer than 66 minutes"));
-        assert_eq!(FetchError::RunTimedOut(Duration::ZERO).class(), "timeout");
+        assert_eq!(
+            FetchError::RunTimedOut(Duration::ZERO).class(),
+            ErrorClass::Timeout
+        );
+    }
+
+    /// One error of every kind the engine can meet; each must land in a metrics counter
+    /// (the counters once missed `password_unreadable` and `settings`).
+    #[test]
+    fn metrics_count_every_error_class() {
+        use crate::pop3::ServerText;
+        let text = || ServerText::new(b"x");
+        let errors = [
+            FetchError::Connect(ConnectError::Refused),
+            FetchError::Connect(ConnectError::Timeout),
+            FetchError::Pop3(Pop3Error::Auth(text())),
+            FetchError::Pop3(Pop3Error::InUse(text())),
+            FetchError::Pop3(Pop3Error::SysTemp(text())),
+            FetchError::Pop3(Pop3Error::SysPerm(text())),
+            FetchError::Pop3(Pop3Error::Closed),
+            FetchError::Store(StoreError::NotFound),
+            FetchError::RunTimedOut(Duration::from_secs(1)),
+            FetchError::PasswordUnreadable,
+            FetchError::Settings("x".into()),
+        ];
+        for error in errors {
+            let metrics = metrics::Metrics::default();
+            metrics.error(error.class());
+            let line = format!(
+                "tributary_pop3_errors_total{{class=\"{}\"}} 1",
+                error.class().as_str()
+            );
+            assert!(
+                metrics.render(None).lines().any(|l| l == line),
+                "{error:?} is not counted ({line})"
+            );
+        }
     }
 }

@@ -8,6 +8,7 @@ use tokio::sync::watch;
 use super::FetchError;
 use super::account::{Fetcher, RunReport, run_once};
 use super::policy;
+use crate::model::ErrorClass;
 use crate::store::StoreError;
 use crate::store::accounts::Account;
 use crate::store::fetch::{self as fetch_store, AccountStatus, RunOutcome, RunRecord, Trigger};
@@ -76,7 +77,7 @@ pub async fn fetch_account(
         .run_finished(record.outcome, started.elapsed());
     if let Some(error) = &report.error {
         fetcher.metrics.error(error.class());
-        tracing::info!(account = %account.id, class = error.class(), %error, "fetch failed");
+        tracing::info!(account = %account.id, class = error.class().as_str(), %error, "fetch failed");
     }
     finished?;
     Ok(FetchOutcome {
@@ -139,16 +140,16 @@ fn decide(
     if let Some(error) = &report.error {
         let failures = failures.saturating_add(1);
         record.outcome = error.outcome();
-        record.error_kind = Some(error.class().to_owned());
+        record.error_kind = Some(error.class());
         record.error_message = Some(error.user_message());
         status.consecutive_failures = i32::try_from(failures).unwrap_or(i32::MAX);
-        status.paused_reason = error.pause_reason().map(str::to_owned);
+        status.paused_reason = error.pause_reason();
         status.next_check_in =
             policy::jitter(policy::backoff(failures, error.login_delay()), random);
     } else if lease_lost || report.cancelled {
         // Due again at once: another worker (or this one after a restart) picks it up.
         record.outcome = RunOutcome::Cancelled;
-        record.error_kind = Some("interrupted".into());
+        record.error_kind = Some(ErrorClass::Interrupted);
         record.error_message = Some(if lease_lost {
             "the run stopped because its lease could not be renewed".into()
         } else {
@@ -162,7 +163,7 @@ fn decide(
         status.next_check_in = policy::jitter(interval, random);
         if report.refused > 0 || report.quit_failed {
             record.outcome = RunOutcome::Partial;
-            record.error_kind = Some("partial".into());
+            record.error_kind = Some(ErrorClass::Partial);
             record.error_message = Some(if report.refused > 0 {
                 format!(
                     "The server refused to send {} message(s); they will be tried again.",

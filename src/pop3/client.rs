@@ -25,25 +25,9 @@ use super::response::{self, Capabilities, Reply};
 use super::tls::{self, TlsInfo};
 use crate::secret::Secret;
 
-/// How the connection is protected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Security {
-    /// Implicit TLS (RFC 8314), port 995.
-    Tls,
-    /// STLS required (RFC 2595), port 110; no fallback to plaintext.
-    StartTls,
-    /// No encryption: passwords travel in the clear. Only when explicitly chosen.
-    PlaintextDangerous,
-}
-
-/// How to log in. APOP only when chosen: its MD5 digest is weak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthMethod {
-    UserPass,
-    Apop,
-    SaslPlain,
-    SaslLogin,
-}
+/// The connection's protection and the sign-in method are the shared vocabulary of
+/// accounts (`crate::model`), so the client takes exactly what an account stores.
+pub use crate::model::{AuthMethod, Security};
 
 #[derive(Clone)]
 pub struct Credentials {

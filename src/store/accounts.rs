@@ -4,64 +4,15 @@
 //! account's id, and is only ever read back through [`password`], which opens it. No row
 //! type here holds the sealed columns, so nothing that lists accounts can leak them.
 
-use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::StoreError;
 use crate::crypto::{KeyId, KeyRing, Sealed, Secret};
+use crate::model::{ErrorClass, PausedReason};
 
-/// How the connection to the remote server is protected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
-#[sqlx(type_name = "text", rename_all = "lowercase")]
-#[serde(rename_all = "lowercase")]
-pub enum Security {
-    /// Implicit TLS (RFC 8314), normally port 995. The default.
-    Tls,
-    /// Plain connection upgraded with STLS (RFC 2595); refusing to continue without it.
-    Starttls,
-    /// No encryption at all: only when the user explicitly chose it.
-    #[sqlx(rename = "plain")]
-    #[serde(rename = "plain")]
-    PlaintextDangerous,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
-#[sqlx(type_name = "text")]
-pub enum AuthMethod {
-    #[sqlx(rename = "password")]
-    #[serde(rename = "password")]
-    UserPass,
-    #[sqlx(rename = "apop")]
-    #[serde(rename = "apop")]
-    Apop,
-    #[sqlx(rename = "sasl-plain")]
-    #[serde(rename = "sasl-plain")]
-    SaslPlain,
-    #[sqlx(rename = "sasl-login")]
-    #[serde(rename = "sasl-login")]
-    SaslLogin,
-}
-
-/// What happens to messages on the server once they are stored here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum LeavePolicy {
-    Keep,
-    Delete,
-    DeleteAfterDays,
-}
-
-/// On the first fetch: download what is already there, or only what arrives later.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
-#[sqlx(type_name = "text", rename_all = "lowercase")]
-#[serde(rename_all = "lowercase")]
-pub enum ImportMode {
-    All,
-    New,
-}
+pub use crate::model::{AuthMethod, ImportMode, LeavePolicy, Security};
 
 /// An account as shown to its owner. Holds no password material.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -87,9 +38,9 @@ pub struct Account {
     pub next_check_at: OffsetDateTime,
     pub last_attempt_at: Option<OffsetDateTime>,
     pub last_success_at: Option<OffsetDateTime>,
-    pub last_error_kind: Option<String>,
+    pub last_error_kind: Option<ErrorClass>,
     pub last_error_message: Option<String>,
-    pub paused_reason: Option<String>,
+    pub paused_reason: Option<PausedReason>,
     pub consecutive_failures: i32,
     /// The adaptive poll interval now in use (`poll_minutes` overrides it).
     pub interval_seconds: i32,

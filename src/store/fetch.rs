@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::StoreError;
 use super::accounts::{ACCOUNT_COLUMNS, Account};
+use crate::model::{ErrorClass, PausedReason};
 
 /// The channel "check mail now" notifies; the payload is the account id.
 pub const CHECK_NOW_CHANNEL: &str = "tributary_check_now";
@@ -33,46 +34,7 @@ pub struct KnownUidl {
     pub recorded_at: OffsetDateTime,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
-#[sqlx(type_name = "text", rename_all = "lowercase")]
-pub enum Trigger {
-    Schedule,
-    Manual,
-}
-
-/// How a run ended, as `fetch_runs.outcome` spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
-pub enum RunOutcome {
-    Success,
-    Partial,
-    AuthError,
-    TemporaryError,
-    PermanentError,
-    Cancelled,
-}
-
-impl RunOutcome {
-    pub const ALL: [Self; 6] = [
-        Self::Success,
-        Self::Partial,
-        Self::AuthError,
-        Self::TemporaryError,
-        Self::PermanentError,
-        Self::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Success => "success",
-            Self::Partial => "partial",
-            Self::AuthError => "auth_error",
-            Self::TemporaryError => "temporary_error",
-            Self::PermanentError => "permanent_error",
-            Self::Cancelled => "cancelled",
-        }
-    }
-}
+pub use crate::model::{RunOutcome, Trigger};
 
 fn seconds(duration: Duration) -> f64 {
     duration.as_secs_f64()
@@ -188,7 +150,7 @@ pub struct RunRecord {
     pub messages: i32,
     pub bytes: i64,
     pub skipped: i32,
-    pub error_kind: Option<String>,
+    pub error_kind: Option<ErrorClass>,
     pub error_message: Option<String>,
 }
 
@@ -200,7 +162,7 @@ pub struct AccountStatus {
     pub succeeded: bool,
     pub consecutive_failures: i32,
     /// Set: the account waits for the user (e.g. a rejected password).
-    pub paused_reason: Option<String>,
+    pub paused_reason: Option<PausedReason>,
 }
 
 /// Closes the run, writes the account's status and releases the lease, in one
@@ -235,10 +197,10 @@ pub async fn finish_run(
     .bind(seconds(status.next_check_in))
     .bind(status.interval_seconds)
     .bind(status.succeeded)
-    .bind(&record.error_kind)
+    .bind(record.error_kind)
     .bind(&record.error_message)
     .bind(status.consecutive_failures)
-    .bind(&status.paused_reason)
+    .bind(status.paused_reason)
     .execute(&mut *tx)
     .await?;
     sqlx::query(
@@ -252,7 +214,7 @@ pub async fn finish_run(
     .bind(record.messages)
     .bind(record.bytes)
     .bind(record.skipped)
-    .bind(&record.error_kind)
+    .bind(record.error_kind)
     .bind(&record.error_message)
     .execute(&mut *tx)
     .await?;
@@ -453,10 +415,10 @@ pub async fn release(pool: &PgPool, owner: &str, account_id: Uuid) -> Result<(),
 pub struct RunRow {
     pub id: i64,
     pub account_id: Uuid,
-    pub trigger: String,
+    pub trigger: Trigger,
     pub started_at: OffsetDateTime,
     pub finished_at: Option<OffsetDateTime>,
-    pub outcome: String,
+    pub outcome: RunOutcome,
     pub messages_fetched: i32,
     pub bytes_fetched: i64,
     pub messages_skipped: i32,

@@ -24,7 +24,10 @@ use super::{AppState, WebError};
 use crate::accounts::{self as rules, AccountInput, AccountState, LeaveInput};
 use crate::crypto::{KeyId, Sealed, Secret};
 use crate::fetch::{self, ConnectionReport, FetchError};
-use crate::store::accounts::{Account, AuthMethod, ImportMode, LeavePolicy, NewAccount, Security};
+use crate::model::{
+    AuthMethod, ImportMode, LeavePolicy, PausedReason, RunOutcome, Security, Trigger,
+};
+use crate::store::accounts::{Account, NewAccount};
 use crate::store::fetch::RunRow;
 use crate::store::{self, StoreError};
 
@@ -68,7 +71,7 @@ pub fn status(
     leased: bool,
     now: OffsetDateTime,
 ) -> Status {
-    let checking = leased || latest.is_some_and(|run| run.outcome == "running");
+    let checking = leased || latest.is_some_and(|run| run.outcome == RunOutcome::Running);
     let next = if account.next_check_at <= now {
         "checking in a moment".to_owned()
     } else {
@@ -78,19 +81,19 @@ pub fn status(
         AccountState::Checking => ("checking", "Checking now…".to_owned()),
         AccountState::Paused => (
             "paused",
-            match account.paused_reason.as_deref() {
-                Some(fetch::PAUSED_AUTH) => {
+            match account.paused_reason {
+                Some(PausedReason::Auth) => {
                     "Paused: the server rejected the password — update it".to_owned()
                 }
-                Some(fetch::PAUSED_SERVER) => {
+                Some(PausedReason::Server) => {
                     "Suspended: the server reports a permanent problem with this mailbox — \
                      check its settings, then save to try again"
                         .to_owned()
                 }
-                Some(fetch::PAUSED_PASSWORD_UNREADABLE) => {
+                Some(PausedReason::PasswordUnreadable) => {
                     "Paused: the saved password can no longer be read — enter it again".to_owned()
                 }
-                _ => "Paused — edit the account to resume".to_owned(),
+                None => "Paused — edit the account to resume".to_owned(),
             },
         ),
         AccountState::Off => (
@@ -396,7 +399,7 @@ impl AccountForm {
             color: PALETTE[0].0.to_owned(),
             host: host.to_owned(),
             port: port.to_string(),
-            security: security_value(security).to_owned(),
+            security: security.as_str().to_owned(),
             auth: "password".into(),
             username: email.to_owned(),
             trust: "webpki".into(),
@@ -416,8 +419,8 @@ impl AccountForm {
             email: account.email.clone(),
             host: account.host.clone(),
             port: account.port.to_string(),
-            security: security_value(account.security).to_owned(),
-            auth: auth_value(account.auth_method).to_owned(),
+            security: account.security.as_str().to_owned(),
+            auth: account.auth_method.as_str().to_owned(),
             username: account.username.clone(),
             trust: match (&account.tls_ca_pem, &account.tls_pin_sha256) {
                 (Some(_), _) => "ca",
@@ -467,23 +470,6 @@ impl AccountForm {
     }
 }
 
-fn security_value(security: Security) -> &'static str {
-    match security {
-        Security::Tls => "tls",
-        Security::Starttls => "starttls",
-        Security::PlaintextDangerous => "plain",
-    }
-}
-
-fn auth_value(method: AuthMethod) -> &'static str {
-    match method {
-        AuthMethod::UserPass => "password",
-        AuthMethod::Apop => "apop",
-        AuthMethod::SaslPlain => "sasl-plain",
-        AuthMethod::SaslLogin => "sasl-login",
-    }
-}
-
 /// A field with the problem found in it.
 #[derive(Debug, Clone)]
 struct FieldError {
@@ -502,7 +488,7 @@ fn field_error(field: &'static str, message: impl Into<String>) -> FieldError {
 fn settings_from(form: &AccountForm, password: Secret) -> Result<NewAccount, FieldError> {
     let security = match form.security.as_str() {
         "tls" => Security::Tls,
-        "starttls" => Security::Starttls,
+        "starttls" => Security::StartTls,
         "plain" => Security::PlaintextDangerous,
         _ => {
             return Err(field_error(
@@ -780,7 +766,7 @@ pub async fn new_get(
                 server.port,
                 match server.security {
                     Security::Tls => "secure connection",
-                    Security::Starttls => "upgraded to a secure connection with STARTTLS",
+                    Security::StartTls => "upgraded to a secure connection with STARTTLS",
                     Security::PlaintextDangerous => "NOT encrypted",
                 },
                 server.source
@@ -871,20 +857,19 @@ async fn edit_page(
                 .map(|run| RunView {
                     started: shell::full_date(run.started_at),
                     started_iso: shell::iso(run.started_at),
-                    trigger: if run.trigger == "manual" {
+                    trigger: if run.trigger == Trigger::Manual {
                         "Check now".into()
                     } else {
                         "Scheduled".into()
                     },
-                    outcome: match run.outcome.as_str() {
-                        "success" => "OK",
-                        "partial" => "Partly done",
-                        "running" => "Running",
-                        "auth_error" => "Password rejected",
-                        "temporary_error" => "Temporary problem",
-                        "permanent_error" => "Failed",
-                        "cancelled" => "Interrupted",
-                        _ => "Unknown",
+                    outcome: match run.outcome {
+                        RunOutcome::Success => "OK",
+                        RunOutcome::Partial => "Partly done",
+                        RunOutcome::Running => "Running",
+                        RunOutcome::AuthError => "Password rejected",
+                        RunOutcome::TemporaryError => "Temporary problem",
+                        RunOutcome::PermanentError => "Failed",
+                        RunOutcome::Cancelled => "Interrupted",
                     }
                     .into(),
                     messages: run.messages_fetched,
@@ -1096,6 +1081,7 @@ pub async fn edit_post(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ErrorClass;
 
     fn account() -> Account {
         let now = OffsetDateTime::now_utc();
@@ -1132,14 +1118,14 @@ mod tests {
         }
     }
 
-    fn run(outcome: &str, fetched: i32) -> RunRow {
+    fn run(outcome: RunOutcome, fetched: i32) -> RunRow {
         RunRow {
             id: 1,
             account_id: Uuid::nil(),
-            trigger: "schedule".into(),
+            trigger: Trigger::Schedule,
             started_at: OffsetDateTime::now_utc(),
             finished_at: None,
-            outcome: outcome.into(),
+            outcome,
             messages_fetched: fetched,
             bytes_fetched: 0,
             messages_skipped: 0,
@@ -1152,17 +1138,17 @@ mod tests {
         let now = OffsetDateTime::now_utc();
         let ok = account();
         assert_eq!(
-            status(&ok, Some(&run("success", 12)), false, now).text,
+            status(&ok, Some(&run(RunOutcome::Success, 12)), false, now).text,
             "Last checked 3 minutes ago · 12 new · next check in 5 minutes"
         );
         let mut auth = account();
-        auth.paused_reason = Some(fetch::PAUSED_AUTH.into());
+        auth.paused_reason = Some(PausedReason::Auth);
         assert_eq!(
             status(&auth, None, false, now).text,
             "Paused: the server rejected the password — update it"
         );
         let mut delay = account();
-        delay.last_error_kind = Some("login_delay".into());
+        delay.last_error_kind = Some(ErrorClass::LoginDelay);
         delay.last_error_message = Some("wait".into());
         delay.next_check_at = now + time::Duration::minutes(12);
         assert_eq!(
@@ -1170,7 +1156,7 @@ mod tests {
             "Waiting: the server asked us to wait 15 minutes between checks"
         );
         assert_eq!(
-            status(&ok, Some(&run("running", 0)), false, now).kind,
+            status(&ok, Some(&run(RunOutcome::Running, 0)), false, now).kind,
             "checking"
         );
         assert_eq!(status(&ok, None, true, now).text, "Checking now…");

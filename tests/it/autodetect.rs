@@ -67,7 +67,7 @@ async fn srv_records_then_the_usual_names_are_tried() {
         .expect("found by SRV");
     assert_eq!(found.host, "mx.example.test", "lowest priority first");
     assert_eq!(found.port, dovecot.plain_port);
-    assert_eq!(found.security, Security::Starttls);
+    assert_eq!(found.security, Security::StartTls);
     assert!(found.source.contains("SRV"));
 
     // No SRV (the test certificate covers *.example.test): pop. does not exist, pop3.

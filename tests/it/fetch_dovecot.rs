@@ -3,8 +3,8 @@
 
 use sha2::{Digest, Sha256};
 use tributary::crypto::Secret;
+use tributary::model::{ErrorClass, PausedReason, RunOutcome};
 use tributary::store::accounts::{self, ImportMode, LeavePolicy, Security};
-use tributary::store::fetch::RunOutcome;
 
 use crate::helpers::{
     Dovecot, TestClock, TestDb, add_server_account, add_user, fetch_now, reload, sample_message,
@@ -139,7 +139,7 @@ async fn delete_after_fetch_empties_the_server_only_of_stored_mail() {
         &ring,
         user.id,
         dovecot.plain_port,
-        Security::Starttls,
+        Security::StartTls,
         (USER, PASSWORD),
         |a| {
             a.tls_ca_pem = Some(dovecot.certs.ca_pem.clone());
@@ -297,8 +297,8 @@ async fn a_rejected_password_pauses_the_account_until_it_changes() {
     let run = fetch_now(&fetcher, account.id).await;
     assert_eq!(run.outcome, RunOutcome::AuthError);
     let paused = reload(&db, &account).await;
-    assert_eq!(paused.paused_reason.as_deref(), Some("auth"));
-    assert_eq!(paused.last_error_kind.as_deref(), Some("auth"));
+    assert_eq!(paused.paused_reason.map(PausedReason::as_str), Some("auth"));
+    assert_eq!(paused.last_error_kind.map(ErrorClass::as_str), Some("auth"));
     let message = paused.last_error_message.unwrap_or_default();
     assert!(message.contains("update the password"), "{message}");
     assert!(!message.contains("wrong password"), "{message}");

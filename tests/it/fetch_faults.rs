@@ -10,8 +10,8 @@ use time::OffsetDateTime;
 use tributary::crypto::KeyRing;
 use tributary::fetch::Connector;
 use tributary::fetch::connector::Resolve;
+use tributary::model::{ErrorClass, PausedReason, RunOutcome};
 use tributary::store::accounts::{Account, LeavePolicy, Security};
-use tributary::store::fetch::RunOutcome;
 use uuid::Uuid;
 
 use crate::helpers::fake_pop3::{FakePop3, Step, send};
@@ -128,8 +128,16 @@ async fn server_refusals_land_in_the_right_state_and_backoff() {
         let run = fetch_now(&fetcher, account.id).await;
         assert_eq!(run.outcome, outcome, "{reply}");
         let after = reload(&db, &account).await;
-        assert_eq!(after.last_error_kind.as_deref(), Some(class), "{reply}");
-        assert_eq!(after.paused_reason.as_deref(), paused, "{reply}");
+        assert_eq!(
+            after.last_error_kind.map(ErrorClass::as_str),
+            Some(class),
+            "{reply}"
+        );
+        assert_eq!(
+            after.paused_reason.map(PausedReason::as_str),
+            paused,
+            "{reply}"
+        );
         assert_eq!(after.consecutive_failures, 1, "{reply}");
         let wait = (after.next_check_at - before).whole_seconds();
         assert!(wait >= min_wait, "{reply}: next check in {wait}s");
@@ -371,7 +379,7 @@ async fn private_and_local_addresses_are_refused_without_the_operator_setting() 
         assert_eq!(run.outcome, RunOutcome::PermanentError, "{host}");
         let after = reload(&db, &account).await;
         assert_eq!(
-            after.last_error_kind.as_deref(),
+            after.last_error_kind.map(ErrorClass::as_str),
             Some("refused_address"),
             "{host}"
         );
@@ -397,7 +405,10 @@ async fn private_and_local_addresses_are_refused_without_the_operator_setting() 
     for _ in 0..2 {
         let run = fetch_now(&fetcher, account.id).await;
         assert_eq!(run.outcome, RunOutcome::PermanentError);
-        assert_eq!(run.report.error.map(|e| e.class()), Some("refused_address"));
+        assert_eq!(
+            run.report.error.map(|e| e.class().as_str()),
+            Some("refused_address")
+        );
     }
     assert_eq!(
         resolver.calls.load(Ordering::SeqCst),
@@ -409,6 +420,9 @@ async fn private_and_local_addresses_are_refused_without_the_operator_setting() 
     fetcher.connector = Connector::new(true, Duration::from_secs(5));
     let account = account_on(&db, &ring, server.port, |_| {}).await;
     let run = fetch_now(&fetcher, account.id).await;
-    assert_ne!(run.report.error.map(|e| e.class()), Some("refused_address"));
+    assert_ne!(
+        run.report.error.map(|e| e.class().as_str()),
+        Some("refused_address")
+    );
     assert!(server.received().contains("CAPA"));
 }

@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use tributary::fetch::FetchError;
+use tributary::model::{ErrorClass, RunOutcome};
 use tributary::store::accounts::{Account, LeavePolicy, Security};
-use tributary::store::fetch::RunOutcome;
 
 use crate::helpers::{
     Dovecot, TestDb, add_server_account, add_user, fetch_now, reload, sample_message,
@@ -94,7 +94,10 @@ async fn a_run_stalled_in_the_database_stops_at_its_time_limit_and_loses_nothing
         stalled.report.error
     );
     let after = reload(&db, &account).await;
-    assert_eq!(after.last_error_kind.as_deref(), Some("timeout"));
+    assert_eq!(
+        after.last_error_kind.map(ErrorClass::as_str),
+        Some("timeout")
+    );
     let message = after.last_error_message.clone().unwrap_or_default();
     assert!(
         message.starts_with("The check took longer than 8 seconds"),

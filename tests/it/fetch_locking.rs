@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use time::OffsetDateTime;
+use tributary::model::ErrorClass;
 use tributary::store::StoreError;
 use tributary::store::accounts::{self, Security};
 use tributary::store::fetch::{self, AccountStatus, RunOutcome, RunRecord, Trigger};
@@ -62,7 +63,7 @@ async fn removing_an_account_while_the_engine_writes_about_it_never_deadlocks() 
                         messages: 0,
                         bytes: 0,
                         skipped: 0,
-                        error_kind: Some("connect".into()),
+                        error_kind: Some(ErrorClass::Network),
                         error_message: Some("could not connect".into()),
                     };
                     let status = AccountStatus {
