@@ -34,9 +34,14 @@ pub async fn open(
     Ok((pool, ring, owner.id))
 }
 
-/// A plaintext account keeping mail on the server, password `benchpw`.
-pub fn account(username: &str, host: &str, port: u16) -> accounts::NewAccount {
-    accounts::NewAccount {
+/// The password of every benchmark account.
+pub fn password() -> Secret {
+    Secret::new("benchpw")
+}
+
+/// A plaintext account keeping mail on the server (its password: [`password`]).
+pub fn account(username: &str, host: &str, port: u16) -> accounts::AccountSettings {
+    accounts::AccountSettings {
         label: username.to_owned(),
         color: "#3b6fd4".into(),
         email: format!("{username}@example.org"),
@@ -45,7 +50,6 @@ pub fn account(username: &str, host: &str, port: u16) -> accounts::NewAccount {
         security: accounts::Security::PlaintextDangerous,
         auth_method: accounts::AuthMethod::UserPass,
         username: username.to_owned(),
-        password: Secret::new("benchpw"),
         tls_ca_pem: None,
         tls_pin_sha256: None,
         leave_on_server: accounts::LeavePolicy::Keep,

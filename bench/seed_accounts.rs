@@ -36,14 +36,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let poll_minutes = args.get(6).map(|m| m.parse::<i32>()).transpose()?;
     for i in 0..count {
         let username = format!("{prefix}{i:04}");
-        let new = accounts::NewAccount {
+        let new = accounts::AccountSettings {
             label: format!("{} {username}", args[3]),
             security,
             tls_ca_pem: tls_ca_pem.clone(),
             poll_minutes,
             ..common::account(&username, host, port)
         };
-        accounts::create(&mut conn, &ring, owner_id, &new).await?;
+        accounts::create(&mut conn, &ring, owner_id, &new, &common::password()).await?;
     }
     println!("created {count} accounts");
     Ok(())

@@ -37,11 +37,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         &mut conn,
         &ring,
         owner_id,
-        &accounts::NewAccount {
+        &accounts::AccountSettings {
             label: "store floor".into(),
             poll_minutes: Some(1440),
             ..common::account("floor", "127.0.0.1", 9)
         },
+        &common::password(),
     )
     .await?;
     accounts::set_enabled(&mut conn, owner_id, account.id, false).await?;

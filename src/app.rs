@@ -120,6 +120,7 @@ impl App {
                 keys,
                 config: Arc::new(config),
                 setup: Arc::new(setup),
+                accounts: crate::accounts::AccountService::new(Arc::clone(&fetcher)),
                 fetcher,
                 autodetect,
                 api_limiter,

@@ -132,7 +132,7 @@
           var line = document.querySelector("[data-account-id='" + a.id + "'] [data-status]");
           if (line) { line.textContent = a.text; line.className = "status status-" + a.kind; }
         });
-        var busy = s.accounts.some(function (a) { return a.kind === "checking" || a.kind === "new" || /in a moment/.test(a.text); });
+        var busy = s.accounts.some(function (a) { return a.busy; });
         if (live) live.textContent = busy ? "Checking for new mail…" : "";
         if (s.newest_message_id !== newestBefore && document.querySelector("[data-message-list]")) {
           refreshList();

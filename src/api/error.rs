@@ -7,7 +7,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::{ToResponse, ToSchema};
 
+use crate::accounts::AccountError;
+use crate::crypto::CryptoError;
 use crate::store::StoreError;
+use crate::telemetry::FailedRequest;
 
 /// An RFC 9457 problem document.
 #[derive(Debug, Clone, Serialize, ToSchema, ToResponse)]
@@ -52,8 +55,32 @@ pub enum ApiError {
     TooManyRequests { retry_after_seconds: u64 },
     #[error(transparent)]
     Store(StoreError),
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// The key ring or the random number generator failed.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// Work handed to a blocking thread did not come back (it panicked).
+    #[error("a background task stopped: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// A response could not be built from what was stored (a header value, say).
+    #[error("cannot build the response: {0}")]
+    Response(String),
+    /// A route's path parameters did not reach the handler (a routing mistake).
+    #[error("path parameters: {0}")]
+    Path(#[from] axum::extract::rejection::PathRejection),
+}
+
+impl From<AccountError> for ApiError {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::Invalid(invalid) => Self::validation(invalid.field, invalid.problem),
+            AccountError::NotFound => Self::NotFound,
+            refused @ (AccountError::Off | AccountError::Paused(_)) => {
+                Self::Conflict(refused.to_string())
+            }
+            AccountError::Keys(error) => Self::Crypto(error),
+            AccountError::Store(error) => Self::Store(error),
+        }
+    }
 }
 
 impl From<StoreError> for ApiError {
@@ -105,7 +132,11 @@ impl ApiError {
                 "rate-limited",
                 "Too many requests",
             ),
-            Self::Store(_) | Self::Internal(_) => (
+            Self::Store(_)
+            | Self::Crypto(_)
+            | Self::Task(_)
+            | Self::Response(_)
+            | Self::Path(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
                 "Internal error",
@@ -115,12 +146,11 @@ impl ApiError {
 
     pub fn problem(&self) -> Problem {
         let (status, name, title) = self.parts();
-        let detail = match self {
-            Self::Store(_) | Self::Internal(_) => {
-                "The server could not finish this request. It has been logged; please try again."
-                    .to_owned()
-            }
-            other => other.to_string(),
+        let detail = if status.is_server_error() {
+            "The server could not finish this request. It has been logged; please try again."
+                .to_owned()
+        } else {
+            self.to_string()
         };
         Problem {
             kind: format!("/api/v1/problems/{name}"),
@@ -137,9 +167,6 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if matches!(self, Self::Store(_) | Self::Internal(_)) {
-            tracing::error!(error = %self, "API request failed");
-        }
         let problem = self.problem();
         let status =
             StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -168,6 +195,11 @@ impl IntoResponse for ApiError {
                 }
             }
             _ => {}
+        }
+        if response.status().is_server_error() {
+            response
+                .extensions_mut()
+                .insert(FailedRequest::server_fault(&self));
         }
         response
     }

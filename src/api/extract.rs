@@ -10,7 +10,6 @@ use uuid::Uuid;
 
 use super::ApiError;
 use crate::state::AppState;
-use crate::store::StoreError;
 use crate::store::api_tokens::Scope;
 use crate::tokens;
 
@@ -49,7 +48,7 @@ impl FromRequestParts<AppState> for ApiUser {
             })
             .map(str::trim)
             .ok_or(ApiError::Unauthorized)?;
-        let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = state.db().await?;
         let token = tokens::authenticate(&mut conn, presented)
             .await?
             .ok_or(ApiError::Unauthorized)?;
@@ -143,7 +142,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(Self(value)),
             Err(PathRejection::FailedToDeserializePathParams(_)) => Err(ApiError::NotFound),
-            Err(other) => Err(ApiError::Internal(other.body_text())),
+            Err(other) => Err(other.into()),
         }
     }
 }

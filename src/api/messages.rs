@@ -142,7 +142,7 @@ pub async fn messages_get(
     } else {
         Folder::Inbox
     };
-    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = state.db().await?;
     let page = store::messages::list(
         &mut conn,
         &ListQuery {
@@ -234,7 +234,7 @@ async fn with_raw(
     user: &ApiUser,
     id: i64,
 ) -> Result<(MessageDetail, Vec<u8>), ApiError> {
-    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = state.db().await?;
     store::messages::get_with_raw(&mut conn, user.user_id, id)
         .await?
         .ok_or(ApiError::NotFound)
@@ -243,9 +243,7 @@ async fn with_raw(
 async fn parsed<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    Ok(tokio::task::spawn_blocking(work).await?)
 }
 
 /// One message: headers, text, sanitised HTML, attachment list. Does not mark it read.
@@ -274,7 +272,7 @@ pub async fn message_raw_get(
     user: ApiUser,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
-    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = state.db().await?;
     let raw = store::messages::raw(&mut conn, user.user_id, id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -287,7 +285,7 @@ pub async fn message_raw_get(
             (
                 header::CONTENT_DISPOSITION,
                 HeaderValue::from_str(&format!("attachment; filename=\"message-{id}.eml\""))
-                    .map_err(|e| ApiError::Internal(e.to_string()))?,
+                    .map_err(|e| ApiError::Response(e.to_string()))?,
             ),
         ],
         raw,
@@ -320,7 +318,7 @@ pub async fn attachment_get(
             (
                 header::CONTENT_DISPOSITION,
                 HeaderValue::from_str(&crate::mail::display::attachment_disposition(&file.name))
-                    .map_err(|e| ApiError::Internal(e.to_string()))?,
+                    .map_err(|e| ApiError::Response(e.to_string()))?,
             ),
         ],
         file.bytes,
@@ -351,7 +349,7 @@ pub async fn message_patch(
     ApiJson(patch): ApiJson<MessagePatch>,
 ) -> Result<Json<MessageJson>, ApiError> {
     user.require_write()?;
-    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = state.db().await?;
     let mut tx = sqlx::Connection::begin(&mut *conn)
         .await
         .map_err(StoreError::from)?;
@@ -387,7 +385,7 @@ pub async fn message_delete(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     user.require_write()?;
-    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = state.db().await?;
     store::messages::delete(&mut conn, user.user_id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

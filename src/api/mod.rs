@@ -28,8 +28,8 @@ pub use error::{ApiError, Problem};
 use extract::ApiUser;
 
 use crate::state::AppState;
+use crate::store;
 use crate::store::api_tokens::Scope;
-use crate::store::{self, StoreError};
 
 /// Request bodies larger than this are refused with 413 (a custom CA is at most 64 KB).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -89,7 +89,7 @@ pub struct TokenJson {
     responses((status = 200, body = MeJson), (status = 401, response = Problem), (status = 429, response = Problem)),
     security(("bearer" = [])))]
 async fn me_get(State(state): State<AppState>, user: ApiUser) -> Result<Json<MeJson>, ApiError> {
-    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = state.db().await?;
     let me = store::users::get(&mut conn, user.user_id)
         .await?
         .ok_or(ApiError::Unauthorized)?;

@@ -4,18 +4,26 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Subcommand;
+use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::pop3::{EXIT_AUTH, EXIT_FAILURE, EXIT_PROTOCOL, EXIT_TEMPORARY, EXIT_TLS, EXIT_USAGE};
-use crate::accounts::{self, AccountInput, LeaveInput};
+use super::error::CliError;
+use super::pop3::{EXIT_AUTH, EXIT_PROTOCOL, EXIT_TEMPORARY, EXIT_TLS};
+use crate::accounts::{AccountDraft, AccountService, parse_leave};
 use crate::app::App;
 use crate::config::Config;
 use crate::crypto::Keys;
 use crate::fetch::{self, Connector, Fetcher};
-use crate::model::{AuthMethod, ErrorClass, ImportMode, RunOutcome, Security, Trigger};
-use crate::store::{self, accounts as account_store};
+use crate::model::{
+    AuthMethod, ErrorClass, ImportMode, LeavePolicy, RunOutcome, Security, Trigger,
+};
+use crate::store::{self, accounts::Account};
+
+/// How long a command waits for a POP3 server to accept the connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {
@@ -46,8 +54,8 @@ pub struct AddArgs {
     #[arg(long, value_enum, default_value_t = AuthMethod::UserPass)]
     auth: AuthMethod,
     /// keep, delete, or days:N (delete N days after fetching).
-    #[arg(long, default_value = "keep")]
-    leave_on_server: LeaveInput,
+    #[arg(long, default_value = "keep", value_parser = parse_leave)]
+    leave_on_server: (LeavePolicy, Option<i32>),
     /// all: fetch what is already there; new: only mail that arrives from now on.
     #[arg(long, value_enum, default_value_t = ImportMode::All)]
     import: ImportMode,
@@ -68,99 +76,109 @@ pub struct AddArgs {
     poll_minutes: Option<i32>,
 }
 
-pub async fn run(command: AccountCommand, config: Config) -> Result<(), String> {
-    let pool = store::connect(&config.database_url)
-        .await
-        .map_err(|e| e.to_string())?;
-    store::migrate(&pool).await.map_err(|e| e.to_string())?;
-    let mut conn = pool.acquire().await.map_err(|e| e.to_string())?;
+/// The account service for a command, on the engine a `serve` would build.
+async fn service(config: &Config) -> Result<(PgPool, Arc<Fetcher>), CliError> {
+    let pool = store::connect(&config.database_url).await?;
+    store::migrate(&pool).await?;
+    let (keys, _) = Keys::load(config.master_key.clone())?;
+    let mut fetcher = Fetcher::new(
+        pool.clone(),
+        Arc::new(keys),
+        Connector::new(config.allow_private_hosts, CONNECT_TIMEOUT),
+        config.max_message_bytes,
+    )?;
+    fetcher.set_write_budget(config.fetch_memory_bytes);
+    Ok((pool, Arc::new(fetcher)))
+}
+
+pub async fn run(command: AccountCommand, config: Config) -> Result<(), CliError> {
+    let (pool, fetcher) = service(&config).await?;
+    let mut conn = store::acquire(&pool).await?;
     match command {
         AccountCommand::Add(args) => {
-            let user = store::users::find_by_email(&mut conn, args.user.trim())
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("no user with the email {}", args.user.trim()))?;
+            let email = args.user.trim();
+            let user = store::users::find_by_email(&mut conn, email)
+                .await?
+                .ok_or_else(|| CliError::Refused(format!("no user with the email {email}")))?;
+            drop(conn);
             let tls_ca_pem = match &args.ca {
                 Some(path) => Some(
                     std::fs::read_to_string(path)
-                        .map_err(|e| format!("--ca {}: {e}", path.display()))?,
+                        .map_err(|e| CliError::io(format!("--ca {}", path.display()), e))?,
                 ),
                 None => None,
             };
-            let password = super::read_password(true)?;
-            let input = AccountInput {
+            let (leave_on_server, delete_after_days) = args.leave_on_server;
+            let address = args.email.clone().unwrap_or_else(|| {
+                if args.username.contains('@') {
+                    args.username.clone()
+                } else {
+                    String::new()
+                }
+            });
+            let draft = AccountDraft {
                 label: args.label,
-                color: None,
-                email: args.email.unwrap_or_else(|| {
-                    if args.username.contains('@') {
-                        args.username.clone()
-                    } else {
-                        String::new()
-                    }
-                }),
-                host: args.host,
                 port: args.port,
                 security: args.security,
                 auth_method: args.auth,
-                username: args.username,
-                password,
+                password: Some(super::read_password(true)?),
                 tls_ca_pem,
                 tls_pin_sha256: args.pin,
-                leave_on_server: args.leave_on_server,
+                leave_on_server,
+                delete_after_days,
                 import_mode: args.import,
                 poll_minutes: args.poll_minutes,
-                max_message_bytes: None,
+                ..AccountDraft::new(&address, &args.host, &args.username)
             };
-            let new = accounts::validate(input).map_err(|e| e.to_string())?;
-            let (keys, _) = Keys::load(config.master_key.clone()).map_err(|e| e.to_string())?;
-            let ring = keys.current().map_err(|e| e.to_string())?;
-            let account = account_store::create(&mut conn, &ring, user.id, &new)
-                .await
-                .map_err(|e| e.to_string())?;
+            let account = AccountService::new(fetcher).create(user.id, draft).await?;
             println!("{}", account.id);
         }
         AccountCommand::Status => {
-            let all = store::fetch::all_accounts(&mut conn)
-                .await
-                .map_err(|e| e.to_string())?;
+            let all = store::fetch::all_accounts(&mut conn).await?;
             println!(
                 "{:<36} {:<28} {:<26} {:<10} {:<20} LAST ERROR",
                 "ID", "LABEL", "SERVER", "STATE", "NEXT CHECK"
             );
             let now = time::OffsetDateTime::now_utc();
             for account in all {
-                let state = if !account.enabled {
-                    "disabled".to_owned()
-                } else if let Some(reason) = &account.paused_reason {
-                    format!("paused:{}", reason.as_str())
-                } else if account.consecutive_failures > 0 {
-                    format!("failing:{}", account.consecutive_failures)
-                } else {
-                    "ok".to_owned()
-                };
-                let next = if account.paused_reason.is_some() || !account.enabled {
-                    "-".to_owned()
-                } else {
-                    let seconds = (account.next_check_at - now).whole_seconds();
-                    if seconds <= 0 {
-                        "due now".to_owned()
-                    } else {
-                        format!("in {}m{:02}s", seconds / 60, seconds % 60)
-                    }
-                };
                 println!(
                     "{:<36} {:<28} {:<26} {:<10} {:<20} {}",
                     account.id,
                     truncate(&account.label, 28),
                     truncate(&format!("{}:{}", account.host, account.port), 26),
-                    state,
-                    next,
+                    state_word(&account),
+                    next_check(&account, now),
                     account.last_error_message.as_deref().unwrap_or("-")
                 );
             }
         }
     }
     Ok(())
+}
+
+/// The STATE column: for operators, so failures show their count.
+fn state_word(account: &Account) -> String {
+    if !account.enabled {
+        "disabled".to_owned()
+    } else if let Some(reason) = account.paused_reason {
+        format!("paused:{}", reason.as_str())
+    } else if account.consecutive_failures > 0 {
+        format!("failing:{}", account.consecutive_failures)
+    } else {
+        "ok".to_owned()
+    }
+}
+
+fn next_check(account: &Account, now: time::OffsetDateTime) -> String {
+    if account.paused_reason.is_some() || !account.enabled {
+        return "-".to_owned();
+    }
+    let seconds = (account.next_check_at - now).whole_seconds();
+    if seconds <= 0 {
+        "due now".to_owned()
+    } else {
+        format!("in {}m{:02}s", seconds / 60, seconds % 60)
+    }
 }
 
 fn truncate(text: &str, width: usize) -> String {
@@ -178,59 +196,30 @@ fn truncate(text: &str, width: usize) -> String {
 pub async fn fetch_one(account_id: Uuid, config: Config) -> ExitCode {
     match fetch_one_inner(account_id, config).await {
         Ok(code) => code,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::from(EXIT_FAILURE)
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(error.exit_code())
         }
     }
 }
 
-async fn fetch_one_inner(account_id: Uuid, config: Config) -> Result<ExitCode, String> {
-    let pool = store::connect(&config.database_url)
-        .await
-        .map_err(|e| e.to_string())?;
-    store::migrate(&pool).await.map_err(|e| e.to_string())?;
-    let (keys, _) = Keys::load(config.master_key.clone()).map_err(|e| e.to_string())?;
-    let mut fetcher = Fetcher::new(
-        pool.clone(),
-        Arc::new(keys),
-        Connector::new(
-            config.allow_private_hosts,
-            std::time::Duration::from_secs(20),
-        ),
-        config.max_message_bytes,
-    )
-    .map_err(|e| e.to_string())?;
-    fetcher.set_write_budget(config.fetch_memory_bytes);
+async fn fetch_one_inner(account_id: Uuid, config: Config) -> Result<ExitCode, CliError> {
+    let (pool, fetcher) = service(&config).await?;
     let settings = App::scheduler_settings(&config).lease;
-    let Some(account) = store::fetch::claim_one(&pool, &settings.owner, settings.lease, account_id)
-        .await
-        .map_err(|e| e.to_string())?
+    let Some(account) =
+        store::fetch::claim_one(&pool, &settings.owner, settings.lease, account_id).await?
     else {
-        let mut conn = pool.acquire().await.map_err(|e| e.to_string())?;
-        let exists: Option<(bool,)> = sqlx::query_as("SELECT true FROM accounts WHERE id = $1")
-            .bind(account_id)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(|e| e.to_string())?;
-        eprintln!(
-            "error: {}",
-            if exists.is_some() {
+        return Err(if store::accounts::exists(&pool, account_id).await? {
+            CliError::Busy(
                 "the account is being fetched by another worker right now; try again shortly"
-            } else {
-                "no account with this id"
-            }
-        );
-        return Ok(ExitCode::from(if exists.is_some() {
-            EXIT_TEMPORARY
+                    .into(),
+            )
         } else {
-            EXIT_USAGE
-        }));
+            CliError::Usage("no account with this id".into())
+        });
     };
     let (_never, stop) = tokio::sync::watch::channel(false);
-    let outcome = fetch::fetch_account(&fetcher, &settings, account, Trigger::Manual, stop)
-        .await
-        .map_err(|e| e.to_string())?;
+    let outcome = fetch::fetch_account(&fetcher, &settings, account, Trigger::Manual, stop).await?;
     let report = &outcome.report;
     println!(
         "outcome {}: {} message(s), {} byte(s), {} skipped, {} deleted on the server",

@@ -1,8 +1,11 @@
 //! The `tributary` command line.
 
 mod account;
+mod error;
 mod pop3;
 mod token;
+
+pub use error::CliError;
 
 use std::io::{BufRead, IsTerminal};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -160,35 +163,29 @@ pub fn main() -> ExitCode {
     }
     match runtime.block_on(run(cli.command, config)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(error.exit_code())
         }
     }
 }
 
-async fn run(command: Command, config: Config) -> Result<(), String> {
+async fn run(command: Command, config: Config) -> Result<(), CliError> {
     match command {
         Command::Keygen | Command::Pop3(_) | Command::Fetch { .. } => Ok(()),
         Command::Account(command) => account::run(command, config).await,
         Command::Token(command) => token::run(command, config).await,
         Command::Serve => serve(config).await,
         Command::Migrate => {
-            let pool = store::connect(&config.database_url)
-                .await
-                .map_err(|e| e.to_string())?;
-            store::migrate(&pool).await.map_err(|e| e.to_string())?;
+            let pool = store::connect(&config.database_url).await?;
+            store::migrate(&pool).await?;
             println!("migrations applied");
             Ok(())
         }
         Command::RotateKey => {
-            let pool = store::connect(&config.database_url)
-                .await
-                .map_err(|e| e.to_string())?;
-            store::migrate(&pool).await.map_err(|e| e.to_string())?;
-            let report = rotation::rotate(&pool, &config.master_key)
-                .await
-                .map_err(|e| e.to_string())?;
+            let pool = store::connect(&config.database_url).await?;
+            store::migrate(&pool).await?;
+            let report = rotation::rotate(&pool, &config.master_key).await?;
             if let Some(id) = &report.generated {
                 println!("generated new master key {id}");
             }
@@ -212,23 +209,19 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
     }
 }
 
-async fn serve(config: Config) -> Result<(), String> {
+async fn serve(config: Config) -> Result<(), CliError> {
     let listen = config.listen;
-    let app = App::build(config).await.map_err(|e| e.to_string())?;
+    let app = App::build(config).await?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .map_err(|e| format!("TRIBUTARY_LISTEN: cannot listen on {listen}: {e}"))?;
-    app.serve(listener, app::shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| CliError::io(format!("TRIBUTARY_LISTEN: cannot listen on {listen}"), e))?;
+    Ok(app.serve(listener, app::shutdown_signal()).await?)
 }
 
-async fn user(command: UserCommand, config: Config) -> Result<(), String> {
-    let pool = store::connect(&config.database_url)
-        .await
-        .map_err(|e| e.to_string())?;
-    store::migrate(&pool).await.map_err(|e| e.to_string())?;
-    let mut conn = pool.acquire().await.map_err(|e| e.to_string())?;
+async fn user(command: UserCommand, config: Config) -> Result<(), CliError> {
+    let pool = store::connect(&config.database_url).await?;
+    store::migrate(&pool).await?;
+    let mut conn = store::acquire(&pool).await?;
     match command {
         UserCommand::Add {
             email,
@@ -236,9 +229,7 @@ async fn user(command: UserCommand, config: Config) -> Result<(), String> {
             password_stdin,
         } => {
             let password = read_password(password_stdin)?;
-            let user = users::create(&mut conn, &email, &password, admin)
-                .await
-                .map_err(|e| e.to_string())?;
+            let user = users::create(&mut conn, &email, &password, admin).await?;
             println!(
                 "created {}user {}",
                 if user.is_admin { "admin " } else { "" },
@@ -246,9 +237,7 @@ async fn user(command: UserCommand, config: Config) -> Result<(), String> {
             );
         }
         UserCommand::List => {
-            let all = store::users::list(&mut conn)
-                .await
-                .map_err(|e| e.to_string())?;
+            let all = store::users::list(&mut conn).await?;
             println!("{:<40} {:<6} {:<9} CREATED", "EMAIL", "ADMIN", "STATUS");
             for user in all {
                 let created = user
@@ -273,9 +262,7 @@ async fn user(command: UserCommand, config: Config) -> Result<(), String> {
             password_stdin,
         } => {
             let password = read_password(password_stdin)?;
-            let user = users::change_password(&mut conn, &email, &password)
-                .await
-                .map_err(|e| e.to_string())?;
+            let user = users::change_password(&mut conn, &email, &password).await?;
             println!("password changed for {}", user.email);
         }
     }
@@ -283,41 +270,41 @@ async fn user(command: UserCommand, config: Config) -> Result<(), String> {
 }
 
 /// From stdin's first line with `--password-stdin`, else asked twice on the terminal.
-fn read_password(from_stdin: bool) -> Result<Secret, String> {
+fn read_password(from_stdin: bool) -> Result<Secret, CliError> {
     if from_stdin {
         let mut line = String::new();
         std::io::stdin()
             .lock()
             .read_line(&mut line)
-            .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+            .map_err(|e| CliError::io("cannot read the password from stdin", e))?;
         let password = Secret::new(line.trim_end_matches(['\r', '\n']));
         line.clear();
         zeroize::Zeroize::zeroize(&mut line);
         return Ok(password);
     }
     if !std::io::stdin().is_terminal() {
-        return Err(
+        return Err(CliError::Refused(
             "no terminal to ask for the password: pass --password-stdin and pipe it in".into(),
-        );
+        ));
     }
     let first = Secret::new(
         rpassword::prompt_password("Password: ")
-            .map_err(|e| format!("cannot read the password: {e}"))?,
+            .map_err(|e| CliError::io("cannot read the password", e))?,
     );
     let second = Secret::new(
         rpassword::prompt_password("Repeat password: ")
-            .map_err(|e| format!("cannot read the password: {e}"))?,
+            .map_err(|e| CliError::io("cannot read the password", e))?,
     );
     if first != second {
-        return Err("the two passwords differ".into());
+        return Err(CliError::Refused("the two passwords differ".into()));
     }
     Ok(first)
 }
 
 /// A minimal HTTP/1.1 GET, so the image needs no curl.
-async fn healthcheck(url: Option<String>, config: &Config) -> Result<(), String> {
+async fn healthcheck(url: Option<String>, config: &Config) -> Result<(), CliError> {
     let (address, path) = match url {
-        Some(url) => parse_http_url(&url)?,
+        Some(url) => parse_http_url(&url).map_err(CliError::Refused)?,
         None => (local_address(config.listen), "/healthz".to_owned()),
     };
     let exchange = async {
@@ -339,14 +326,20 @@ async fn healthcheck(url: Option<String>, config: &Config) -> Result<(), String>
     };
     let head = tokio::time::timeout(HEALTHCHECK_TIMEOUT, exchange)
         .await
-        .map_err(|_| format!("{address}: no answer within {HEALTHCHECK_TIMEOUT:?}"))?
-        .map_err(|e| format!("{address}: {e}"))?;
+        .map_err(|_| {
+            CliError::Refused(format!(
+                "{address}: no answer within {HEALTHCHECK_TIMEOUT:?}"
+            ))
+        })?
+        .map_err(|e| CliError::io(address.to_string(), e))?;
     let status = head.split(' ').nth(1).unwrap_or("");
     if status == "200" {
         println!("healthy");
         Ok(())
     } else {
-        Err(format!("unhealthy: {path} answered {status:?}"))
+        Err(CliError::Refused(format!(
+            "unhealthy: {path} answered {status:?}"
+        )))
     }
 }
 

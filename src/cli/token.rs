@@ -2,6 +2,7 @@
 
 use clap::{Subcommand, ValueEnum};
 
+use super::CliError;
 use crate::config::Config;
 use crate::store::{self, api_tokens::Scope};
 use crate::tokens;
@@ -42,18 +43,15 @@ pub enum TokenCommand {
     },
 }
 
-pub async fn run(command: TokenCommand, config: Config) -> Result<(), String> {
-    let pool = store::connect(&config.database_url)
-        .await
-        .map_err(|e| e.to_string())?;
-    store::migrate(&pool).await.map_err(|e| e.to_string())?;
-    let mut conn = pool.acquire().await.map_err(|e| e.to_string())?;
+pub async fn run(command: TokenCommand, config: Config) -> Result<(), CliError> {
+    let pool = store::connect(&config.database_url).await?;
+    store::migrate(&pool).await?;
+    let mut conn = store::acquire(&pool).await?;
     let find_user = |email: String| async move {
-        let mut conn = pool.acquire().await.map_err(|e| e.to_string())?;
+        let mut conn = store::acquire(&pool).await?;
         store::users::find_by_email(&mut conn, email.trim())
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("no user with the email {}", email.trim()))
+            .await?
+            .ok_or_else(|| CliError::Refused(format!("no user with the email {}", email.trim())))
     };
     match command {
         TokenCommand::Create { user, name, scope } => {
@@ -61,9 +59,7 @@ pub async fn run(command: TokenCommand, config: Config) -> Result<(), String> {
                 ScopeArg::Read => Scope::Read,
                 ScopeArg::Write => Scope::Write,
             };
-            let created = tokens::create_for_email(&mut conn, &user, &name, scope)
-                .await
-                .map_err(|e| e.to_string())?;
+            let created = tokens::create_for_email(&mut conn, &user, &name, scope).await?;
             eprintln!(
                 "created token {} ({:?}) for {}; it is shown only this once:",
                 created.record.id,
@@ -74,10 +70,7 @@ pub async fn run(command: TokenCommand, config: Config) -> Result<(), String> {
         }
         TokenCommand::List { user } => {
             let user = find_user(user).await?;
-            for token in store::api_tokens::list(&mut conn, user.id)
-                .await
-                .map_err(|e| e.to_string())?
-            {
+            for token in store::api_tokens::list(&mut conn, user.id).await? {
                 println!(
                     "{}\t{:?}\t{}\t{}",
                     token.id,
@@ -96,8 +89,10 @@ pub async fn run(command: TokenCommand, config: Config) -> Result<(), String> {
             store::api_tokens::revoke(&mut conn, user.id, id)
                 .await
                 .map_err(|e| match e {
-                    store::StoreError::NotFound => format!("{} has no token {id}", user.email),
-                    other => other.to_string(),
+                    store::StoreError::NotFound => {
+                        CliError::Refused(format!("{} has no token {id}", user.email))
+                    }
+                    other => other.into(),
                 })?;
             eprintln!("revoked token {id}");
         }

@@ -21,13 +21,13 @@ use uuid::Uuid;
 use super::FetchError;
 use super::connector::Connector;
 use super::metrics::Metrics;
-use crate::crypto::Keys;
+use crate::crypto::{Keys, Secret};
 use crate::mail;
 use crate::pop3::{
     self, Credentials, RetrOutcome, Session, SessionOptions, Transaction, Trust, tls,
 };
 use crate::store::StoreError;
-use crate::store::accounts::{self, Account, ImportMode, LeavePolicy, NewAccount, Security};
+use crate::store::accounts::{self, Account, AccountSettings, ImportMode, LeavePolicy, Security};
 use crate::store::fetch::{self as fetch_store, Disposition, KnownUidl};
 use crate::store::messages::{self, NewMessage};
 
@@ -161,10 +161,11 @@ impl Fetcher {
     }
 
     /// "Test connection": connects through the checked connector, logs in and reads the
-    /// mailbox's size, changing nothing on the server. For accounts not yet saved.
+    /// mailbox's size, changing nothing on the server. For settings saved or not.
     pub async fn test_connection(
         &self,
-        account: &NewAccount,
+        account: &AccountSettings,
+        password: &Secret,
     ) -> Result<ConnectionReport, FetchError> {
         let options = self.options_for(
             account.security,
@@ -177,7 +178,7 @@ impl Fetcher {
         let tls_version = session.tls_info().map(|info| info.version.clone());
         let credentials = Credentials {
             username: account.username.clone(),
-            password: account.password.clone(),
+            password: password.clone(),
         };
         let mut session = session.login(&credentials, account.auth_method).await?;
         drop(credentials);

@@ -55,10 +55,11 @@ pub(crate) const ACCOUNT_COLUMNS: &str = "id, user_id, label, color, email, host
      last_error_kind, last_error_message, paused_reason, consecutive_failures, interval_seconds, \
      baseline_at, created_at, updated_at";
 
-/// A new account. Validation of user input happens in the layer that received it;
-/// the database's constraints are the last line.
-#[derive(Debug, Clone)]
-pub struct NewAccount {
+/// An account's settings as its owner chose them: what `create` and `update` write.
+/// Validation of user input happens above (`crate::accounts`); the database's
+/// constraints are the last line. The password travels beside it, never inside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSettings {
     pub label: String,
     pub color: String,
     pub email: String,
@@ -67,7 +68,6 @@ pub struct NewAccount {
     pub security: Security,
     pub auth_method: AuthMethod,
     pub username: String,
-    pub password: Secret,
     pub tls_ca_pem: Option<String>,
     pub tls_pin_sha256: Option<String>,
     pub leave_on_server: LeavePolicy,
@@ -75,6 +75,30 @@ pub struct NewAccount {
     pub import_mode: ImportMode,
     pub poll_minutes: Option<i32>,
     pub max_message_bytes: Option<i64>,
+}
+
+impl Account {
+    /// The settings the account was saved with.
+    pub fn settings(&self) -> AccountSettings {
+        AccountSettings {
+            label: self.label.clone(),
+            color: self.color.clone(),
+            email: self.email.clone(),
+            host: self.host.clone(),
+            // The table holds 1–65535 only.
+            port: u16::try_from(self.port).unwrap_or(0),
+            security: self.security,
+            auth_method: self.auth_method,
+            username: self.username.clone(),
+            tls_ca_pem: self.tls_ca_pem.clone(),
+            tls_pin_sha256: self.tls_pin_sha256.clone(),
+            leave_on_server: self.leave_on_server,
+            delete_after_days: self.delete_after_days,
+            import_mode: self.import_mode,
+            poll_minutes: self.poll_minutes,
+            max_message_bytes: self.max_message_bytes,
+        }
+    }
 }
 
 /// The associated data that binds a sealed password to its account row.
@@ -86,11 +110,12 @@ pub async fn create(
     conn: &mut PgConnection,
     ring: &KeyRing,
     user_id: Uuid,
-    new: &NewAccount,
+    new: &AccountSettings,
+    password: &Secret,
 ) -> Result<Account, StoreError> {
     // The id is chosen here, not by the database, because the seal must be bound to it.
     let id = Uuid::new_v4();
-    let sealed = ring.seal(&binding(id), new.password.expose().as_bytes())?;
+    let sealed = ring.seal(&binding(id), password.expose().as_bytes())?;
     Ok(sqlx::query_as::<_, Account>(&format!(
         "INSERT INTO accounts (id, user_id, label, color, email, host, port, security, auth_method,
              username, password_ciphertext, password_nonce, password_key_id, tls_ca_pem,
@@ -148,6 +173,16 @@ pub async fn get(
     .fetch_optional(conn)
     .await?
     .ok_or(StoreError::NotFound)
+}
+
+/// Whether an account with this id exists, whoever owns it (the operator's view).
+pub async fn exists(pool: &sqlx::PgPool, account_id: Uuid) -> Result<bool, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1)")
+            .bind(account_id)
+            .fetch_one(pool)
+            .await?,
+    )
 }
 
 /// Opens the account's remote password. The only way to read it back.
@@ -218,7 +253,7 @@ pub async fn update(
     ring: &KeyRing,
     user_id: Uuid,
     account_id: Uuid,
-    settings: &NewAccount,
+    settings: &AccountSettings,
     password: Option<&Secret>,
 ) -> Result<Account, StoreError> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;

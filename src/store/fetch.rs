@@ -18,6 +18,9 @@ use crate::model::{ErrorClass, PausedReason};
 
 /// The channel "check mail now" notifies; the payload is the account id.
 pub const CHECK_NOW_CHANNEL: &str = "tributary_check_now";
+/// The channel a run's start notifies, so "check now" can answer with the run it started;
+/// the payload is the account id.
+pub const RUN_STARTED_CHANNEL: &str = "tributary_run_started";
 
 /// What the engine knows about one remote message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
@@ -131,13 +134,16 @@ pub async fn start_run(
     worker: &str,
 ) -> Result<i64, StoreError> {
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO fetch_runs (account_id, user_id, trigger, worker)
-         VALUES ($1, $2, $3, $4) RETURNING id",
+        "WITH run AS (
+             INSERT INTO fetch_runs (account_id, user_id, trigger, worker)
+             VALUES ($1, $2, $3, $4) RETURNING id)
+         SELECT id FROM run, pg_notify($5, $1::text)",
     )
     .bind(account.id)
     .bind(account.user_id)
     .bind(trigger)
     .bind(worker)
+    .bind(RUN_STARTED_CHANNEL)
     .fetch_one(pool)
     .await?;
     Ok(id)

@@ -41,6 +41,15 @@ pub enum StoreError {
     NotFound,
 }
 
+/// A connection taken from the pool.
+pub type Conn = sqlx::pool::PoolConnection<Postgres>;
+
+/// A connection from `pool`: the one way callers take one, so its error is a
+/// [`StoreError`] like every other.
+pub async fn acquire(pool: &PgPool) -> Result<Conn, StoreError> {
+    Ok(pool.acquire().await?)
+}
+
 /// `NotFound` unless the statement touched a row: how a write scoped by the owning user
 /// says "there is no such row of yours".
 pub(crate) fn touched(result: sqlx::postgres::PgQueryResult) -> Result<(), StoreError> {

@@ -14,7 +14,7 @@ use super::session::SignedIn;
 use super::shell::{self, Nav, Shell};
 use super::{AppState, WebError};
 use crate::crypto::Secret;
-use crate::store::{self, StoreError};
+use crate::store;
 use crate::users::{self, MIN_PASSWORD_CHARS, UserError};
 
 #[derive(Debug)]
@@ -55,7 +55,7 @@ async fn page(
     email: String,
 ) -> Result<Response, WebError> {
     let shell = Shell::load(state, signed_in, Nav::Admin, "").await?;
-    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = state.db().await?;
     let users = store::users::list(&mut conn)
         .await?
         .into_iter()
@@ -115,7 +115,7 @@ pub async fn user_create_post(
     require_admin(&signed_in)?;
     signed_in.check_csrf(&form.csrf)?;
     let password = Secret::new(form.password);
-    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = state.db().await?;
     match users::create(&mut conn, &form.email, &password, form.is_admin.is_some()).await {
         Ok(user) => {
             tracing::info!(user_id = %user.id, by = %signed_in.user_id, "user created");
@@ -156,7 +156,7 @@ pub async fn user_action_post(
 ) -> Result<Response, WebError> {
     require_admin(&signed_in)?;
     signed_in.check_csrf(&form.csrf)?;
-    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = state.db().await?;
     let user = store::users::get(&mut conn, user_id)
         .await?
         .ok_or(WebError::NotFound)?;

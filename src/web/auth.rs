@@ -20,7 +20,7 @@ use super::session::{self, SignedIn};
 use super::shell::{Nav, Shell};
 use super::{AppState, WebError};
 use crate::crypto::Secret;
-use crate::store::{self, StoreError, login_failures::Failures};
+use crate::store::{self, login_failures::Failures};
 use crate::users::{self, MIN_PASSWORD_CHARS, SignInRefusal, UserError};
 
 /// Failures allowed per email address before delays start.
@@ -120,7 +120,7 @@ pub async fn login_get(
     if signed_in.is_some() {
         return Ok(Redirect::to(session::safe_return_path(&next)).into_response());
     }
-    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = state.db().await?;
     if !store::users::any_exist(&mut conn).await? {
         return Ok(Redirect::to("/setup").into_response());
     }
@@ -176,7 +176,7 @@ pub async fn login_post(
     }
     let (user_key, addr_key) = keys(&form.email, &client);
     let now = OffsetDateTime::now_utc();
-    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = state.db().await?;
     let mut wait = wait_for(
         store::login_failures::get(&mut conn, &user_key).await?,
         FREE_FAILURES_PER_USER,
@@ -301,7 +301,7 @@ pub async fn password_post(
     let current = Secret::new(form.current);
     let password = Secret::new(form.password);
     let confirm = Secret::new(form.password_confirm);
-    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = state.db().await?;
     let error = if password != confirm {
         Some("The two new passwords differ.".to_owned())
     } else if users::authenticate(&mut conn, &signed_in.email, &current)

@@ -6,7 +6,10 @@ use askama_web::WebTemplate;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
+use crate::accounts::AccountError;
+use crate::crypto::CryptoError;
 use crate::store::StoreError;
+use crate::telemetry::FailedRequest;
 use crate::users::UserError;
 
 #[derive(Debug, thiserror::Error)]
@@ -20,8 +23,18 @@ pub enum WebError {
     Csrf,
     #[error("bad request: {0}")]
     BadRequest(&'static str),
-    #[error("a system resource (randomness) is unavailable")]
-    Unavailable,
+    /// The request cannot be done in the resource's present state (said in words).
+    #[error("{0}")]
+    Conflict(String),
+    /// The key ring or the random number generator failed.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// Work handed to a blocking thread did not come back (it panicked).
+    #[error("a background task stopped: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// A response could not be built from what was stored (a header value, say).
+    #[error("cannot build the response: {0}")]
+    Response(String),
     #[error(transparent)]
     Store(StoreError),
     #[error(transparent)]
@@ -38,11 +51,24 @@ impl From<StoreError> for WebError {
     }
 }
 
+impl From<AccountError> for WebError {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::NotFound => Self::NotFound,
+            AccountError::Store(error) => Self::Store(error),
+            AccountError::Keys(error) => Self::Crypto(error),
+            refused @ (AccountError::Off | AccountError::Paused(_) | AccountError::Invalid(_)) => {
+                Self::Conflict(refused.to_string())
+            }
+        }
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "error.html")]
 struct ErrorPage {
     title: &'static str,
-    message: &'static str,
+    message: String,
 }
 
 impl IntoResponse for WebError {
@@ -51,7 +77,7 @@ impl IntoResponse for WebError {
             Self::NotFound => (
                 StatusCode::NOT_FOUND,
                 "Not found",
-                "There is nothing at this address.",
+                "There is nothing at this address.".to_owned(),
             ),
             Self::SignInRequired { next } => {
                 let target = if next == "/" {
@@ -64,25 +90,44 @@ impl IntoResponse for WebError {
                 };
                 return Redirect::to(&target).into_response();
             }
-            Self::Csrf => {
-                tracing::warn!("form refused: CSRF token missing or wrong");
-                (
-                    StatusCode::FORBIDDEN,
-                    "This form has expired",
-                    "The form was sent from an old page or from another site, so nothing was \
-                     changed. Go back, reload the page and try again.",
-                )
+            Self::Csrf => (
+                StatusCode::FORBIDDEN,
+                "This form has expired",
+                "The form was sent from an old page or from another site, so nothing was \
+                 changed. Go back, reload the page and try again."
+                    .to_owned(),
+            ),
+            Self::BadRequest(what) => (StatusCode::BAD_REQUEST, "Bad request", (*what).to_owned()),
+            Self::Conflict(what) => {
+                let mut text = what.clone();
+                if let Some(first) = text.get(..1) {
+                    let upper = first.to_uppercase();
+                    text.replace_range(..1, &upper);
+                }
+                (StatusCode::CONFLICT, "Not possible right now", text)
             }
-            Self::BadRequest(what) => (StatusCode::BAD_REQUEST, "Bad request", *what),
-            Self::Unavailable | Self::Store(_) | Self::User(_) => {
-                tracing::error!(error = %self, "request failed");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong",
-                    "The server could not finish this request. It has been logged; please try again.",
-                )
-            }
+            Self::Crypto(_)
+            | Self::Task(_)
+            | Self::Response(_)
+            | Self::Store(_)
+            | Self::User(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "The server could not finish this request. It has been logged; please try again."
+                    .to_owned(),
+            ),
         };
-        (status, ErrorPage { title, message }).into_response()
+        let failed = if status.is_server_error() {
+            Some(FailedRequest::server_fault(&self))
+        } else if matches!(self, Self::Csrf) {
+            Some(FailedRequest::refused(&self))
+        } else {
+            None
+        };
+        let mut response = (status, ErrorPage { title, message }).into_response();
+        if let Some(failed) = failed {
+            response.extensions_mut().insert(failed);
+        }
+        response
     }
 }

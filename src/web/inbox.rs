@@ -15,8 +15,8 @@ use super::session::{self, SignedIn};
 use super::shell::{self, Nav, Shell};
 use super::{AppState, WebError};
 use crate::mail::text::{Marked, mark, search_words};
+use crate::store;
 use crate::store::messages::{Cursor, Direction, FlagChange, Folder, ListQuery, MessageSummary};
-use crate::store::{self, StoreError};
 
 pub const PAGE_SIZE: i64 = 50;
 /// Searches longer than this are cut (PostgreSQL parses every word).
@@ -122,7 +122,7 @@ async fn list_page(
     params: ListParams,
 ) -> Result<Response, WebError> {
     let Some(signed_in) = signed_in else {
-        let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = state.db().await?;
         if folder == Folder::Inbox && !store::users::any_exist(&mut conn).await? {
             return Ok(Redirect::to("/setup").into_response());
         }
@@ -160,7 +160,7 @@ async fn list_page(
         )),
         (None, None) => None,
     };
-    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = state.db().await?;
     let shell = Shell::load_on(
         &mut conn,
         &signed_in,
@@ -314,7 +314,7 @@ pub async fn actions_post(
         .take(MAX_SELECTED)
         .collect();
     let return_to = session::safe_return_path(fields.get("return_to").unwrap_or("/")).to_owned();
-    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = state.db().await?;
     let user_id = signed_in.user_id;
     match fields.get("action").unwrap_or("") {
         "read" => set(&mut conn, user_id, &ids, FlagChange::Seen(true)).await?,
@@ -343,7 +343,7 @@ pub async fn check_all_post(
     let fields = Fields::parse(&body);
     signed_in.check_csrf(fields.get("csrf").unwrap_or(""))?;
     let accounts = {
-        let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = state.db().await?;
         store::accounts::list(&mut conn, signed_in.user_id).await?
     };
     for account in accounts.iter().filter(|a| a.enabled) {

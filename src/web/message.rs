@@ -18,8 +18,8 @@ use super::{AppState, WebError};
 use crate::mail::display::{self, AttachmentInfo};
 use crate::mail::sanitize::{RemoteContent, sanitize};
 use crate::mail::text::{TextPiece, linkify};
+use crate::store;
 use crate::store::messages::Folder;
-use crate::store::{self, StoreError};
 
 /// The mail body's own policy: no script, no plugins, nothing remote unless the reader
 /// allowed images; a sandbox even when the body URL is opened directly.
@@ -101,7 +101,7 @@ pub fn human_size(bytes: u64) -> String {
 }
 
 async fn raw_of(state: &AppState, signed_in: &SignedIn, id: i64) -> Result<Vec<u8>, WebError> {
-    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = state.db().await?;
     store::messages::raw(&mut conn, signed_in.user_id, id)
         .await?
         .ok_or(WebError::NotFound)
@@ -120,9 +120,7 @@ async fn parsing<T: Send + 'static>(
     if raw.len() <= INLINE_PARSE_BYTES {
         return Ok(work(raw));
     }
-    tokio::task::spawn_blocking(move || work(raw))
-        .await
-        .map_err(|_| WebError::Unavailable)
+    Ok(tokio::task::spawn_blocking(move || work(raw)).await?)
 }
 
 pub async fn message_get(
@@ -131,7 +129,7 @@ pub async fn message_get(
     Path(id): Path<i64>,
     Query(images): Query<ImagesQuery>,
 ) -> Result<Response, WebError> {
-    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = state.db().await?;
     let (detail, raw) = store::messages::get_with_raw(&mut conn, signed_in.user_id, id)
         .await?
         .ok_or(WebError::NotFound)?;
@@ -296,7 +294,8 @@ pub async fn raw_get(
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (
                 header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&disposition).map_err(|_| WebError::Unavailable)?,
+                HeaderValue::from_str(&disposition)
+                    .map_err(|e| WebError::Response(e.to_string()))?,
             ),
             (
                 header::CONTENT_SECURITY_POLICY,
@@ -332,7 +331,7 @@ pub async fn attachment_get(
             (
                 header::CONTENT_DISPOSITION,
                 HeaderValue::from_str(&display::attachment_disposition(&file.name))
-                    .map_err(|_| WebError::Unavailable)?,
+                    .map_err(|e| WebError::Response(e.to_string()))?,
             ),
             (
                 header::CONTENT_SECURITY_POLICY,

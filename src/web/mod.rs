@@ -147,6 +147,10 @@ pub fn router(state: AppState, api: Router<AppState>) -> Router {
             HeaderValue::from_static("DENY"),
         ))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        // Inside the trace span, so each failed request's error is logged with its id.
+        .layer(axum::middleware::map_response(
+            crate::telemetry::log_failed_requests,
+        ))
         .layer(
             TraceLayer::new_for_http()
                 // One line per request at info: method, path, status, latency, request id.

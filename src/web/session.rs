@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::{AppState, WebError};
 use crate::crypto;
-use crate::store::{self, StoreError};
+use crate::store;
 
 pub const SESSION_COOKIE: &str = "tributary_session";
 pub const LOGIN_COOKIE: &str = "tributary_login";
@@ -31,7 +31,7 @@ const LOGIN_FORM_SECONDS: i64 = 3600;
 
 /// 32 random bytes, URL-safe base64.
 pub fn random_token() -> Result<String, WebError> {
-    let bytes = crypto::random_bytes::<32>().map_err(|_| WebError::Unavailable)?;
+    let bytes = crypto::random_bytes::<32>()?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
@@ -91,7 +91,7 @@ async fn find_session(parts: &Parts, state: &AppState) -> Result<Option<SignedIn
         return Ok(None);
     };
     let hash = token_hash(token);
-    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = state.db().await?;
     let Some(found) = store::sessions::find(&mut conn, &hash, IDLE).await? else {
         return Ok(None);
     };
@@ -139,7 +139,7 @@ impl OptionalFromRequestParts<AppState> for SignedIn {
 pub async fn start(state: &AppState, user_id: Uuid) -> Result<HeaderValue, WebError> {
     let token = random_token()?;
     let csrf = random_token()?;
-    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = state.db().await?;
     // A good moment to forget sessions nobody can use any more.
     store::sessions::delete_expired(&mut conn, IDLE).await?;
     store::sessions::create(
@@ -160,7 +160,7 @@ pub async fn start(state: &AppState, user_id: Uuid) -> Result<HeaderValue, WebEr
 
 /// Ends the session; returns the `Set-Cookie` value that clears the cookie.
 pub async fn end(state: &AppState, signed_in: &SignedIn) -> Result<HeaderValue, WebError> {
-    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = state.db().await?;
     store::sessions::delete(&mut conn, &signed_in.token_hash).await?;
     Ok(set_cookie(
         SESSION_COOKIE,

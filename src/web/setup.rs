@@ -27,11 +27,7 @@ async fn setup_is_open(state: &AppState) -> Result<bool, WebError> {
     if !state.setup.is_open() {
         return Ok(false);
     }
-    let mut conn = state
-        .pool
-        .acquire()
-        .await
-        .map_err(crate::store::StoreError::from)?;
+    let mut conn = state.db().await?;
     if crate::store::users::any_exist(&mut conn).await? {
         // Someone used the CLI (or another replica) meanwhile.
         state.setup.close();
@@ -93,11 +89,7 @@ pub async fn setup_post(
             "The two passwords differ.".into(),
         );
     }
-    let mut conn = state
-        .pool
-        .acquire()
-        .await
-        .map_err(crate::store::StoreError::from)?;
+    let mut conn = state.db().await?;
     match users::create_first_admin(&mut conn, &form.email, &password).await {
         Ok(Some(user)) => {
             state.setup.close();

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::session::SignedIn;
 use super::{AppState, WebError};
-use crate::store::{self, StoreError};
+use crate::store;
 
 /// Which sidebar entry is the current page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +65,7 @@ impl Shell {
         nav: Nav,
         query: &str,
     ) -> Result<Self, WebError> {
-        let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = state.db().await?;
         Self::load_on(&mut conn, signed_in, nav, query).await
     }
 
@@ -125,7 +125,7 @@ pub async fn accounts_css_get(
     State(state): State<AppState>,
     signed_in: SignedIn,
 ) -> Result<impl IntoResponse, WebError> {
-    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = state.db().await?;
     let accounts = store::accounts::list(&mut conn, signed_in.user_id).await?;
     let mut css = String::new();
     for account in &accounts {

@@ -12,8 +12,8 @@ use super::form::Form;
 use super::session::SignedIn;
 use super::shell::{self, Nav, Shell};
 use super::{AppState, WebError};
+use crate::store;
 use crate::store::api_tokens::Scope;
-use crate::store::{self, StoreError};
 use crate::tokens::{self, TokenError};
 
 #[derive(Debug)]
@@ -43,7 +43,7 @@ async fn page(
     new_token: Option<String>,
     error: Option<String>,
 ) -> Result<Response, WebError> {
-    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = state.db().await?;
     let shell = Shell::load_on(&mut conn, signed_in, Nav::Settings, "").await?;
     let rows = store::api_tokens::list(&mut conn, signed_in.user_id)
         .await?
@@ -106,7 +106,7 @@ pub async fn token_create_post(
         "write" => Scope::Write,
         _ => return Err(WebError::BadRequest("choose read or write")),
     };
-    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = state.db().await?;
     match tokens::create(&mut conn, signed_in.user_id, &form.name, scope).await {
         Ok(created) => {
             drop(conn);
@@ -132,7 +132,8 @@ pub async fn token_create_post(
             .await
         }
         Err(TokenError::Store(e)) => Err(e.into()),
-        Err(_) => Err(WebError::Unavailable),
+        Err(TokenError::Crypto(e)) => Err(e.into()),
+        Err(TokenError::NoSuchUser) => Err(WebError::NotFound),
     }
 }
 
@@ -148,7 +149,7 @@ pub async fn token_revoke_post(
     Form(form): Form<RevokeForm>,
 ) -> Result<Response, WebError> {
     signed_in.check_csrf(&form.csrf)?;
-    let mut conn = state.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = state.db().await?;
     store::api_tokens::revoke(&mut conn, signed_in.user_id, id).await?;
     Ok(Redirect::to("/settings/tokens").into_response())
 }

@@ -54,7 +54,7 @@ async fn account_on(
     db: &TestDb,
     ring: &KeyRing,
     port: u16,
-    tweak: impl FnOnce(&mut tributary::store::accounts::NewAccount),
+    tweak: impl FnOnce(&mut tributary::store::accounts::AccountSettings),
 ) -> Account {
     let user = add_user(db, &format!("faults-{}", Uuid::new_v4().simple())).await;
     add_server_account(

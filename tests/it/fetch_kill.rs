@@ -328,13 +328,14 @@ async fn postgres_restarted_mid_fetch_loses_and_doubles_nothing() {
     )
     .await
     .expect("user");
-    let mut new = new_account(USER, PASSWORD);
+    let mut new = new_account(USER);
     new.port = dovecot.plain_port;
     new.security = Security::PlaintextDangerous;
     new.username = USER.into();
-    let account = tributary::store::accounts::create(&mut conn, &ring, user.id, &new)
-        .await
-        .expect("account");
+    let account =
+        tributary::store::accounts::create(&mut conn, &ring, user.id, &new, &Secret::new(PASSWORD))
+            .await
+            .expect("account");
     drop(conn);
 
     let data = TempDir::new();

@@ -371,7 +371,8 @@ impl TestDbView {
             &mut conn,
             &ring,
             owner,
-            &crate::helpers::new_account("remote", password),
+            &crate::helpers::new_account("remote"),
+            &tributary::crypto::Secret::new(password),
         )
         .await
         .expect("account");

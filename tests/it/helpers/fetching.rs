@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use tributary::crypto::{KeyRing, Keys, Secret};
 use tributary::fetch::worker::LeaseSettings;
 use tributary::fetch::{Clock, Connector, FetchOutcome, Fetcher, fetch_account};
-use tributary::store::accounts::{self, Account, NewAccount, Security};
+use tributary::store::accounts::{self, Account, AccountSettings, Security};
 use tributary::store::fetch::Trigger;
 use uuid::Uuid;
 
@@ -65,17 +65,16 @@ pub async fn add_server_account(
     port: u16,
     security: Security,
     (username, password): (&str, &str),
-    tweak: impl FnOnce(&mut NewAccount),
+    tweak: impl FnOnce(&mut AccountSettings),
 ) -> Account {
-    let mut new = new_account(username, password);
+    let mut new = new_account(username);
     new.host = "127.0.0.1".into();
     new.port = port;
     new.security = security;
     new.username = username.into();
-    new.password = Secret::new(password);
     tweak(&mut new);
     let mut conn = db.pool.acquire().await.expect("connection");
-    accounts::create(&mut conn, ring, user_id, &new)
+    accounts::create(&mut conn, ring, user_id, &new, &Secret::new(password))
         .await
         .expect("create account")
 }

@@ -29,7 +29,7 @@ pub use tempdir::TempDir;
 
 use tributary::crypto::{KeyRing, Secret};
 use tributary::store::accounts::{
-    self, Account, AuthMethod, ImportMode, LeavePolicy, NewAccount, Security,
+    self, Account, AccountSettings, AuthMethod, ImportMode, LeavePolicy, Security,
 };
 use uuid::Uuid;
 
@@ -48,8 +48,8 @@ pub async fn add_user(db: &TestDb, name: &str) -> tributary::store::users::User 
 
 /// An account on a loopback port where nothing listens: should a test's scheduler pick
 /// it up, it is refused or fails locally, and no query ever leaves the machine.
-pub fn new_account(label: &str, password: &str) -> NewAccount {
-    NewAccount {
+pub fn new_account(label: &str) -> AccountSettings {
+    AccountSettings {
         label: label.to_owned(),
         color: "#3b6fd4".to_owned(),
         email: format!("{label}@mail.example.org"),
@@ -58,7 +58,6 @@ pub fn new_account(label: &str, password: &str) -> NewAccount {
         security: Security::Tls,
         auth_method: AuthMethod::UserPass,
         username: format!("{label}@mail.example.org"),
-        password: Secret::new(password),
         tls_ca_pem: None,
         tls_pin_sha256: None,
         leave_on_server: LeavePolicy::Keep,
@@ -77,9 +76,15 @@ pub async fn add_account(
     password: &str,
 ) -> Account {
     let mut conn = db.pool.acquire().await.expect("connection");
-    accounts::create(&mut conn, ring, user_id, &new_account(label, password))
-        .await
-        .expect("create account")
+    accounts::create(
+        &mut conn,
+        ring,
+        user_id,
+        &new_account(label),
+        &Secret::new(password),
+    )
+    .await
+    .expect("create account")
 }
 
 /// A message with CRLF line endings (as Dovecot serves it), dot lines and a marker.
