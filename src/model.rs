@@ -242,6 +242,8 @@ pub enum ErrorClass {
     Database,
     /// The stored password cannot be opened with the master key.
     PasswordUnreadable,
+    /// The master key ring cannot be read just now.
+    Keys,
     /// The account's stored settings cannot be used.
     Settings,
     /// Not an error of the server: the run stopped (lease lost, shutdown).
@@ -252,7 +254,7 @@ pub enum ErrorClass {
 
 impl ErrorClass {
     /// The classes a failed fetch can have (`FetchError::class`): what the metrics count.
-    pub const FETCH: [Self; 13] = [
+    pub const FETCH: [Self; 14] = [
         Self::Auth,
         Self::Tls,
         Self::Timeout,
@@ -265,6 +267,7 @@ impl ErrorClass {
         Self::RefusedAddress,
         Self::Database,
         Self::PasswordUnreadable,
+        Self::Keys,
         Self::Settings,
     ];
 
@@ -282,6 +285,7 @@ impl ErrorClass {
             Self::RefusedAddress => "refused_address",
             Self::Database => "database",
             Self::PasswordUnreadable => "password_unreadable",
+            Self::Keys => "keys",
             Self::Settings => "settings",
             Self::Interrupted => "interrupted",
             Self::Partial => "partial",

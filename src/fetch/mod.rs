@@ -1,25 +1,30 @@
 //! The fetch engine (DESIGN §4 invariants 1, 2, 3, 7, 9 and §6).
 //!
 //! - [`connector`] — the one checked way out to remote servers (no SSRF).
-//! - [`account`] — one account, once: exactly-once download into the store.
+//! - [`fetcher`] — what every run shares (pool, keys, limits, TLS) and "Test connection".
+//! - [`run`] — one account, once: the exactly-once order of a run.
+//! - [`writer`] — the group-commit pipeline that stores a run's messages.
 //! - [`worker`] — a claimed account: lease renewal, run history, next check.
 //! - [`scheduler`] — which accounts run when, on every replica.
 //! - [`policy`] — intervals and back-off (fields for lists and search: `crate::mail`);
 //!   [`metrics`] — counters for `/metrics`.
 
-pub mod account;
 pub mod autodetect;
 pub mod connector;
+pub mod fetcher;
 pub mod metrics;
 pub mod policy;
+pub mod run;
 pub mod scheduler;
 pub mod worker;
+mod writer;
 
 use std::time::Duration;
 
-pub use account::{Clock, ConnectionReport, Fetcher, RunReport, SystemClock, run_once};
 pub use connector::{ConnectError, Connector};
-pub use scheduler::{Scheduler, SchedulerSettings};
+pub use fetcher::{Clock, ConnectionReport, Fetcher, SystemClock};
+pub use run::{RunReport, run_once};
+pub use scheduler::{Scheduler, SchedulerSettings, Tick};
 pub use worker::{FetchOutcome, fetch_account};
 
 use crate::model::{ErrorClass, PausedReason, RunOutcome};
@@ -38,6 +43,13 @@ pub enum FetchError {
         "the stored password cannot be decrypted with the current master key — enter the password again"
     )]
     PasswordUnreadable,
+    /// The master key ring cannot be read now (a key file gone or unreadable): the
+    /// password is not lost, so this is retried, not a reason to pause the account.
+    #[error("the master key cannot be read: {0}")]
+    Keys(#[source] crate::crypto::CryptoError),
+    /// Work handed to another task did not come back (it panicked).
+    #[error("an internal task stopped: {0}")]
+    Task(#[from] tokio::task::JoinError),
     #[error("the account's settings are invalid: {0}")]
     Settings(String),
     #[error(
@@ -45,6 +57,13 @@ pub enum FetchError {
         human_duration(*.0)
     )]
     RunTimedOut(Duration),
+}
+
+/// A failed statement is a store error, whichever layer ran it.
+impl From<sqlx::Error> for FetchError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Store(error.into())
+    }
 }
 
 /// "90 seconds", "65 minutes": for messages people read.
@@ -75,7 +94,8 @@ impl FetchError {
                 e if e.is_tls() => ErrorClass::Tls,
                 _ => ErrorClass::Protocol,
             },
-            Self::Store(_) => ErrorClass::Database,
+            Self::Store(_) | Self::Task(_) => ErrorClass::Database,
+            Self::Keys(_) => ErrorClass::Keys,
             Self::RunTimedOut(_) => ErrorClass::Timeout,
             Self::PasswordUnreadable => ErrorClass::PasswordUnreadable,
             Self::Settings(_) => ErrorClass::Settings,
@@ -87,7 +107,9 @@ impl FetchError {
             Self::Pop3(e) if e.is_auth() => RunOutcome::AuthError,
             Self::Pop3(e) if e.is_transient() => RunOutcome::TemporaryError,
             Self::Connect(e) if e.is_transient() => RunOutcome::TemporaryError,
-            Self::Store(_) | Self::RunTimedOut(_) => RunOutcome::TemporaryError,
+            Self::Store(_) | Self::Task(_) | Self::Keys(_) | Self::RunTimedOut(_) => {
+                RunOutcome::TemporaryError
+            }
             _ => RunOutcome::PermanentError,
         }
     }
@@ -124,7 +146,12 @@ impl FetchError {
                  suspended until you edit the account. The server said: {}",
                 text.as_str()
             ),
-            Self::Store(_) => "Tributary could not save mail just now; it will try again.".into(),
+            Self::Store(_) | Self::Task(_) => {
+                "Tributary could not save mail just now; it will try again.".into()
+            }
+            Self::Keys(_) => "Tributary cannot read its master key just now; it will try again \
+                 (the administrator should check the key file)."
+                .into(),
             other => {
                 let mut text = other.to_string();
                 if let Some(first) = text.get(..1) {
@@ -178,6 +205,7 @@ mod tests {
             FetchError::Store(StoreError::NotFound),
             FetchError::RunTimedOut(Duration::from_secs(1)),
             FetchError::PasswordUnreadable,
+            FetchError::Keys(crate::crypto::CryptoError::Random),
             FetchError::Settings("x".into()),
         ];
         for error in errors {

@@ -13,7 +13,7 @@ use sqlx::postgres::PgListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
-use super::account::Fetcher;
+use super::fetcher::Fetcher;
 use super::worker::{LeaseSettings, fetch_account};
 use crate::store::fetch::{self as fetch_store, CHECK_NOW_CHANNEL, Trigger};
 
@@ -36,10 +36,26 @@ pub struct SchedulerSettings {
     pub idle_poll: Duration,
 }
 
+/// What one [`Scheduler::tick`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tick {
+    /// Runs started in this step.
+    pub started: usize,
+    /// How long until another look at the database is worthwhile (unless a run ends or a
+    /// "check now" arrives first).
+    pub wait: Duration,
+}
+
 #[derive(Debug)]
 pub struct Scheduler {
     fetcher: Arc<Fetcher>,
     settings: SchedulerSettings,
+    /// Each run in flight, answering with its host when it ends.
+    running: JoinSet<String>,
+    /// Runs in flight per remote host (lower-cased).
+    per_host: HashMap<String, usize>,
+    /// Tells the runs in flight to stop after the message in hand (shutdown).
+    stop_workers: watch::Sender<bool>,
 }
 
 /// A name for this process's leases: host, process id and a random part, so a restarted
@@ -56,123 +72,150 @@ pub fn owner_id() -> String {
 
 impl Scheduler {
     pub fn new(fetcher: Arc<Fetcher>, settings: SchedulerSettings) -> Self {
-        Self { fetcher, settings }
+        Self {
+            fetcher,
+            settings,
+            running: JoinSet::new(),
+            per_host: HashMap::new(),
+            stop_workers: watch::channel(false).0,
+        }
+    }
+
+    /// Runs in flight.
+    pub fn running(&self) -> usize {
+        self.running.len()
+    }
+
+    /// One step: counts the runs that have ended, claims due accounts for the free slots
+    /// (within the per-host limit) and starts them. Tests drive the scheduler with it.
+    pub async fn tick(&mut self) -> Tick {
+        while let Some(finished) = self.running.try_join_next() {
+            self.settle(finished);
+        }
+        let max_idle = self.settings.idle_poll.max(MIN_IDLE);
+        let free = self.settings.concurrency.saturating_sub(self.running.len());
+        if free == 0 {
+            return Tick {
+                started: 0,
+                wait: max_idle,
+            };
+        }
+        let pool = &self.fetcher.pool;
+        let owner = &self.settings.lease.owner;
+        let busy: Vec<String> = self
+            .per_host
+            .iter()
+            .filter(|(_, count)| **count >= self.settings.per_host)
+            .map(|(host, _)| host.clone())
+            .collect();
+        let limit = i64::try_from(free).unwrap_or(i64::MAX);
+        let lease = self.settings.lease.lease;
+        let accounts = match fetch_store::claim_due(pool, owner, lease, limit, &busy).await {
+            Ok(accounts) => accounts,
+            Err(error) => {
+                tracing::warn!(%error, "cannot claim accounts; retrying");
+                return Tick {
+                    started: 0,
+                    wait: Duration::from_secs(1),
+                };
+            }
+        };
+        let claimed = accounts.len();
+        let mut started = 0;
+        for account in accounts {
+            let host = account.host.to_lowercase();
+            let count = self.per_host.entry(host.clone()).or_insert(0);
+            if *count >= self.settings.per_host {
+                // Several due on one host in one batch: hand the rest back.
+                if let Err(error) = fetch_store::release(pool, owner, account.id).await {
+                    tracing::warn!(%error, "could not release an account");
+                }
+                continue;
+            }
+            *count += 1;
+            started += 1;
+            let fetcher = Arc::clone(&self.fetcher);
+            let lease = self.settings.lease.clone();
+            let stop = self.stop_workers.subscribe();
+            self.running.spawn(async move {
+                let id = account.id;
+                if let Err(error) =
+                    fetch_account(&fetcher, &lease, account, Trigger::Schedule, stop).await
+                {
+                    tracing::warn!(account = %id, %error, "could not record a fetch run");
+                }
+                host
+            });
+        }
+        let wait = if claimed < free {
+            match fetch_store::next_due_in(pool).await {
+                Ok(Some(due)) => due.clamp(MIN_IDLE, max_idle),
+                Ok(None) => max_idle,
+                Err(_) => Duration::from_secs(1),
+            }
+        } else {
+            // Possibly more due: look again as soon as a slot frees.
+            MIN_IDLE
+        };
+        Tick { started, wait }
+    }
+
+    /// Counts a run that ended.
+    fn settle(&mut self, finished: Result<String, tokio::task::JoinError>) {
+        match finished {
+            Ok(host) => decrement(&mut self.per_host, &host),
+            // A panicked run: its host is unknown, so recount from what still runs (the
+            // others decrement their own hosts, and the map never goes negative).
+            Err(_) => self.per_host.clear(),
+        }
+    }
+
+    /// Waits for every run in flight to end.
+    pub async fn drain(&mut self) {
+        while let Some(finished) = self.running.join_next().await {
+            self.settle(finished);
+        }
     }
 
     /// Runs until `shutdown` turns true, then lets runs commit what they hold (up to the
     /// grace period), releases every lease and returns.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
         let pool = self.fetcher.pool.clone();
         let owner = self.settings.lease.owner.clone();
         let wake = Arc::new(Notify::new());
         let listener = tokio::spawn(listen_for_checks(pool.clone(), Arc::clone(&wake)));
-        let (stop_workers, worker_stop) = watch::channel(false);
-        let mut running: JoinSet<String> = JoinSet::new();
-        let mut per_host: HashMap<String, usize> = HashMap::new();
         tracing::info!(
             owner,
             concurrency = self.settings.concurrency,
             "fetch scheduler started"
         );
-
         while !*shutdown.borrow() {
-            let free = self.settings.concurrency.saturating_sub(running.len());
-            let max_idle = self.settings.idle_poll.max(MIN_IDLE);
-            let mut wait = max_idle;
-            if free > 0 {
-                let busy: Vec<String> = per_host
-                    .iter()
-                    .filter(|(_, count)| **count >= self.settings.per_host)
-                    .map(|(host, _)| host.clone())
-                    .collect();
-                match fetch_store::claim_due(
-                    &pool,
-                    &owner,
-                    self.settings.lease.lease,
-                    i64::try_from(free).unwrap_or(i64::MAX),
-                    &busy,
-                )
-                .await
-                {
-                    Ok(accounts) => {
-                        let claimed = accounts.len();
-                        for account in accounts {
-                            let host = account.host.to_lowercase();
-                            let count = per_host.entry(host.clone()).or_insert(0);
-                            if *count >= self.settings.per_host {
-                                // Several due on one host in one batch: hand the rest back.
-                                if let Err(error) =
-                                    fetch_store::release(&pool, &owner, account.id).await
-                                {
-                                    tracing::warn!(%error, "could not release an account");
-                                }
-                                continue;
-                            }
-                            *count += 1;
-                            let fetcher = Arc::clone(&self.fetcher);
-                            let lease = self.settings.lease.clone();
-                            let stop = worker_stop.clone();
-                            running.spawn(async move {
-                                let id = account.id;
-                                if let Err(error) =
-                                    fetch_account(&fetcher, &lease, account, Trigger::Schedule, stop)
-                                        .await
-                                {
-                                    tracing::warn!(account = %id, %error, "could not record a fetch run");
-                                }
-                                host
-                            });
-                        }
-                        if claimed < free {
-                            wait = match fetch_store::next_due_in(&pool).await {
-                                Ok(Some(due)) => due.clamp(MIN_IDLE, max_idle),
-                                Ok(None) => max_idle,
-                                Err(_) => Duration::from_secs(1),
-                            };
-                        } else {
-                            // Possibly more due: look again as soon as a slot frees.
-                            wait = MIN_IDLE;
-                        }
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, "cannot claim accounts; retrying");
-                        wait = Duration::from_secs(1);
-                    }
+            let tick = self.tick().await;
+            let free = self.running.len() < self.settings.concurrency;
+            let finished = tokio::select! {
+                Some(finished) = self.running.join_next(), if !self.running.is_empty() => {
+                    Some(finished)
                 }
-            }
-            tokio::select! {
-                Some(finished) = running.join_next(), if !running.is_empty() => {
-                    // Collect every run that has ended, so the next claim fills all free
-                    // slots in one statement (a claim is a commit: one per slot would cap
-                    // the whole scheduler at the database's commit rate).
-                    let mut finished = Some(finished);
-                    while let Some(result) = finished {
-                        if let Ok(host) = result {
-                            decrement(&mut per_host, &host);
-                        } else {
-                            // A panicked run: recount from what is still running.
-                            per_host.clear();
-                        }
-                        finished = running.try_join_next();
-                    }
-                }
-                () = wake.notified() => {}
-                () = tokio::time::sleep(wait), if free > 0 => {}
-                _ = shutdown.changed() => {}
+                () = wake.notified() => None,
+                () = tokio::time::sleep(tick.wait), if free => None,
+                _ = shutdown.changed() => None,
+            };
+            // The next tick collects every other run that has ended too, so one claim
+            // fills all free slots (a claim is a commit: one per slot would cap the whole
+            // scheduler at the database's commit rate).
+            if let Some(finished) = finished {
+                self.settle(finished);
             }
         }
 
         tracing::info!(
-            runs = running.len(),
+            runs = self.running.len(),
             "fetch scheduler stopping: letting runs commit"
         );
-        let _ = stop_workers.send(true);
-        let drained = tokio::time::timeout(self.settings.shutdown_grace, async {
-            while running.join_next().await.is_some() {}
-        })
-        .await;
-        if drained.is_err() {
-            running.abort_all();
+        let _ = self.stop_workers.send(true);
+        let grace = self.settings.shutdown_grace;
+        if tokio::time::timeout(grace, self.drain()).await.is_err() {
+            self.running.abort_all();
         }
         listener.abort();
         match fetch_store::release_all(&pool, &owner).await {

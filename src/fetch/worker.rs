@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::FetchError;
-use super::account::{Fetcher, RunReport, run_once};
+use super::fetcher::Fetcher;
 use super::policy;
+use super::run::{RunReport, run_once};
 use crate::model::ErrorClass;
 use crate::store::StoreError;
 use crate::store::accounts::Account;

@@ -403,10 +403,12 @@ pub async fn all_accounts(conn: &mut PgConnection) -> Result<Vec<Account>, Store
     .await?)
 }
 
-/// Gives a claimed account back untouched (the scheduler claimed more than it can run).
+/// Gives a claimed account back (the scheduler claimed more than it can run). It was
+/// due when claimed, so it is due again at once — the claim had moved its next check to
+/// the lease's end, which would make it wait a whole lease behind busy neighbours.
 pub async fn release(pool: &PgPool, owner: &str, account_id: Uuid) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE accounts SET lease_owner = NULL, lease_expires_at = NULL
+        "UPDATE accounts SET lease_owner = NULL, lease_expires_at = NULL, next_check_at = now()
          WHERE id = $1 AND lease_owner = $2",
     )
     .bind(account_id)
