@@ -1,36 +1,20 @@
 //! The fetch engine against a real Dovecot: exactly once, the leave-on-server policies,
 //! "only new mail", size limits, and a rejected password.
 
-use sha2::{Digest, Sha256};
 use tributary::crypto::Secret;
 use tributary::model::{ErrorClass, PausedReason, RunOutcome};
 use tributary::store::accounts::{self, ImportMode, LeavePolicy, Security};
 
 use crate::helpers::{
-    Dovecot, TestClock, TestDb, add_server_account, add_user, fetch_now, reload, sample_message,
-    stored_messages, test_fetcher, test_key_ring,
+    Dovecot, TestClock, TestDb, add_server_account, add_user, deliver_samples, digests, fetch_now,
+    reload, sample_message, stored_messages, test_fetcher, test_key_ring,
 };
 
 const USER: &str = "alice";
 const PASSWORD: &str = "alice's password";
 
 fn deliver(dovecot: &Dovecot, from: usize, to: usize) -> Vec<Vec<u8>> {
-    (from..to)
-        .map(|i| {
-            let message = sample_message(i, 2_000 + i * 97);
-            dovecot.deliver(USER, &format!("{i}.test"), &message);
-            message
-        })
-        .collect()
-}
-
-fn digests(messages: impl IntoIterator<Item = Vec<u8>>) -> Vec<[u8; 32]> {
-    let mut all: Vec<[u8; 32]> = messages
-        .into_iter()
-        .map(|m| Sha256::digest(&m).into())
-        .collect();
-    all.sort_unstable();
-    all
+    deliver_samples(dovecot, USER, from..to, |i| 2_000 + i * 97)
 }
 
 #[tokio::test]

@@ -3,36 +3,19 @@
 
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
 use tributary::fetch::FetchError;
 use tributary::model::{ErrorClass, RunOutcome};
 use tributary::store::accounts::{Account, LeavePolicy, Security};
 
 use crate::helpers::{
-    Dovecot, TestDb, add_server_account, add_user, fetch_now, reload, sample_message,
-    stored_messages, test_fetcher, test_key_ring,
+    Dovecot, TestDb, add_server_account, add_user, deliver_samples, digests, fetch_now, reload,
+    stored_digests, test_fetcher, test_key_ring,
 };
 
 fn deliver(dovecot: &Dovecot, user: &str, count: usize) -> Vec<[u8; 32]> {
-    let mut digests: Vec<[u8; 32]> = (0..count)
-        .map(|i| {
-            let message = sample_message(i, 3_000 + i * 211);
-            dovecot.deliver(user, &format!("{i}.test"), &message);
-            Sha256::digest(&message).into()
-        })
-        .collect();
-    digests.sort_unstable();
-    digests
-}
-
-async fn stored_digests(db: &TestDb, account: &Account) -> Vec<[u8; 32]> {
-    let mut digests: Vec<[u8; 32]> = stored_messages(db, account.id)
-        .await
-        .into_iter()
-        .map(|(_, raw)| Sha256::digest(&raw).into())
-        .collect();
-    digests.sort_unstable();
-    digests
+    digests(deliver_samples(dovecot, user, 0..count, |i| {
+        3_000 + i * 211
+    }))
 }
 
 async fn dovecot_account(
@@ -119,7 +102,7 @@ async fn a_run_stalled_in_the_database_stops_at_its_time_limit_and_loses_nothing
 
     blocker.rollback().await.expect("unlock");
     assert!(
-        stored_digests(&db, &account).await.is_empty(),
+        stored_digests(&db, account.id).await.is_empty(),
         "the stopped run's insert was rolled back"
     );
 
@@ -128,7 +111,7 @@ async fn a_run_stalled_in_the_database_stops_at_its_time_limit_and_loses_nothing
     let next = fetch_now(&fetcher, account.id).await;
     assert_eq!(next.outcome, RunOutcome::Success, "{:?}", next.report.error);
     assert_eq!(next.report.messages, 6);
-    assert_eq!(stored_digests(&db, &account).await, sent);
+    assert_eq!(stored_digests(&db, account.id).await, sent);
     assert_eq!(dovecot.stored("stall"), 0, "deleted once stored");
 }
 
@@ -167,7 +150,7 @@ async fn concurrent_runs_share_one_memory_budget_and_give_it_all_back() {
             outcome.report.error
         );
         assert_eq!(outcome.report.messages, 150);
-        assert_eq!(&stored_digests(&db, account).await, sent);
+        assert_eq!(&stored_digests(&db, account.id).await, sent);
     }
     assert_eq!(fetcher.write_budget_available(), 1, "every share came back");
 }

@@ -113,3 +113,42 @@ pub async fn reload(db: &TestDb, account: &Account) -> Account {
         .await
         .expect("account")
 }
+
+/// Delivers sample messages number `numbers` to `user`'s mailbox, message `i` with
+/// `body_bytes(i)` bytes of body, and returns them as sent.
+pub fn deliver_samples(
+    dovecot: &super::Dovecot,
+    user: &str,
+    numbers: std::ops::Range<usize>,
+    body_bytes: impl Fn(usize) -> usize,
+) -> Vec<Vec<u8>> {
+    numbers
+        .map(|i| {
+            let message = super::sample_message(i, body_bytes(i));
+            dovecot.deliver(user, &format!("{i}.test"), &message);
+            message
+        })
+        .collect()
+}
+
+/// The SHA-256 of each message, sorted: what a mailbox holds, whatever the order, with
+/// every duplicate still counted.
+pub fn digests<M: AsRef<[u8]>>(messages: impl IntoIterator<Item = M>) -> Vec<[u8; 32]> {
+    use sha2::Digest as _;
+    let mut all: Vec<[u8; 32]> = messages
+        .into_iter()
+        .map(|m| sha2::Sha256::digest(m.as_ref()).into())
+        .collect();
+    all.sort_unstable();
+    all
+}
+
+/// [`digests`] of what the store holds for the account.
+pub async fn stored_digests(db: &TestDb, account_id: Uuid) -> Vec<[u8; 32]> {
+    digests(
+        stored_messages(db, account_id)
+            .await
+            .into_iter()
+            .map(|(_, raw)| raw),
+    )
+}

@@ -22,7 +22,8 @@ pub use courier::{COURIER_USER, Courier};
 pub use db::TestDb;
 pub use dovecot::Dovecot;
 pub use fetching::{
-    TestClock, add_server_account, fetch_now, lease_settings, reload, stored_messages, test_fetcher,
+    TestClock, add_server_account, deliver_samples, digests, fetch_now, lease_settings, reload,
+    stored_digests, stored_messages, test_fetcher,
 };
 pub use postgres::PrivatePostgres;
 pub use tempdir::TempDir;
