@@ -43,19 +43,14 @@ pub fn parse_pin(text: &str) -> Result<[u8; 32], String> {
         .chars()
         .filter(|c| *c != ':' && !c.is_whitespace())
         .collect();
-    if digits.len() != 64 || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err("a SHA-256 fingerprint is 64 hex digits (colons allowed)".into());
-    }
     let mut pin = [0u8; 32];
-    for (i, byte) in pin.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&digits[2 * i..2 * i + 2], 16)
-            .map_err(|_| "a SHA-256 fingerprint is 64 hex digits".to_owned())?;
-    }
+    hex::decode_to_slice(&digits, &mut pin)
+        .map_err(|_| "a SHA-256 fingerprint is 64 hex digits (colons allowed)".to_owned())?;
     Ok(pin)
 }
 
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 pub fn sha256_fingerprint(certificate: &[u8]) -> String {

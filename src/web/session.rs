@@ -10,6 +10,7 @@ use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use base64::Engine as _;
+use cookie::{Cookie, SameSite};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -39,25 +40,31 @@ fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-/// The value of one cookie in the request, if present.
-pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+/// The value of one cookie in the request, if present (the `cookie` crate parses the
+/// header; a malformed pair is skipped, not fatal).
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value)
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == name)
+        .map(|cookie| cookie.value().to_owned())
 }
 
+/// A session-style cookie: the whole site, not for scripts, not sent cross-site.
 fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
+    let cookie = Cookie::build((name, value))
+        .path("/")
+        .max_age(time::Duration::seconds(max_age))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .build();
     // Values are base64url or empty: always a valid header value.
-    HeaderValue::from_str(&format!(
-        "{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
+    HeaderValue::from_str(&cookie.to_string())
+        .unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
 }
 
 /// A signed-in person, for handlers that need one. Without a valid session the request
@@ -90,7 +97,7 @@ async fn find_session(parts: &Parts, state: &AppState) -> Result<Option<SignedIn
     let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    let hash = token_hash(token);
+    let hash = token_hash(&token);
     let mut conn = state.db().await?;
     let Some(found) = store::sessions::find(&mut conn, &hash, IDLE).await? else {
         return Ok(None);
@@ -209,8 +216,26 @@ mod tests {
             header::COOKIE,
             HeaderValue::from_static("a=1; tributary_session_x=2; tributary_session=abc"),
         );
-        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&headers, SESSION_COOKIE).as_deref(), Some("abc"));
         assert_eq!(cookie(&headers, "b"), None);
+    }
+
+    #[test]
+    fn cookies_are_set_for_the_whole_site_and_not_for_scripts() {
+        let set = set_cookie(SESSION_COOKIE, "abc", 60, true);
+        let text = set.to_str().expect("text");
+        for part in [
+            "tributary_session=abc",
+            "Path=/",
+            "Max-Age=60",
+            "HttpOnly",
+            "SameSite=Lax",
+            "Secure",
+        ] {
+            assert!(text.contains(part), "{part} in {text}");
+        }
+        let plain = set_cookie(SESSION_COOKIE, "", 0, false);
+        assert!(!plain.to_str().expect("text").contains("Secure"));
     }
 
     #[test]

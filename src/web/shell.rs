@@ -6,6 +6,8 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use time::OffsetDateTime;
+use time::format_description::BorrowedFormatItem as FormatItem;
+use time::macros::format_description;
 use uuid::Uuid;
 
 use super::session::SignedIn;
@@ -53,7 +55,8 @@ pub struct Shell {
     /// "3", "99+", or empty for none.
     pub unread_total: String,
     pub accounts: Vec<SidebarAccount>,
-    pub nav: &'static str,
+    /// The page being shown, for `aria-current` in the frame.
+    pub nav: Nav,
     /// The search box's text.
     pub query: String,
 }
@@ -93,14 +96,7 @@ impl Shell {
                     unread: count_label(count.unread),
                 })
                 .collect(),
-            nav: match nav {
-                Nav::Inbox => "inbox",
-                Nav::Starred => "starred",
-                Nav::Trash => "trash",
-                Nav::Account(_) => "account",
-                Nav::Settings => "settings",
-                Nav::Admin => "admin",
-            },
+            nav,
             query: query.to_owned(),
         })
     }
@@ -149,26 +145,23 @@ pub async fn accounts_css_get(
 pub fn short_date(at: OffsetDateTime, now: OffsetDateTime) -> String {
     let at = at.to_offset(time::UtcOffset::UTC);
     let now = now.to_offset(time::UtcOffset::UTC);
-    if at.date() == now.date() {
-        format!("{:02}:{:02}", at.hour(), at.minute())
+    let format: &[FormatItem<'_>] = if at.date() == now.date() {
+        format_description!("[hour]:[minute]")
     } else if at.year() == now.year() {
-        format!("{} {}", month_abbrev(at.month()), at.day())
+        format_description!("[month repr:short] [day padding:none]")
     } else {
-        format!("{}-{:02}-{:02}", at.year(), u8::from(at.month()), at.day())
-    }
+        format_description!("[year]-[month]-[day]")
+    };
+    at.format(format).unwrap_or_default()
 }
 
 /// The full date and time, for titles and the message header.
 pub fn full_date(at: OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{} {} {} {:02}:{:02} UTC",
-        at.day(),
-        month_abbrev(at.month()),
-        at.year(),
-        at.hour(),
-        at.minute()
-    )
+    at.to_offset(time::UtcOffset::UTC)
+        .format(format_description!(
+            "[day padding:none] [month repr:short] [year] [hour]:[minute] UTC"
+        ))
+        .unwrap_or_default()
 }
 
 /// "3 minutes ago", "in 2 hours", for status lines.
@@ -212,24 +205,6 @@ pub fn iso(at: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-fn month_abbrev(month: time::Month) -> &'static str {
-    use time::Month::*;
-    match month {
-        January => "Jan",
-        February => "Feb",
-        March => "Mar",
-        April => "Apr",
-        May => "May",
-        June => "Jun",
-        July => "Jul",
-        August => "Aug",
-        September => "Sep",
-        October => "Oct",
-        November => "Nov",
-        December => "Dec",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,6 +229,10 @@ mod tests {
         );
         assert_eq!(relative(datetime!(2026-11-28 14:00 UTC), now), "in 2 hours");
         assert_eq!(relative(datetime!(2026-11-25 12:00 UTC), now), "3 days ago");
+        assert_eq!(
+            full_date(datetime!(2026-03-02 09:05 UTC)),
+            "2 Mar 2026 09:05 UTC"
+        );
         assert_eq!(safe_color("#A0b1C2"), "#A0b1C2");
         assert_eq!(count_label(0), "");
         assert_eq!(count_label(12), "12");
