@@ -4,8 +4,11 @@
 //! - [`web`] — server-rendered pages, sessions, the router and its layers; [`api`] —
 //!   the REST API (JSON, tokens, OpenAPI), nested in that router by [`app`]. Neither uses
 //!   the other; both take [`state::AppState`].
+//! - [`accounts`] — the account service: every account workflow (add, change, pause,
+//!   remove, test, check now), written once for the web, the API and the CLI.
 //! - [`users`], [`tokens`], [`first_run`], [`rotation`] — rules shared by the web, the API
 //!   and the CLI; [`maintenance`] — background upkeep of stored data.
+//! - [`fetch`] — the scheduler and the exactly-once fetch of one account.
 //! - [`store`] — PostgreSQL queries, one module per table; migrations in `migrations/`.
 //! - [`crypto`] — the master key ring, sealing of remote passwords, user password hashes.
 //! - [`mail`] — pure functions over raw messages: fields, display, HTML sanitising.

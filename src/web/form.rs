@@ -1,10 +1,11 @@
 //! Form bodies: axum's `Form`, but a malformed or incomplete form gets our error page
 //! (400, in words) instead of the framework's plain-text rejection.
 
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use serde::de::DeserializeOwned;
 
-use super::WebError;
+use super::session::SignedIn;
+use super::{AppState, WebError};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Form<T>(pub T);
@@ -26,5 +27,35 @@ where
                 ))
             }
         }
+    }
+}
+
+/// A form posted by a signed-in person, its CSRF token checked: the extractor for every
+/// state-changing form, so no handler can forget the check. `T` holds the form's other
+/// fields (strings). Refuses in the order a person meets them: not signed in (to the
+/// sign-in page), a malformed form (400), a wrong token (403).
+#[derive(Debug, Clone)]
+pub struct Posted<T>(pub SignedIn, pub T);
+
+#[derive(serde::Deserialize)]
+struct WithCsrf<T> {
+    csrf: String,
+    #[serde(flatten)]
+    fields: T,
+}
+
+impl<T> FromRequest<AppState> for Posted<T>
+where
+    T: DeserializeOwned + Send,
+{
+    type Rejection = WebError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, WebError> {
+        let (mut parts, body) = request.into_parts();
+        let signed_in = SignedIn::from_request_parts(&mut parts, state).await?;
+        let request = Request::from_parts(parts, body);
+        let Form(form) = Form::<WithCsrf<T>>::from_request(request, state).await?;
+        signed_in.check_csrf(&form.csrf)?;
+        Ok(Self(signed_in, form.fields))
     }
 }

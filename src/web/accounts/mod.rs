@@ -1,7 +1,9 @@
 //! "Check mail from other accounts": the list with a plain-words status per account, its
 //! live status for `static/app.js`, pause/resume, remove and "Check now"; the add/edit
-//! form is in [`form`]. Every workflow is the account service's (`crate::accounts`).
+//! form is in [`form`], its page and the add-account wizard in [`edit`]. Every workflow is
+//! the account service's (`crate::accounts`).
 
+mod edit;
 mod form;
 
 use askama::Template;
@@ -13,9 +15,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-pub use form::{edit_get, edit_post, new_get, new_post};
+pub use edit::{edit_get, edit_post, new_get, new_post};
 
-use super::form::Form;
+use super::form::Posted;
 use super::session::SignedIn;
 use super::shell::{self, Nav, Shell};
 use super::{AppState, WebError};
@@ -225,8 +227,7 @@ pub async fn status_json_get(
 }
 
 #[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
+pub struct ReturnTo {
     #[serde(default)]
     return_to: String,
 }
@@ -234,11 +235,9 @@ pub struct CsrfOnly {
 /// `POST /settings/accounts/{id}/check`: "Check mail now".
 pub async fn check_post(
     State(state): State<AppState>,
-    signed_in: SignedIn,
     Path(id): Path<Uuid>,
-    Form(form): Form<CsrfOnly>,
+    Posted(signed_in, form): Posted<ReturnTo>,
 ) -> Result<Response, WebError> {
-    signed_in.check_csrf(&form.csrf)?;
     state.accounts.check_now(signed_in.user_id, id).await?;
     let back = match super::session::safe_return_path(&form.return_to) {
         "/" => "/settings/accounts?checking=1",
@@ -249,18 +248,15 @@ pub async fn check_post(
 
 #[derive(Deserialize)]
 pub struct EnabledForm {
-    csrf: String,
     enabled: String,
 }
 
 /// `POST /settings/accounts/{id}/enabled`: pause or resume.
 pub async fn enabled_post(
     State(state): State<AppState>,
-    signed_in: SignedIn,
     Path(id): Path<Uuid>,
-    Form(form): Form<EnabledForm>,
+    Posted(signed_in, form): Posted<EnabledForm>,
 ) -> Result<Response, WebError> {
-    signed_in.check_csrf(&form.csrf)?;
     let enabled = form.enabled == "true";
     state
         .accounts
@@ -299,17 +295,15 @@ pub async fn remove_get(
 
 #[derive(Deserialize)]
 pub struct RemoveForm {
-    csrf: String,
     keep_messages: String,
 }
 
+/// `POST /settings/accounts/{id}/remove`: removes the account, with or without its mail.
 pub async fn remove_post(
     State(state): State<AppState>,
-    signed_in: SignedIn,
     Path(id): Path<Uuid>,
-    Form(form): Form<RemoveForm>,
+    Posted(signed_in, form): Posted<RemoveForm>,
 ) -> Result<Response, WebError> {
-    signed_in.check_csrf(&form.csrf)?;
     let keep = match form.keep_messages.as_str() {
         "true" => true,
         "false" => false,

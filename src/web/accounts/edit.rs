@@ -1,0 +1,379 @@
+//! The add/edit page with "Test connection", and the add-account wizard that proposes a
+//! server for an address. Every workflow is the account service's.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::super::form::Posted;
+use super::super::message::human_size;
+use super::super::session::SignedIn;
+use super::super::shell::{self, Nav, Shell};
+use super::super::{AppState, WebError};
+use super::form::{AccountForm, password_from, seal_pending};
+use super::{Status, status};
+use crate::accounts::{AccountError, ConnectionTest, InvalidAccount};
+use crate::model::{RunOutcome, Security, Trigger};
+
+/// Runs shown on the edit page.
+const HISTORY_RUNS: i64 = 20;
+// ---------------------------------------------------------------------------------------
+// The page
+
+/// The result of "Test connection", in words.
+#[derive(Debug, Clone)]
+struct TestResult {
+    ok: bool,
+    text: String,
+}
+
+fn describe_test(result: ConnectionTest) -> TestResult {
+    match result {
+        Ok(report) => TestResult {
+            ok: true,
+            text: format!(
+                "Connected{} and signed in. {} waiting on the server ({}). Server features: {}.",
+                report
+                    .tls_version
+                    .map(|v| format!(" securely ({v})"))
+                    .unwrap_or_else(|| " WITHOUT encryption".into()),
+                match report.messages {
+                    1 => "1 message".to_owned(),
+                    n => format!("{n} messages"),
+                },
+                human_size(report.bytes),
+                if report.capabilities.is_empty() {
+                    "none announced".to_owned()
+                } else {
+                    report.capabilities.join(", ")
+                }
+            ),
+        },
+        Err(error) => TestResult {
+            ok: false,
+            text: format!("The test failed: {}", error.user_message()),
+        },
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account_form.html")]
+struct AccountFormPage {
+    shell: Shell,
+    /// `None` while adding.
+    account_id: Option<Uuid>,
+    form: AccountForm,
+    error: Option<InvalidAccount>,
+    test: Option<TestResult>,
+    /// A password is held (sealed) from an earlier test.
+    password_held: bool,
+    sealed_password: String,
+    detection: Option<String>,
+    runs: Vec<RunView>,
+    skipped: Vec<SkippedView>,
+    status: Option<Status>,
+}
+
+impl AccountFormPage {
+    fn general_error(&self) -> Option<&str> {
+        self.error.as_ref().map(|e| e.problem.as_str())
+    }
+
+    fn error_field(&self) -> &str {
+        self.error.as_ref().map(|e| e.field).unwrap_or("")
+    }
+}
+
+#[derive(Debug)]
+struct RunView {
+    started: String,
+    started_iso: String,
+    trigger: &'static str,
+    outcome: &'static str,
+    messages: i32,
+    size: String,
+    skipped: i32,
+    error: String,
+}
+
+#[derive(Debug)]
+struct SkippedView {
+    uidl: String,
+    size: String,
+    when: String,
+}
+
+/// What a form page shows besides the form.
+#[derive(Debug, Default)]
+struct Shown {
+    error: Option<InvalidAccount>,
+    test: Option<TestResult>,
+    /// The typed password, sealed, to hold until "Save".
+    sealed_password: Option<String>,
+    detection: Option<String>,
+}
+
+/// The add page (`account_id` `None`) or the edit page with its status and history.
+async fn form_page(
+    state: &AppState,
+    signed_in: &SignedIn,
+    account_id: Option<Uuid>,
+    form: AccountForm,
+    shown: Shown,
+    code: StatusCode,
+) -> Result<Response, WebError> {
+    let user_id = signed_in.user_id;
+    let (runs, skipped, status) = match account_id {
+        None => (Vec::new(), Vec::new(), None),
+        Some(id) => {
+            let summary = state.accounts.summary(user_id, id).await?;
+            let runs = state.accounts.runs(user_id, id, HISTORY_RUNS).await?;
+            let skipped = state.accounts.skipped(user_id, id).await?;
+            (
+                runs.iter().map(run_view).collect(),
+                skipped
+                    .iter()
+                    .map(|s| SkippedView {
+                        uidl: s.uidl.clone(),
+                        size: s
+                            .size_bytes
+                            .map(|b| human_size(u64::try_from(b).unwrap_or(0)))
+                            .unwrap_or_else(|| "unknown size".into()),
+                        when: shell::full_date(s.recorded_at),
+                    })
+                    .collect(),
+                Some(status(&summary, OffsetDateTime::now_utc())),
+            )
+        }
+    };
+    let page = AccountFormPage {
+        shell: Shell::load(state, signed_in, Nav::Settings, "").await?,
+        account_id,
+        form,
+        error: shown.error,
+        test: shown.test,
+        password_held: shown.sealed_password.is_some(),
+        sealed_password: shown.sealed_password.unwrap_or_default(),
+        detection: shown.detection,
+        runs,
+        skipped,
+        status,
+    };
+    Ok((code, page).into_response())
+}
+
+fn run_view(run: &crate::store::fetch::RunRow) -> RunView {
+    RunView {
+        started: shell::full_date(run.started_at),
+        started_iso: shell::iso(run.started_at),
+        trigger: match run.trigger {
+            Trigger::Manual => "Check now",
+            Trigger::Schedule => "Scheduled",
+        },
+        outcome: match run.outcome {
+            RunOutcome::Success => "OK",
+            RunOutcome::Partial => "Partly done",
+            RunOutcome::Running => "Running",
+            RunOutcome::AuthError => "Password rejected",
+            RunOutcome::TemporaryError => "Temporary problem",
+            RunOutcome::PermanentError => "Failed",
+            RunOutcome::Cancelled => "Interrupted",
+        },
+        messages: run.messages_fetched,
+        size: human_size(u64::try_from(run.bytes_fetched).unwrap_or(0)),
+        skipped: run.messages_skipped,
+        error: run.error_message.clone().unwrap_or_default(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Handlers
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account_new.html")]
+struct NewAccountPage {
+    shell: Shell,
+    email: String,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NewQuery {
+    email: Option<String>,
+}
+
+/// The server to propose for `domain`, and how it was found, in words.
+async fn proposal(state: &AppState, email: &str, domain: &str) -> (AccountForm, String) {
+    match state.autodetect.discover(domain).await {
+        Some(server) => (
+            AccountForm::proposed(email, &server.host, server.port, server.security),
+            format!(
+                "Found {} on port {} ({}) — {}.",
+                server.host,
+                server.port,
+                match server.security {
+                    Security::Tls => "secure connection",
+                    Security::StartTls => "upgraded to a secure connection with STARTTLS",
+                    Security::PlaintextDangerous => "NOT encrypted",
+                },
+                server.source
+            ),
+        ),
+        None => (
+            AccountForm::proposed(email, &format!("pop.{domain}"), 995, Security::Tls),
+            format!(
+                "No POP3 server was found automatically for {domain}. Enter the server your \
+                 provider names (often pop.{domain}, port 995)."
+            ),
+        ),
+    }
+}
+
+/// The wizard's first step: the address, with `error` said about it.
+async fn address_page(
+    state: &AppState,
+    signed_in: &SignedIn,
+    email: String,
+    error: Option<&str>,
+    code: StatusCode,
+) -> Result<Response, WebError> {
+    let shell = Shell::load(state, signed_in, Nav::Settings, "").await?;
+    let error = error.map(str::to_owned);
+    Ok((
+        code,
+        NewAccountPage {
+            shell,
+            email,
+            error,
+        },
+    )
+        .into_response())
+}
+
+/// `GET /settings/accounts/new`: the address first; with `?email=` the proposed server.
+/// A link from another site only fills in the address: looking a domain up reaches out
+/// to its DNS and mail servers, which nobody but the person at the keyboard may start.
+pub async fn new_get(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    headers: HeaderMap,
+    Query(query): Query<NewQuery>,
+) -> Result<Response, WebError> {
+    let email = query
+        .email
+        .map(|e| e.trim().to_owned())
+        .filter(|e| !e.is_empty());
+    let email = match email {
+        Some(email) if !super::super::from_another_site(&headers) => email,
+        prefilled => {
+            let email = prefilled.unwrap_or_default();
+            return address_page(&state, &signed_in, email, None, StatusCode::OK).await;
+        }
+    };
+    let Some((_, domain)) = email
+        .rsplit_once('@')
+        .filter(|(l, d)| !l.is_empty() && d.contains('.') || d == &"localhost")
+    else {
+        let problem = Some("Enter the whole address, like name@example.org.");
+        let code = StatusCode::UNPROCESSABLE_ENTITY;
+        return address_page(&state, &signed_in, email, problem, code).await;
+    };
+    let (form, detection) = proposal(&state, &email, domain).await;
+    let shown = Shown {
+        detection: Some(detection),
+        ..Shown::default()
+    };
+    form_page(&state, &signed_in, None, form, shown, StatusCode::OK).await
+}
+
+/// `GET /settings/accounts/{id}`: edit, with the history and the skipped messages.
+pub async fn edit_get(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<Uuid>,
+) -> Result<Response, WebError> {
+    let account = state.accounts.get(signed_in.user_id, id).await?;
+    let form = AccountForm::from_account(&account);
+    form_page(
+        &state,
+        &signed_in,
+        Some(id),
+        form,
+        Shown::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /settings/accounts/new`: `action=test` or `action=save`.
+pub async fn new_post(
+    State(state): State<AppState>,
+    Posted(signed_in, form): Posted<AccountForm>,
+) -> Result<Response, WebError> {
+    test_or_save(&state, &signed_in, None, form).await
+}
+
+/// `POST /settings/accounts/{id}`: `action=test` or `action=save`.
+pub async fn edit_post(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Posted(signed_in, form): Posted<AccountForm>,
+) -> Result<Response, WebError> {
+    // Another user's account is not found before anything else happens.
+    state.accounts.get(signed_in.user_id, id).await?;
+    test_or_save(&state, &signed_in, Some(id), form).await
+}
+
+/// The form's buttons (its CSRF token checked): switch the user name, test the
+/// connection, or save.
+async fn test_or_save(
+    state: &AppState,
+    signed_in: &SignedIn,
+    id: Option<Uuid>,
+    mut form: AccountForm,
+) -> Result<Response, WebError> {
+    let user_id = signed_in.user_id;
+    let password = password_from(state, user_id, &form);
+    form.password.clear();
+    let mut shown = Shown {
+        sealed_password: password
+            .as_ref()
+            .map(|p| seal_pending(state, user_id, p))
+            .transpose()?,
+        ..Shown::default()
+    };
+    if let Some(username) = form.switched_username() {
+        form.username = username;
+        return form_page(state, signed_in, id, form, shown, StatusCode::OK).await;
+    }
+    let result = match form.draft(password) {
+        Err(invalid) => Err(AccountError::Invalid(invalid)),
+        Ok(draft) if form.action == "test" => {
+            match state.accounts.test_draft(user_id, id, draft).await {
+                Ok(test) => {
+                    shown.test = Some(describe_test(test));
+                    return form_page(state, signed_in, id, form, shown, StatusCode::OK).await;
+                }
+                Err(error) => Err(error),
+            }
+        }
+        Ok(draft) => match id {
+            None => state.accounts.create(user_id, draft).await,
+            Some(id) => state.accounts.update(user_id, id, draft).await,
+        },
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to("/settings/accounts?saved=1").into_response()),
+        Err(AccountError::Invalid(invalid)) => {
+            shown.error = Some(invalid);
+            let code = StatusCode::UNPROCESSABLE_ENTITY;
+            form_page(state, signed_in, id, form, shown, code).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
