@@ -1,7 +1,6 @@
 //! `tributary account …` and `tributary fetch`: accounts for scripts and admins before
 //! (and beside) the REST API, and one fetch on demand.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,15 +10,13 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::error::CliError;
-use super::pop3::{EXIT_AUTH, EXIT_PROTOCOL, EXIT_TEMPORARY, EXIT_TLS};
+use super::pop3::{EXIT_AUTH, EXIT_PROTOCOL, EXIT_TEMPORARY, EXIT_TLS, Server};
 use crate::accounts::{AccountDraft, AccountService, parse_leave};
 use crate::app::App;
 use crate::config::Config;
 use crate::crypto::Keys;
 use crate::fetch::{self, Connector, Fetcher};
-use crate::model::{
-    AuthMethod, ErrorClass, ImportMode, LeavePolicy, RunOutcome, Security, Trigger,
-};
+use crate::model::{ErrorClass, ImportMode, LeavePolicy, RunOutcome, Trigger};
 use crate::store::{self, accounts::Account};
 
 /// How long a command waits for a POP3 server to accept the connection.
@@ -38,33 +35,20 @@ pub struct AddArgs {
     /// The Tributary user (sign-in email) who owns the account.
     #[arg(long)]
     user: String,
-    #[arg(long)]
-    host: String,
-    /// Defaults to 995 with --security tls, else 110.
-    #[arg(long)]
-    port: Option<u16>,
-    #[arg(long, value_enum, default_value_t = Security::Tls)]
-    security: Security,
+    #[command(flatten)]
+    server: Server,
     /// The user name on the POP3 server.
     #[arg(long)]
     username: String,
     /// Read the POP3 password from the first line of standard input.
     #[arg(long, required = true)]
     password_stdin: bool,
-    #[arg(long, value_enum, default_value_t = AuthMethod::UserPass)]
-    auth: AuthMethod,
     /// keep, delete, or days:N (delete N days after fetching).
     #[arg(long, default_value = "keep", value_parser = parse_leave)]
     leave_on_server: (LeavePolicy, Option<i32>),
     /// all: fetch what is already there; new: only mail that arrives from now on.
     #[arg(long, value_enum, default_value_t = ImportMode::All)]
     import: ImportMode,
-    /// Trust this CA certificate (PEM file) instead of the web PKI roots.
-    #[arg(long, conflicts_with = "pin")]
-    ca: Option<PathBuf>,
-    /// Accept exactly the certificate with this SHA-256 fingerprint.
-    #[arg(long)]
-    pin: Option<String>,
     /// A name for the account (defaults to the address).
     #[arg(long)]
     label: Option<String>,
@@ -101,13 +85,7 @@ pub async fn run(command: AccountCommand, config: Config) -> Result<(), CliError
                 .await?
                 .ok_or_else(|| CliError::Refused(format!("no user with the email {email}")))?;
             drop(conn);
-            let tls_ca_pem = match &args.ca {
-                Some(path) => Some(
-                    std::fs::read_to_string(path)
-                        .map_err(|e| CliError::io(format!("--ca {}", path.display()), e))?,
-                ),
-                None => None,
-            };
+            let tls_ca_pem = args.server.ca_pem().map_err(CliError::Refused)?;
             let (leave_on_server, delete_after_days) = args.leave_on_server;
             let address = args.email.clone().unwrap_or_else(|| {
                 if args.username.contains('@') {
@@ -118,17 +96,17 @@ pub async fn run(command: AccountCommand, config: Config) -> Result<(), CliError
             });
             let draft = AccountDraft {
                 label: args.label,
-                port: args.port,
-                security: args.security,
-                auth_method: args.auth,
+                port: args.server.port,
+                security: args.server.security,
+                auth_method: args.server.auth,
                 password: Some(super::read_password(true)?),
                 tls_ca_pem,
-                tls_pin_sha256: args.pin,
+                tls_pin_sha256: args.server.pin,
                 leave_on_server,
                 delete_after_days,
                 import_mode: args.import,
                 poll_minutes: args.poll_minutes,
-                ..AccountDraft::new(&address, &args.host, &args.username)
+                ..AccountDraft::new(&address, &args.server.host, &args.username)
             };
             let account = AccountService::new(fetcher).create(user.id, draft).await?;
             println!("{}", account.id);

@@ -43,29 +43,55 @@ pub enum Pop3Command {
     },
 }
 
+/// Where a POP3 server is and how to sign in to it: the flags `tributary pop3` and
+/// `tributary account add` share.
 #[derive(Debug, Args)]
-pub struct ServerArgs {
+pub(super) struct Server {
     #[arg(long)]
-    host: String,
+    pub host: String,
     /// Defaults to 995 with --security tls, else 110.
     #[arg(long)]
-    port: Option<u16>,
+    pub port: Option<u16>,
     #[arg(long, value_enum, default_value_t = Security::Tls)]
-    security: Security,
+    pub security: Security,
+    #[arg(long, value_enum, default_value_t = AuthMethod::UserPass)]
+    pub auth: AuthMethod,
+    /// Trust this CA certificate (PEM file) instead of the web PKI roots.
+    #[arg(long, conflicts_with = "pin")]
+    pub ca: Option<PathBuf>,
+    /// Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed).
+    #[arg(long)]
+    pub pin: Option<String>,
+}
+
+impl Server {
+    /// The port given, or the usual one for the security mode.
+    pub fn port(&self) -> u16 {
+        self.port
+            .unwrap_or_else(|| self.security.default_pop3_port())
+    }
+
+    /// The text of the `--ca` file, if one is given.
+    pub fn ca_pem(&self) -> Result<Option<String>, String> {
+        self.ca
+            .as_ref()
+            .map(|path| {
+                std::fs::read_to_string(path).map_err(|e| format!("--ca {}: {e}", path.display()))
+            })
+            .transpose()
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    #[command(flatten)]
+    server: Server,
     /// Log in as this user.
     #[arg(long)]
     user: Option<String>,
     /// Read the password from the first line of standard input.
     #[arg(long)]
     password_stdin: bool,
-    #[arg(long, value_enum, default_value_t = AuthMethod::UserPass)]
-    auth: AuthMethod,
-    /// Trust this CA certificate (PEM file) instead of the web PKI roots.
-    #[arg(long, conflicts_with = "pin")]
-    ca: Option<PathBuf>,
-    /// Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed).
-    #[arg(long)]
-    pin: Option<String>,
     /// Longest silence from the server, in seconds.
     #[arg(long, default_value_t = 60)]
     timeout: u64,
@@ -119,24 +145,17 @@ pub async fn run(command: Pop3Command) -> ExitCode {
 }
 
 fn options(args: &ServerArgs) -> Result<SessionOptions, Failure> {
-    let security = args.security;
-    let trust = match (&args.ca, &args.pin) {
-        (Some(path), _) => Trust::CustomCa(
-            std::fs::read_to_string(path)
-                .map_err(|e| Failure::Usage(format!("--ca {}: {e}", path.display())))?,
-        ),
+    let server = &args.server;
+    let trust = match (server.ca_pem().map_err(Failure::Usage)?, &server.pin) {
+        (Some(pem), _) => Trust::CustomCa(pem),
         (None, Some(pin)) => Trust::PinnedSha256(
             pop3::tls::parse_pin(pin).map_err(|e| Failure::Usage(format!("--pin: {e}")))?,
         ),
         (None, None) => Trust::WebPki,
     };
-    let mut options = SessionOptions::new(security, &trust)?;
+    let mut options = SessionOptions::new(server.security, &trust)?;
     options.timeouts.read_idle = Duration::from_secs(args.timeout.max(1));
     Ok(options)
-}
-
-fn port(args: &ServerArgs) -> u16 {
-    args.port.unwrap_or(args.security.default_pop3_port())
 }
 
 fn credentials(args: &ServerArgs) -> Result<Option<Credentials>, Failure> {
@@ -173,9 +192,9 @@ fn credentials(args: &ServerArgs) -> Result<Option<Credentials>, Failure> {
 async fn probe(args: &ServerArgs) -> Result<(), Failure> {
     let options = options(args)?;
     let credentials = credentials(args)?;
-    let port = port(args);
-    let session = pop3::connect(&args.host, port, &options).await?;
-    println!("server:       {}:{port}", args.host);
+    let port = args.server.port();
+    let session = pop3::connect(&args.server.host, port, &options).await?;
+    println!("server:       {}:{port}", args.server.host);
     println!("greeting:     {}", session.greeting());
     match session.tls_info() {
         Some(tls) => {
@@ -190,7 +209,7 @@ async fn probe(args: &ServerArgs) -> Result<(), Failure> {
     }
     println!("capabilities: {}", session.capabilities().lines.join(" | "));
     if let Some(credentials) = credentials {
-        let mut session = session.login(&credentials, args.auth).await?;
+        let mut session = session.login(&credentials, args.server.auth).await?;
         let (count, size) = session.stat().await?;
         println!("login:        ok as {}", credentials.username);
         println!("messages:     {count} ({size} bytes)");
@@ -226,8 +245,8 @@ async fn fetch(args: &ServerArgs, out: Option<&Path>, no_pipelining: bool) -> Re
             .map_err(|e| Failure::Other(format!("--out {}: {e}", out.display())))?;
     }
     let started = Instant::now();
-    let session = pop3::connect(&args.host, port(args), &options).await?;
-    let mut session = session.login(&credentials, args.auth).await?;
+    let session = pop3::connect(&args.server.host, args.server.port(), &options).await?;
+    let mut session = session.login(&credentials, args.server.auth).await?;
     let names: Vec<(u32, String)> = match session.uidl().await {
         Ok(list) => list
             .into_iter()
