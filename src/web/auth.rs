@@ -159,6 +159,25 @@ fn keys(email: &str, client: &ClientAddr) -> (String, Option<String>) {
     )
 }
 
+/// Seconds to wait before another sign-in for this address (and client), if any.
+async fn throttled(
+    conn: &mut sqlx::PgConnection,
+    user_key: &str,
+    addr_key: Option<&str>,
+) -> Result<Option<i64>, WebError> {
+    let now = OffsetDateTime::now_utc();
+    let mut wait = wait_for(
+        store::login_failures::get(conn, user_key).await?,
+        FREE_FAILURES_PER_USER,
+        now,
+    );
+    if let Some(addr_key) = addr_key {
+        let failures = store::login_failures::get(conn, addr_key).await?;
+        wait = wait.max(wait_for(failures, FREE_FAILURES_PER_ADDRESS, now));
+    }
+    Ok(wait)
+}
+
 pub async fn login_post(
     State(state): State<AppState>,
     client: ClientAddr,
@@ -175,32 +194,12 @@ pub async fn login_post(
         );
     }
     let (user_key, addr_key) = keys(&form.email, &client);
-    let now = OffsetDateTime::now_utc();
     let mut conn = state.db().await?;
-    let mut wait = wait_for(
-        store::login_failures::get(&mut conn, &user_key).await?,
-        FREE_FAILURES_PER_USER,
-        now,
-    );
-    if let Some(addr_key) = &addr_key {
-        let addr_wait = wait_for(
-            store::login_failures::get(&mut conn, addr_key).await?,
-            FREE_FAILURES_PER_ADDRESS,
-            now,
-        );
-        wait = wait.max(addr_wait);
-    }
-    if let Some(seconds) = wait {
+    if let Some(seconds) = throttled(&mut conn, &user_key, addr_key.as_deref()).await? {
         tracing::warn!("sign-in refused: too many failed attempts");
-        let mut response = login_page(
-            &state,
-            StatusCode::TOO_MANY_REQUESTS,
-            Some(format!(
-                "Too many failed sign-ins. Wait {seconds} seconds, then try again."
-            )),
-            form.email,
-            &form.next,
-        )?;
+        let problem = format!("Too many failed sign-ins. Wait {seconds} seconds, then try again.");
+        let code = StatusCode::TOO_MANY_REQUESTS;
+        let mut response = login_page(&state, code, Some(problem), form.email, &form.next)?;
         if let Ok(value) = header::HeaderValue::from_str(&seconds.to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
@@ -220,9 +219,8 @@ pub async fn login_post(
                 .into_response())
         }
         Err(refusal) => {
-            store::login_failures::record(&mut conn, &user_key, FORGET_AFTER).await?;
-            if let Some(addr_key) = &addr_key {
-                store::login_failures::record(&mut conn, addr_key, FORGET_AFTER).await?;
+            for key in std::iter::once(&user_key).chain(&addr_key) {
+                store::login_failures::record(&mut conn, key, FORGET_AFTER).await?;
             }
             let (status, message) = match refusal {
                 SignInRefusal::WrongCredentials => (

@@ -15,11 +15,11 @@ use time::OffsetDateTime;
 use super::session::SignedIn;
 use super::shell::{self, Nav, Shell};
 use super::{AppState, WebError};
-use crate::mail::display::{self, AttachmentInfo};
+use crate::mail::display::{self, AttachmentInfo, Displayed};
 use crate::mail::sanitize::{RemoteContent, sanitize};
 use crate::mail::text::{TextPiece, linkify};
 use crate::store;
-use crate::store::messages::Folder;
+use crate::store::messages::{Folder, MessageDetail};
 
 /// The mail body's own policy: no script, no plugins, nothing remote unless the reader
 /// allowed images; a sandbox even when the body URL is opened directly.
@@ -169,60 +169,76 @@ pub async fn message_get(
         (shown, blocked)
     })
     .await?;
-    let summary = &detail.summary;
-    let text = match (&shown.text, shown.html.is_some()) {
-        (Some(text), false) => linkify(text),
-        _ => Vec::new(),
-    };
-    let date = detail.date_header.unwrap_or(summary.sort_at);
-    Ok(MessagePage {
-        shell,
-        id,
-        subject: summary
-            .subject
-            .clone()
-            .filter(|s| !s.trim().is_empty())
-            .unwrap_or_else(|| "(no subject)".into()),
-        from_name: summary.from_name.clone().unwrap_or_default(),
-        from_address: summary.from_address.clone().unwrap_or_default(),
-        to: detail.to_addresses.clone().unwrap_or_default(),
-        cc: detail.cc_addresses.clone().unwrap_or_default(),
-        date: shell::full_date(date),
-        iso: shell::iso(date),
-        relative: shell::relative(date, OffsetDateTime::now_utc()),
-        account_label: summary
-            .account_label
-            .clone()
-            .unwrap_or_else(|| "Removed account".into()),
-        account_email: detail.account_email.clone().unwrap_or_default(),
-        chip: summary.account_id.map(shell::chip_class),
-        starred: summary.starred,
-        trashed: summary.trashed,
-        text,
-        has_html: shown.html.is_some(),
-        body_url: if remote == RemoteContent::Shown {
-            format!("/messages/{id}/body?images=1")
-        } else {
-            format!("/messages/{id}/body")
-        },
-        remote_blocked,
-        images_shown: remote == RemoteContent::Shown,
-        attachments: shown
-            .attachments
-            .iter()
-            .map(|a: &AttachmentInfo| AttachmentRow {
-                index: a.index,
-                name: a.name.clone(),
-                content_type: a.content_type.clone(),
-                size: human_size(a.size as u64),
-            })
-            .collect(),
-        problem: detail.parse_problem.clone().or(shown.problem),
-        newer,
-        older,
-        return_to: format!("/messages/{id}"),
+    let mut page = MessagePage::new(shell, id, &detail, shown, remote);
+    page.remote_blocked = remote_blocked;
+    (page.newer, page.older) = (newer, older);
+    Ok(page.into_response())
+}
+
+impl MessagePage {
+    /// The page for a message as stored and as displayed; the caller adds the neighbours
+    /// and whether remote content was blocked.
+    fn new(
+        shell: Shell,
+        id: i64,
+        detail: &MessageDetail,
+        shown: Displayed,
+        remote: RemoteContent,
+    ) -> Self {
+        let summary = &detail.summary;
+        let text = match (&shown.text, shown.html.is_some()) {
+            (Some(text), false) => linkify(text),
+            _ => Vec::new(),
+        };
+        let date = detail.date_header.unwrap_or(summary.sort_at);
+        Self {
+            shell,
+            id,
+            subject: summary
+                .subject
+                .clone()
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or_else(|| "(no subject)".into()),
+            from_name: summary.from_name.clone().unwrap_or_default(),
+            from_address: summary.from_address.clone().unwrap_or_default(),
+            to: detail.to_addresses.clone().unwrap_or_default(),
+            cc: detail.cc_addresses.clone().unwrap_or_default(),
+            date: shell::full_date(date),
+            iso: shell::iso(date),
+            relative: shell::relative(date, OffsetDateTime::now_utc()),
+            account_label: summary
+                .account_label
+                .clone()
+                .unwrap_or_else(|| "Removed account".into()),
+            account_email: detail.account_email.clone().unwrap_or_default(),
+            chip: summary.account_id.map(shell::chip_class),
+            starred: summary.starred,
+            trashed: summary.trashed,
+            text,
+            has_html: shown.html.is_some(),
+            body_url: if remote == RemoteContent::Shown {
+                format!("/messages/{id}/body?images=1")
+            } else {
+                format!("/messages/{id}/body")
+            },
+            remote_blocked: false,
+            images_shown: remote == RemoteContent::Shown,
+            attachments: shown
+                .attachments
+                .iter()
+                .map(|a: &AttachmentInfo| AttachmentRow {
+                    index: a.index,
+                    name: a.name.clone(),
+                    content_type: a.content_type.clone(),
+                    size: human_size(a.size as u64),
+                })
+                .collect(),
+            problem: detail.parse_problem.clone().or(shown.problem),
+            newer: None,
+            older: None,
+            return_to: format!("/messages/{id}"),
+        }
     }
-    .into_response())
 }
 
 /// `GET /messages/{id}/body`: the sanitised HTML, for the sandboxed iframe only.
