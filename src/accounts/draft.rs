@@ -55,9 +55,9 @@ pub struct AccountDraft {
     #[serde(rename = "auth", default = "default_auth")]
     pub auth_method: AuthMethod,
     pub username: String,
-    /// Required for a new account; when changing one, absent keeps the stored password
-    /// (which is then never decrypted).
-    #[schema(value_type = Option<String>, format = Password, min_length = 1)]
+    /// Required for a new account (this schema is the API's create body, so it says so);
+    /// when a draft changes an account, absent keeps the stored password, never decrypted.
+    #[schema(value_type = String, format = Password, min_length = 1, required = true)]
     pub password: Option<Secret>,
     pub tls_ca_pem: Option<String>,
     pub tls_pin_sha256: Option<String>,

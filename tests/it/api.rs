@@ -598,6 +598,16 @@ async fn tokens_are_rate_limited_and_the_openapi_document_covers_every_endpoint(
     }
     assert!(document["components"]["securitySchemes"]["bearer"].is_object());
     assert!(document["components"]["schemas"]["AccountJson"]["properties"]["password"].is_null());
+    // A new account needs these; the schema of the create body says so.
+    let required = &document["components"]["schemas"]["AccountDraft"]["required"];
+    for field in ["email", "host", "username", "password"] {
+        assert!(
+            required
+                .as_array()
+                .is_some_and(|r| r.iter().any(|f| f == field)),
+            "{field} is not required in {required}"
+        );
+    }
 }
 
 #[tokio::test]
