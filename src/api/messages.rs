@@ -107,6 +107,53 @@ pub struct ListParams {
     limit: Option<i64>,
 }
 
+/// Where a page of the list starts and how long it is.
+struct PageSpec {
+    limit: i64,
+    cursor: Option<(Cursor, Direction)>,
+    folder: Folder,
+}
+
+impl ListParams {
+    /// The page size, the cursor to start after, and the folder, checked.
+    fn checked(&self) -> Result<PageSpec, ApiError> {
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::validation("limit", "must be between 1 and 200"));
+        }
+        let cursor = match self.cursor.as_deref() {
+            Some(text) => Some((
+                Cursor::parse(text)
+                    .ok_or_else(|| ApiError::validation("cursor", "not a cursor this API gave"))?,
+                Direction::Older,
+            )),
+            None => None,
+        };
+        // `starred=false` means "no filter"; `trashed=false` is the inbox.
+        let folder = if self.trashed == Some(true) {
+            Folder::Trash
+        } else if self.starred == Some(true) {
+            Folder::Starred
+        } else {
+            Folder::Inbox
+        };
+        Ok(PageSpec {
+            limit,
+            cursor,
+            folder,
+        })
+    }
+
+    /// The search, trimmed and bounded; `None` for none.
+    fn search(&self) -> Option<String> {
+        self.q
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(|q| q.chars().take(MAX_QUERY_CHARS).collect())
+    }
+}
+
 /// The caller's mail, newest first, a page at a time.
 #[utoipa::path(get, path = "/messages", tag = "messages", params(ListParams),
     responses((status = 200, body = MessagePage), (status = 401, response = Problem), (status = 422, response = Problem),
@@ -117,31 +164,12 @@ pub async fn messages_get(
     user: ApiUser,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<MessagePage>, ApiError> {
-    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::validation("limit", "must be between 1 and 200"));
-    }
-    let cursor = match params.cursor.as_deref() {
-        Some(text) => Some((
-            Cursor::parse(text)
-                .ok_or_else(|| ApiError::validation("cursor", "not a cursor this API gave"))?,
-            Direction::Older,
-        )),
-        None => None,
-    };
-    let q = params
-        .q
-        .as_deref()
-        .map(str::trim)
-        .filter(|q| !q.is_empty())
-        .map(|q| q.chars().take(MAX_QUERY_CHARS).collect::<String>());
-    let folder = if params.trashed == Some(true) {
-        Folder::Trash
-    } else if params.starred == Some(true) {
-        Folder::Starred
-    } else {
-        Folder::Inbox
-    };
+    let PageSpec {
+        limit,
+        cursor,
+        folder,
+    } = params.checked()?;
+    let q = params.search();
     let mut conn = state.db().await?;
     let page = store::messages::list(
         &mut conn,
@@ -158,7 +186,7 @@ pub async fn messages_get(
         },
     )
     .await?;
-    // `starred=false` / `unread=false` mean "no filter"; `trashed=false` is the inbox.
+    // `unread=false` means "no filter", like `starred=false`.
     let next_cursor = page
         .has_older
         .then(|| page.messages.last().map(|m| m.cursor().to_token()))

@@ -160,58 +160,56 @@ pub async fn user_action_post(
     let user = store::users::get(&mut conn, user_id)
         .await?
         .ok_or(WebError::NotFound)?;
+    let done = apply(&mut conn, &signed_in, &user, form).await?;
+    drop(conn);
+    match done {
+        Ok(notice) => page(
+            &state,
+            &signed_in,
+            StatusCode::OK,
+            None,
+            Some(notice),
+            String::new(),
+        ),
+        Err(problem) => {
+            let code = StatusCode::UNPROCESSABLE_ENTITY;
+            page(&state, &signed_in, code, Some(problem), None, String::new())
+        }
+    }
+    .await
+}
+
+/// Carries out an administrator's action on `user`: what happened, or why it could not.
+async fn apply(
+    conn: &mut sqlx::PgConnection,
+    signed_in: &SignedIn,
+    user: &store::users::User,
+    form: UserActionForm,
+) -> Result<Result<String, String>, WebError> {
     let notice = match form.action.as_str() {
         "disable" if user.id == signed_in.user_id => {
-            drop(conn);
-            return page(
-                &state,
-                &signed_in,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some("You cannot disable yourself.".into()),
-                None,
-                String::new(),
-            )
-            .await;
+            return Ok(Err("You cannot disable yourself.".into()));
         }
         "disable" => {
-            store::users::set_disabled(&mut conn, user.id, true).await?;
+            store::users::set_disabled(conn, user.id, true).await?;
             format!("{} is disabled and signed out everywhere.", user.email)
         }
         "enable" => {
-            store::users::set_disabled(&mut conn, user.id, false).await?;
+            store::users::set_disabled(conn, user.id, false).await?;
             format!("{} can sign in again.", user.email)
         }
-        "reset" => match users::set_password(&mut conn, user.id, &Secret::new(form.password)).await
-        {
+        "reset" => match users::set_password(conn, user.id, &Secret::new(form.password)).await {
             Ok(()) => format!(
                 "The password of {} was reset; they were signed out everywhere.",
                 user.email
             ),
             Err(e @ UserError::WeakPassword(_)) => {
-                drop(conn);
-                return page(
-                    &state,
-                    &signed_in,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    Some(format!("Could not reset the password: {e}.")),
-                    None,
-                    String::new(),
-                )
-                .await;
+                return Ok(Err(format!("Could not reset the password: {e}.")));
             }
             Err(e) => return Err(e.into()),
         },
         _ => return Err(WebError::BadRequest("unknown action")),
     };
     tracing::info!(user_id = %user.id, by = %signed_in.user_id, action = %form.action, "user changed by an administrator");
-    drop(conn);
-    page(
-        &state,
-        &signed_in,
-        StatusCode::OK,
-        None,
-        Some(notice),
-        String::new(),
-    )
-    .await
+    Ok(Ok(notice))
 }
