@@ -57,9 +57,14 @@ impl From<AccountError> for WebError {
             AccountError::NotFound => Self::NotFound,
             AccountError::Store(error) => Self::Store(error),
             AccountError::Keys(error) => Self::Crypto(error),
-            refused @ (AccountError::Off | AccountError::Paused(_) | AccountError::Invalid(_)) => {
-                Self::Conflict(refused.to_string())
+            // The words of the accounts page, which the person came from.
+            AccountError::Paused(reason) => {
+                Self::Conflict(super::accounts::paused_text(Some(reason)))
             }
+            AccountError::Off => {
+                Self::Conflict("Paused by you — resume the account to check it".into())
+            }
+            refused @ AccountError::Invalid(_) => Self::Conflict(refused.to_string()),
         }
     }
 }

@@ -200,6 +200,15 @@ async fn an_account_is_found_tested_saved_fetched_edited_paused_and_removed() {
             .body
             .contains("Paused by you")
     );
+    // "Check now" on a paused account says why nothing can happen, in the page's words.
+    let refused = web
+        .post(
+            &format!("/settings/accounts/{id}/check"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert!(refused.body.contains("Paused by you"), "{}", refused.body);
     web.post(
         &format!("/settings/accounts/{id}/enabled"),
         &[("csrf", &csrf), ("enabled", "true")],

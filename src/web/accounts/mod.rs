@@ -49,7 +49,7 @@ fn minutes_text(seconds: i64) -> String {
     }
 }
 
-fn paused_text(reason: Option<PausedReason>) -> String {
+pub(super) fn paused_text(reason: Option<PausedReason>) -> String {
     match reason {
         Some(PausedReason::Auth) => "Paused: the server rejected the password — update it".into(),
         Some(PausedReason::Server) => {
