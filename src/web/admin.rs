@@ -1,7 +1,7 @@
 //! The administrator's page: create, disable and re-enable users, reset their passwords.
 //! Everyone else gets a 404 here, as if the page did not exist.
 
-use super::form::Form;
+use super::form::Posted;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -100,7 +100,6 @@ pub async fn users_get(
 
 #[derive(Deserialize)]
 pub struct CreateForm {
-    csrf: String,
     email: String,
     password: String,
     #[serde(default)]
@@ -109,11 +108,9 @@ pub struct CreateForm {
 
 pub async fn user_create_post(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Form(form): Form<CreateForm>,
+    Posted(signed_in, form): Posted<CreateForm>,
 ) -> Result<Response, WebError> {
     require_admin(&signed_in)?;
-    signed_in.check_csrf(&form.csrf)?;
     let password = Secret::new(form.password);
     let mut conn = state.db().await?;
     match users::create(&mut conn, &form.email, &password, form.is_admin.is_some()).await {
@@ -142,7 +139,6 @@ pub async fn user_create_post(
 
 #[derive(Deserialize)]
 pub struct UserActionForm {
-    csrf: String,
     action: String,
     #[serde(default)]
     password: String,
@@ -150,12 +146,10 @@ pub struct UserActionForm {
 
 pub async fn user_action_post(
     State(state): State<AppState>,
-    signed_in: SignedIn,
     Path(user_id): Path<Uuid>,
-    Form(form): Form<UserActionForm>,
+    Posted(signed_in, form): Posted<UserActionForm>,
 ) -> Result<Response, WebError> {
     require_admin(&signed_in)?;
-    signed_in.check_csrf(&form.csrf)?;
     let mut conn = state.db().await?;
     let user = store::users::get(&mut conn, user_id)
         .await?

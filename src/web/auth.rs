@@ -6,7 +6,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use super::form::Form;
+use super::form::{Form, NoFields, Posted};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
@@ -238,17 +238,10 @@ pub async fn login_post(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
-}
-
 pub async fn logout_post(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Form(form): Form<CsrfForm>,
+    Posted(signed_in, NoFields {}): Posted<NoFields>,
 ) -> Result<Response, WebError> {
-    signed_in.check_csrf(&form.csrf)?;
     let cookie = session::end(&state, &signed_in).await?;
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response())
 }
@@ -284,7 +277,6 @@ pub async fn password_get(
 
 #[derive(Deserialize)]
 pub struct PasswordForm {
-    csrf: String,
     current: String,
     password: String,
     password_confirm: String,
@@ -292,10 +284,8 @@ pub struct PasswordForm {
 
 pub async fn password_post(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Form(form): Form<PasswordForm>,
+    Posted(signed_in, form): Posted<PasswordForm>,
 ) -> Result<Response, WebError> {
-    signed_in.check_csrf(&form.csrf)?;
     let current = Secret::new(form.current);
     let password = Secret::new(form.password);
     let confirm = Secret::new(form.password_confirm);

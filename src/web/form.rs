@@ -37,6 +37,10 @@ where
 #[derive(Debug, Clone)]
 pub struct Posted<T>(pub SignedIn, pub T);
 
+/// A form with nothing but its CSRF token (sign out, revoke).
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+pub struct NoFields {}
+
 #[derive(serde::Deserialize)]
 struct WithCsrf<T> {
     csrf: String,

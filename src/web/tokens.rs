@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::form::Form;
+use super::form::{NoFields, Posted};
 use super::session::SignedIn;
 use super::shell::{self, Nav, Shell};
 use super::{AppState, WebError};
@@ -90,17 +90,14 @@ pub async fn tokens_get(
 
 #[derive(Deserialize)]
 pub struct CreateForm {
-    csrf: String,
     name: String,
     scope: String,
 }
 
 pub async fn token_create_post(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Form(form): Form<CreateForm>,
+    Posted(signed_in, form): Posted<CreateForm>,
 ) -> Result<Response, WebError> {
-    signed_in.check_csrf(&form.csrf)?;
     let scope = match form.scope.as_str() {
         "read" => Scope::Read,
         "write" => Scope::Write,
@@ -137,18 +134,11 @@ pub async fn token_create_post(
     }
 }
 
-#[derive(Deserialize)]
-pub struct RevokeForm {
-    csrf: String,
-}
-
 pub async fn token_revoke_post(
     State(state): State<AppState>,
-    signed_in: SignedIn,
     Path(id): Path<Uuid>,
-    Form(form): Form<RevokeForm>,
+    Posted(signed_in, NoFields {}): Posted<NoFields>,
 ) -> Result<Response, WebError> {
-    signed_in.check_csrf(&form.csrf)?;
     let mut conn = state.db().await?;
     store::api_tokens::revoke(&mut conn, signed_in.user_id, id).await?;
     Ok(Redirect::to("/settings/tokens").into_response())
