@@ -12,7 +12,8 @@
 //! - [`store`] — PostgreSQL queries, one module per table; migrations in `migrations/`.
 //! - [`crypto`] — the master key ring, sealing of remote passwords, user password hashes.
 //! - [`mail`] — pure functions over raw messages: fields, display, HTML sanitising.
-//! - [`pop3`] — our POP3 client; [`secret`] — the `Secret` type both share; [`model`] —
+//! - [`pop3`] — our POP3 client; [`smtp`] — our SMTP submission client; [`tls`] — the
+//!   trust and handshake both use; [`secret`] — the `Secret` type both share; [`model`] —
 //!   the vocabulary every layer shares (security modes, run outcomes, error classes, …).
 //! - [`config`] — settings from the environment; [`app`] wires it all into a server;
 //!   [`cli`] is the `tributary` command.
@@ -31,9 +32,11 @@ pub mod model;
 pub mod pop3;
 pub mod rotation;
 pub mod secret;
+pub mod server_text;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod tls;
 pub mod tokens;
 pub mod users;
 pub mod web;

@@ -5,18 +5,15 @@
 //! chose [`Security::PlaintextDangerous`].
 
 use std::marker::PhantomData;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use md5::{Digest as _, Md5};
 use rustls::ClientConfig;
-use tokio::io::{AsyncRead, AsyncWrite, BufReader, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, BufReader};
 use tokio::time::Instant;
-use tokio_rustls::client::TlsStream;
 
 use super::command::Command;
 use super::connection::{BodyEnd, Connection};
@@ -87,9 +84,6 @@ impl Default for Limits {
     }
 }
 
-/// Bytes read from the socket at a time under TLS.
-pub const TLS_READ_BUFFER: usize = 256 * 1024;
-
 /// Commands kept in flight when the server allows PIPELINING (RFC 2449 §6.6).
 pub const PIPELINE_WINDOW: usize = 64;
 
@@ -115,52 +109,7 @@ impl SessionOptions {
     }
 }
 
-/// The byte stream under a session: plain until TLS, then TLS.
-#[derive(Debug)]
-pub enum Stream<T> {
-    Plain(T),
-    /// TLS over a read buffer: rustls reads 4 KiB at a time, and the buffer turns those
-    /// into one system call per [`TLS_READ_BUFFER`] bytes.
-    Tls(Box<TlsStream<BufReader<T>>>),
-}
-
-impl<T: AsyncRead + AsyncWrite + Unpin> AsyncRead for Stream<T> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            Self::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-        }
-    }
-}
-
-impl<T: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Stream<T> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            Self::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-        }
-    }
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_flush(cx),
-            Self::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-        }
-    }
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            Self::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-        }
-    }
-}
+pub use crate::tls::{Stream, TLS_READ_BUFFER};
 
 /// Before login: greeting read, CAPA known, TLS settled.
 #[derive(Debug)]

@@ -4,48 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-/// Text that came from the remote server, made safe to show and log: control characters
-/// are replaced and the length is capped, so a hostile server cannot forge log lines.
-#[derive(Clone, PartialEq, Eq, Default)]
-pub struct ServerText(String);
-
-/// Longest server text we keep for people to read.
-pub const MAX_SERVER_TEXT_CHARS: usize = 200;
-
-impl ServerText {
-    pub fn new(raw: &[u8]) -> Self {
-        let text = String::from_utf8_lossy(raw);
-        let mut clean: String = text
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .take(MAX_SERVER_TEXT_CHARS)
-            .collect();
-        if text.chars().count() > MAX_SERVER_TEXT_CHARS {
-            clean.push('…');
-        }
-        Self(clean.trim().to_owned())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ServerText {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.is_empty() {
-            f.write_str("(no text)")
-        } else {
-            f.write_str(&self.0)
-        }
-    }
-}
-
-impl fmt::Debug for ServerText {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
-    }
-}
+pub use crate::server_text::{MAX_SERVER_TEXT_CHARS, ServerText};
 
 /// The step that ran out of time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +73,15 @@ pub enum Pop3Error {
         command: &'static str,
         text: ServerText,
     },
+}
+
+impl From<crate::tls::TlsError> for Pop3Error {
+    fn from(error: crate::tls::TlsError) -> Self {
+        match error {
+            crate::tls::TlsError::Timeout => Self::Timeout(Phase::TlsHandshake),
+            other => Self::Tls(other.to_string()),
+        }
+    }
 }
 
 impl Pop3Error {

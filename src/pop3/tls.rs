@@ -1,218 +1,26 @@
-//! TLS for POP3: the trust an account chose (web PKI roots, one custom CA, or one pinned
-//! certificate), the rustls client configuration for it, and the handshake.
-//! Host names are always verified, except under a pin, which is stricter than a name.
+//! TLS as the POP3 layer sees it: the shared trust and handshake of [`crate::tls`], with
+//! their failures in POP3's own error type.
 
 use std::sync::Arc;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
-use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
-use sha2::{Digest, Sha256};
+use rustls::ClientConfig;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 use tokio_rustls::client::TlsStream;
 
-use super::error::{Phase, Pop3Error};
+pub use crate::tls::{TlsInfo, Trust, hex, info, parse_pin, sha256_fingerprint};
 
-/// Which certificates the account accepts.
-#[derive(Clone, PartialEq, Eq)]
-pub enum Trust {
-    /// The web PKI roots (Mozilla's, as shipped by webpki-roots), with host name checks.
-    WebPki,
-    /// One custom certificate authority (PEM), for self-hosted servers; host names still checked.
-    CustomCa(String),
-    /// Exactly this certificate (SHA-256 of its DER form), whoever signed it.
-    PinnedSha256([u8; 32]),
-}
+use super::error::Pop3Error;
 
-impl std::fmt::Debug for Trust {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::WebPki => f.write_str("WebPki"),
-            Self::CustomCa(_) => f.write_str("CustomCa(..)"),
-            Self::PinnedSha256(pin) => write!(f, "PinnedSha256({})", hex(pin)),
-        }
-    }
-}
-
-/// Parses a SHA-256 fingerprint written as hex, with or without colons.
-pub fn parse_pin(text: &str) -> Result<[u8; 32], String> {
-    let digits: String = text
-        .chars()
-        .filter(|c| *c != ':' && !c.is_whitespace())
-        .collect();
-    let mut pin = [0u8; 32];
-    hex::decode_to_slice(&digits, &mut pin)
-        .map_err(|_| "a SHA-256 fingerprint is 64 hex digits (colons allowed)".to_owned())?;
-    Ok(pin)
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    hex::encode(bytes)
-}
-
-pub fn sha256_fingerprint(certificate: &[u8]) -> String {
-    hex(&Sha256::digest(certificate))
-}
-
-fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
-
-/// The rustls configuration for one kind of trust.
 pub fn client_config(trust: &Trust) -> Result<Arc<ClientConfig>, Pop3Error> {
-    let provider = provider();
-    let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Pop3Error::Tls(e.to_string()))?;
-    let config = match trust {
-        Trust::WebPki => {
-            let roots = RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-            builder.with_root_certificates(roots).with_no_client_auth()
-        }
-        Trust::CustomCa(pem) => {
-            let mut roots = RootCertStore::empty();
-            for certificate in CertificateDer::pem_slice_iter(pem.as_bytes()) {
-                let certificate = certificate
-                    .map_err(|e| Pop3Error::Tls(format!("the custom CA is not valid PEM: {e}")))?;
-                roots
-                    .add(certificate)
-                    .map_err(|e| Pop3Error::Tls(format!("the custom CA is not usable: {e}")))?;
-            }
-            if roots.is_empty() {
-                return Err(Pop3Error::Tls("the custom CA holds no certificate".into()));
-            }
-            builder.with_root_certificates(roots).with_no_client_auth()
-        }
-        Trust::PinnedSha256(pin) => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(PinVerifier {
-                pin: *pin,
-                algorithms: provider.signature_verification_algorithms,
-            }))
-            .with_no_client_auth(),
-    };
-    Ok(Arc::new(config))
+    Ok(crate::tls::client_config(trust)?)
 }
 
-/// Accepts exactly one certificate; the handshake signatures are still verified, so the
-/// server must hold that certificate's private key.
-#[derive(Debug)]
-struct PinVerifier {
-    pin: [u8; 32],
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for PinVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        let actual: [u8; 32] = Sha256::digest(end_entity.as_ref()).into();
-        if crate::secret::constant_time_eq(&actual, &self.pin) {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::General(format!(
-                "the server's certificate (SHA-256 {}) is not the pinned one",
-                hex(&actual)
-            )))
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
-    }
-}
-
-/// What the handshake settled, for `pop3 probe` and the connection test.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsInfo {
-    pub version: String,
-    pub cipher_suite: String,
-    pub certificates: usize,
-    pub leaf_sha256: Option<String>,
-}
-
-pub fn info<S>(stream: &TlsStream<S>) -> TlsInfo {
-    let (_, connection) = stream.get_ref();
-    let certificates = connection.peer_certificates().unwrap_or_default();
-    TlsInfo {
-        version: connection
-            .protocol_version()
-            .map(|v| format!("{v:?}").replace('_', "."))
-            .unwrap_or_default(),
-        cipher_suite: connection
-            .negotiated_cipher_suite()
-            .map(|s| format!("{:?}", s.suite()))
-            .unwrap_or_default(),
-        certificates: certificates.len(),
-        leaf_sha256: certificates.first().map(|c| sha256_fingerprint(c.as_ref())),
-    }
-}
-
-/// Runs the TLS handshake over `stream` before `until`.
 pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     stream: S,
     server_name: &str,
     config: Arc<ClientConfig>,
     until: Instant,
 ) -> Result<TlsStream<S>, Pop3Error> {
-    let name = ServerName::try_from(server_name.to_owned())
-        .map_err(|_| Pop3Error::Tls(format!("{server_name:?} is not a valid server name")))?;
-    let connector = tokio_rustls::TlsConnector::from(config);
-    tokio::time::timeout_at(until, connector.connect(name, stream))
-        .await
-        .map_err(|_| Pop3Error::Timeout(Phase::TlsHandshake))?
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::UnexpectedEof => {
-                Pop3Error::Tls("the server closed the connection during the handshake".into())
-            }
-            _ => Pop3Error::Tls(e.to_string()),
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pins_parse() {
-        let hex64 = "ab".repeat(32);
-        assert_eq!(parse_pin(&hex64).expect("plain"), [0xab; 32]);
-        let colons = vec!["AB"; 32].join(":");
-        assert_eq!(parse_pin(&colons).expect("colons"), [0xab; 32]);
-        assert!(parse_pin("abc").is_err());
-        assert!(parse_pin(&"zz".repeat(32)).is_err());
-    }
-
-    #[test]
-    fn configs_build() {
-        client_config(&Trust::WebPki).expect("web pki");
-        client_config(&Trust::PinnedSha256([1; 32])).expect("pin");
-        assert!(client_config(&Trust::CustomCa("not pem".into())).is_err());
-    }
+    Ok(crate::tls::handshake(stream, server_name, config, until).await?)
 }
