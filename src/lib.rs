@@ -33,6 +33,7 @@ pub mod pop3;
 pub mod rotation;
 pub mod secret;
 pub mod server_text;
+pub mod smtp;
 pub mod state;
 pub mod store;
 pub mod telemetry;

@@ -60,6 +60,81 @@ impl Security {
             Self::StartTls | Self::PlaintextDangerous => 110,
         }
     }
+
+    /// The usual SMTP submission port for this mode (RFC 8314 §7.3, RFC 6409).
+    pub fn default_submission_port(self) -> u16 {
+        match self {
+            Self::Tls => 465,
+            Self::StartTls | Self::PlaintextDangerous => 587,
+        }
+    }
+}
+
+/// How to sign in to an SMTP submission server (RFC 4954).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    sqlx::Type,
+    ToSchema,
+    clap::ValueEnum,
+)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpAuth {
+    /// SASL PLAIN: user name and password in one step. The default.
+    #[default]
+    Plain,
+    /// SASL LOGIN: user name, then password (older servers).
+    Login,
+}
+
+impl SmtpAuth {
+    pub const ALL: [Self; 2] = [Self::Plain, Self::Login];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Plain => "plain",
+            Self::Login => "login",
+        }
+    }
+}
+
+/// Where an outgoing message stands (see the `outbox` migration for the rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type, ToSchema)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum OutboxState {
+    Draft,
+    Queued,
+    Submitting,
+    Sent,
+    Failed,
+    Uncertain,
+}
+
+impl OutboxState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Queued => "queued",
+            Self::Submitting => "submitting",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+            Self::Uncertain => "uncertain",
+        }
+    }
+
+    /// Nothing more will happen to it without the person.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Sent | Self::Failed | Self::Uncertain)
+    }
 }
 
 /// How to log in to a POP3 server. APOP only when chosen: its MD5 digest is weak.

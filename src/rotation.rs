@@ -12,7 +12,7 @@
 use sqlx::PgPool;
 
 use crate::crypto::{self, CryptoError, KeyId, KeyRing, KeySource, Keys, MasterKey};
-use crate::store::{StoreError, accounts};
+use crate::store::{StoreError, accounts, identities};
 
 /// Rows re-sealed per transaction: small enough that a row lock is never held long.
 pub const RESEAL_BATCH_SIZE: i64 = 200;
@@ -83,25 +83,49 @@ pub async fn reseal_all(
 ) -> Result<ResealTotals, StoreError> {
     let mut conn = pool.acquire().await?;
     let mut totals = ResealTotals::default();
-    let mut after = None;
     let mut batches = 0usize;
-    loop {
-        if max_batches.is_some_and(|max| batches >= max) {
-            break;
+    // POP3 passwords first, then the sending identities' own SMTP passwords.
+    for table in [SealedTable::Accounts, SealedTable::Identities] {
+        let mut after = None;
+        loop {
+            if max_batches.is_some_and(|max| batches >= max) {
+                break;
+            }
+            let batch = match table {
+                SealedTable::Accounts => {
+                    accounts::reseal_batch(&mut conn, ring, after, RESEAL_BATCH_SIZE).await?
+                }
+                SealedTable::Identities => {
+                    identities::reseal_batch(&mut conn, ring, after, RESEAL_BATCH_SIZE).await?
+                }
+            };
+            batches += 1;
+            totals.resealed += batch.resealed;
+            totals.failed += batch.failed;
+            match batch.last_id {
+                Some(id) => after = Some(id),
+                None => break,
+            }
+            tracing::info!(resealed = totals.resealed, "re-sealing credentials");
         }
-        let batch = accounts::reseal_batch(&mut conn, ring, after, RESEAL_BATCH_SIZE).await?;
-        batches += 1;
-        totals.resealed += batch.resealed;
-        totals.failed += batch.failed;
-        match batch.last_id {
-            Some(id) => after = Some(id),
-            None => break,
-        }
-        tracing::info!(resealed = totals.resealed, "re-sealing credentials");
     }
-    totals.remaining =
-        accounts::count_sealed_under_other_keys(&mut conn, ring.active().id()).await?;
+    totals.remaining = count_pending(&mut conn, ring.active().id()).await?;
     Ok(totals)
+}
+
+#[derive(Debug, Clone, Copy)]
+enum SealedTable {
+    Accounts,
+    Identities,
+}
+
+/// Credentials of every kind still sealed under another key than `active`.
+async fn count_pending(
+    conn: &mut sqlx::PgConnection,
+    active: &KeyId,
+) -> Result<i64, StoreError> {
+    Ok(accounts::count_sealed_under_other_keys(conn, active).await?
+        + identities::count_sealed_under_other_keys(conn, active).await?)
 }
 
 /// What one run of [`rotate`] did.
@@ -121,7 +145,7 @@ pub async fn rotate(pool: &PgPool, source: &KeySource) -> Result<RotationReport,
     let mut ring = (*keys.current()?).clone();
     let pending = {
         let mut conn = pool.acquire().await.map_err(StoreError::from)?;
-        accounts::count_sealed_under_other_keys(&mut conn, ring.active().id()).await?
+        count_pending(&mut conn, ring.active().id()).await?
     };
 
     let mut generated = None;

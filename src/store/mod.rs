@@ -7,8 +7,10 @@
 pub mod accounts;
 pub mod api_tokens;
 pub mod fetch;
+pub mod identities;
 pub mod login_failures;
 pub mod messages;
+pub mod outbox;
 pub mod sessions;
 pub mod users;
 
