@@ -32,6 +32,7 @@ pub mod model;
 pub mod pop3;
 pub mod rotation;
 pub mod secret;
+pub mod send;
 pub mod server_text;
 pub mod smtp;
 pub mod state;

@@ -1,0 +1,5 @@
+//! Sending: the finished message built from what the person wrote ([`compose`]), and the
+//! exactly-once submission of the outbox through each account's SMTP server
+//! ([`submitter`]: one attempt; [`worker`]: the loop that claims due messages).
+
+pub mod compose;
