@@ -29,6 +29,8 @@ pub enum AppError {
     Io(#[from] std::io::Error),
     #[error("fetch engine: {0}")]
     Fetch(#[from] FetchError),
+    #[error("sending: {0}")]
+    Send(#[from] crate::send::SubmitError),
 }
 
 /// How long a connection attempt (DNS included) may take.
@@ -106,6 +108,13 @@ impl App {
         let api_limiter = Arc::new(crate::tokens::RateLimiter::new(
             config.api_requests_per_minute,
         ));
+        let submitter = crate::send::Submitter::new(
+            pool.clone(),
+            Arc::clone(&keys),
+            connector.clone(),
+            fetch::scheduler::owner_id(),
+        )?;
+        let sending = crate::sending::SendingService::new(Arc::new(submitter), config.send_limits);
         let mut fetcher = Fetcher::new(
             pool.clone(),
             Arc::clone(&keys),
@@ -121,6 +130,7 @@ impl App {
                 config: Arc::new(config),
                 setup: Arc::new(setup),
                 accounts: crate::accounts::AccountService::new(Arc::clone(&fetcher)),
+                sending,
                 fetcher,
                 autodetect,
                 api_limiter,
@@ -178,6 +188,11 @@ impl App {
             Arc::clone(&self.state.fetcher),
             Self::scheduler_settings(&self.state.config),
         );
+        let outbox = tokio::spawn(crate::send::worker::run(
+            (**self.state.sending.submitter()).clone(),
+            self.state.sending.wake_handle(),
+            stopped.clone(),
+        ));
         let scheduler = tokio::spawn(scheduler.run(stopped));
         let upkeep = tokio::spawn(crate::maintenance::run(pool.clone()));
         let server = axum::serve(
@@ -194,6 +209,11 @@ impl App {
         upkeep.abort();
         if let Err(error) = scheduler.await {
             tracing::warn!(%error, "the fetch scheduler ended abnormally");
+        }
+        // A submission in flight finishes first: stopping it between the final dot and
+        // the server's answer would leave the message "may have been sent".
+        if let Err(error) = outbox.await {
+            tracing::warn!(%error, "the outbox worker ended abnormally");
         }
         served?;
         pool.close().await;

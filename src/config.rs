@@ -23,6 +23,12 @@ pub const DEFAULT_PER_HOST_CONCURRENCY: usize = 4;
 pub const DEFAULT_FETCH_LEASE_SECONDS: u64 = 60;
 pub const DEFAULT_POLL_FLOOR_SECONDS: u64 = 120;
 pub const DEFAULT_FETCH_MEMORY_MB: u64 = 256;
+/// Largest message a person may send, attachments included (25 MB, as large providers).
+pub const DEFAULT_SEND_MAX_BYTES: u64 = 25 * 1024 * 1024;
+/// Recipients (To, Cc and Bcc together) of one message.
+pub const DEFAULT_SEND_MAX_RECIPIENTS: u64 = 100;
+/// Messages one user may queue per hour.
+pub const DEFAULT_SEND_PER_HOUR: u64 = 100;
 /// A metrics token short enough to guess would protect nothing.
 const MIN_METRICS_TOKEN_CHARS: usize = 16;
 pub const DEFAULT_API_REQUESTS_PER_MINUTE: u64 = 600;
@@ -73,6 +79,9 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// When set, `/metrics` answers only `Authorization: Bearer <this>`.
     pub metrics_token: Option<Zeroizing<String>>,
+    /// What one user may send (`TRIBUTARY_SEND_MAX_BYTES`, `TRIBUTARY_SEND_MAX_RECIPIENTS`,
+    /// `TRIBUTARY_SEND_PER_HOUR`).
+    pub send_limits: crate::sending::SendLimits,
 }
 
 impl std::fmt::Debug for Config {
@@ -92,6 +101,7 @@ impl std::fmt::Debug for Config {
             .field("poll_floor", &self.poll_floor)
             .field("fetch_memory_bytes", &self.fetch_memory_bytes)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("send_limits", &self.send_limits)
             .field(
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "[redacted]"),
@@ -267,6 +277,23 @@ impl Config {
         )
         .unwrap_or(usize::MAX);
 
+        let send_limits = crate::sending::SendLimits {
+            max_message_bytes: parse_number(
+                &get,
+                "TRIBUTARY_SEND_MAX_BYTES",
+                DEFAULT_SEND_MAX_BYTES,
+                1024,
+            )?,
+            max_recipients: usize::try_from(parse_number(
+                &get,
+                "TRIBUTARY_SEND_MAX_RECIPIENTS",
+                DEFAULT_SEND_MAX_RECIPIENTS,
+                1,
+            )?)
+            .unwrap_or(usize::MAX),
+            per_hour: parse_number(&get, "TRIBUTARY_SEND_PER_HOUR", DEFAULT_SEND_PER_HOUR, 1)?,
+        };
+
         Ok(Self {
             database_url,
             listen,
@@ -284,6 +311,7 @@ impl Config {
             fetch_memory_bytes,
             trusted_proxies,
             metrics_token,
+            send_limits,
         })
     }
 

@@ -33,6 +33,7 @@ pub mod pop3;
 pub mod rotation;
 pub mod secret;
 pub mod send;
+pub mod sending;
 pub mod server_text;
 pub mod smtp;
 pub mod state;

@@ -19,6 +19,8 @@ pub struct AppState {
     pub setup: Arc<SetupGate>,
     /// The account workflows (add, change, test, check now, …).
     pub accounts: crate::accounts::AccountService,
+    /// The sending workflows (identities, drafts, the outbox).
+    pub sending: crate::sending::SendingService,
     /// The fetch engine, for `/metrics`.
     pub fetcher: Arc<crate::fetch::Fetcher>,
     /// The "Add account" wizard's server discovery.

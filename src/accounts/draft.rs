@@ -241,7 +241,7 @@ pub fn parse_leave(text: &str) -> Result<(LeavePolicy, Option<i32>), String> {
     }
 }
 
-fn check_password(password: &Secret) -> Result<(), InvalidAccount> {
+pub(crate) fn check_password(password: &Secret) -> Result<(), InvalidAccount> {
     let len = password.expose().len();
     if len == 0 || len > MAX_PASSWORD_BYTES {
         return Err(invalid("password", "enter the mailbox's password"));
@@ -255,7 +255,7 @@ fn check_password(password: &Secret) -> Result<(), InvalidAccount> {
     Ok(())
 }
 
-fn check_host(host: &str) -> Result<String, InvalidAccount> {
+pub(crate) fn check_host(host: &str) -> Result<String, InvalidAccount> {
     let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
     let missing = || invalid("host", "enter the server's host name, e.g. pop.example.org");
     if host.is_empty() || host.len() > MAX_HOST_BYTES {
@@ -277,7 +277,7 @@ fn check_host(host: &str) -> Result<String, InvalidAccount> {
     Ok(host.to_owned())
 }
 
-fn check_text(field: &'static str, text: &str) -> Result<(), InvalidAccount> {
+pub(crate) fn check_text(field: &'static str, text: &str) -> Result<(), InvalidAccount> {
     if text.len() > MAX_TEXT_BYTES || text.contains(char::is_control) {
         return Err(invalid(field, "too long or contains control characters"));
     }
@@ -285,7 +285,7 @@ fn check_text(field: &'static str, text: &str) -> Result<(), InvalidAccount> {
 }
 
 /// The custom CA and the pin: at most one, each one usable.
-fn check_trust(
+pub(crate) fn check_trust(
     ca_pem: Option<String>,
     pin: Option<String>,
 ) -> Result<(Option<String>, Option<String>), InvalidAccount> {

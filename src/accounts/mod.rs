@@ -8,7 +8,7 @@
 //! - [`AccountService`] — the workflows, over `store`, `crypto` and `fetch`;
 //! - [`AccountError`] — what goes wrong, mapped to HTTP once by web and by api.
 
-mod draft;
+pub(crate) mod draft;
 mod error;
 mod state;
 

@@ -3,3 +3,7 @@
 //! ([`submitter`]: one attempt; [`worker`]: the loop that claims due messages).
 
 pub mod compose;
+pub mod submitter;
+pub mod worker;
+
+pub use submitter::{SendingReport, SubmitError, Submitter};

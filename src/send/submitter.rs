@@ -1,0 +1,312 @@
+//! One submission attempt of one outgoing message, exactly once (DESIGN invariant 2 for
+//! sending): the lease is held, "submitting" is recorded before the final dot can leave,
+//! and only a definite answer settles the message. Also "Test sending", which signs in
+//! and sends nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use tokio::net::TcpStream;
+
+use crate::crypto::{CryptoError, Keys, Secret};
+use crate::fetch::connector::{ConnectError, Connector};
+use crate::smtp::{self, Credentials, Envelope, SendError, Session, SmtpError};
+use crate::store::identities::{self, IdentitySettings};
+use crate::store::outbox::{self, Claimed, Outcome};
+use crate::store::{StoreError, accounts};
+use crate::tls::{self, Trust};
+
+/// How long a claim lasts: longer than one whole SMTP session can, so a live attempt
+/// never loses its lease to another worker.
+pub fn lease_for(timeouts: &smtp::Timeouts) -> Duration {
+    timeouts.connect + timeouts.tls_handshake + timeouts.session + Duration::from_secs(60)
+}
+
+/// Waits before each retry of a transient failure; after the last, the message fails.
+pub const DEFAULT_RETRY_DELAYS: [Duration; 4] = [
+    Duration::from_secs(60),
+    Duration::from_secs(5 * 60),
+    Duration::from_secs(30 * 60),
+    Duration::from_secs(2 * 60 * 60),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error(transparent)]
+    Smtp(#[from] SmtpError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("the stored SMTP password cannot be decrypted with the current master key — enter it again")]
+    PasswordUnreadable,
+    #[error("the master key cannot be read: {0}")]
+    Keys(#[source] CryptoError),
+    #[error("the account has no sending settings")]
+    NoIdentity,
+    #[error("the account this message was to be sent from was removed")]
+    NoAccount,
+    #[error("the sending settings are invalid: {0}")]
+    Settings(String),
+}
+
+impl From<sqlx::Error> for SubmitError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Store(error.into())
+    }
+}
+
+impl SubmitError {
+    /// Worth trying again later without anyone changing anything.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Connect(e) => e.is_transient(),
+            Self::Smtp(e) => e.is_transient(),
+            Self::Store(_) | Self::Keys(_) => true,
+            _ => false,
+        }
+    }
+}
+
+/// Everything a submission needs, shared by every worker of a process.
+#[derive(Debug, Clone)]
+pub struct Submitter {
+    pub pool: PgPool,
+    pub keys: Arc<Keys>,
+    pub connector: Connector,
+    pub timeouts: smtp::Timeouts,
+    pub retry_delays: Vec<Duration>,
+    /// Names this process in leases.
+    pub owner: String,
+    webpki: Arc<rustls::ClientConfig>,
+}
+
+impl Submitter {
+    pub fn new(
+        pool: PgPool,
+        keys: Arc<Keys>,
+        connector: Connector,
+        owner: String,
+    ) -> Result<Self, SubmitError> {
+        Ok(Self {
+            pool,
+            keys,
+            connector,
+            timeouts: smtp::Timeouts::default(),
+            retry_delays: DEFAULT_RETRY_DELAYS.to_vec(),
+            owner,
+            webpki: tls::client_config(&Trust::WebPki).map_err(SmtpError::from)?,
+        })
+    }
+
+    fn options(&self, settings: &IdentitySettings) -> Result<smtp::Options, SubmitError> {
+        let tls = match (&settings.tls_ca_pem, &settings.tls_pin_sha256) {
+            (Some(pem), _) => {
+                tls::client_config(&Trust::CustomCa(pem.clone())).map_err(SmtpError::from)?
+            }
+            (None, Some(pin)) => tls::client_config(&Trust::PinnedSha256(
+                tls::parse_pin(pin).map_err(SubmitError::Settings)?,
+            ))
+            .map_err(SmtpError::from)?,
+            (None, None) => Arc::clone(&self.webpki),
+        };
+        let domain = settings
+            .from_address
+            .rsplit_once('@')
+            .map_or("", |(_, domain)| domain);
+        let mut options = smtp::Options::new(settings.smtp_security, &Trust::WebPki, domain)?;
+        options.tls = tls;
+        options.timeouts = self.timeouts;
+        Ok(options)
+    }
+
+    /// Connects through the checked connector, settles TLS and signs in.
+    pub async fn open(
+        &self,
+        settings: &IdentitySettings,
+        credentials: &Credentials,
+    ) -> Result<Session<TcpStream>, SubmitError> {
+        let options = self.options(settings)?;
+        let tcp = self
+            .connector
+            .connect(&settings.smtp_host, settings.smtp_port)
+            .await?;
+        let mut session = Session::start(tcp, &settings.smtp_host, &options).await?;
+        session.login(credentials, settings.smtp_auth).await?;
+        Ok(session)
+    }
+
+    /// "Test sending": signs in and says goodbye; nothing is sent.
+    pub async fn test(
+        &self,
+        settings: &IdentitySettings,
+        credentials: &Credentials,
+    ) -> Result<SendingReport, SubmitError> {
+        let session = self.open(settings, credentials).await?;
+        let report = SendingReport {
+            tls_version: session.tls().map(|info| info.version.clone()),
+            max_message_bytes: session.extensions().size,
+            auth: session.extensions().auth.clone(),
+        };
+        session.quit().await;
+        Ok(report)
+    }
+
+    /// The login an account's identity uses: its own, or the POP3 one.
+    pub async fn credentials(
+        &self,
+        user_id: uuid::Uuid,
+        account_id: uuid::Uuid,
+    ) -> Result<(IdentitySettings, Credentials), SubmitError> {
+        let ring = self.keys.current().map_err(SubmitError::Keys)?;
+        let mut conn = crate::store::acquire(&self.pool).await?;
+        let identity = identities::get(&mut conn, user_id, account_id)
+            .await?
+            .ok_or(SubmitError::NoIdentity)?;
+        let unreadable = |e| match e {
+            StoreError::Crypto(_) => SubmitError::PasswordUnreadable,
+            other => SubmitError::Store(other),
+        };
+        let credentials = match identities::password(&mut conn, &ring, user_id, account_id)
+            .await
+            .map_err(unreadable)?
+        {
+            Some(password) => Credentials {
+                username: identity.smtp_username.clone().unwrap_or_default(),
+                password,
+            },
+            None => {
+                let account = accounts::get(&mut conn, user_id, account_id)
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::NotFound => SubmitError::NoAccount,
+                        other => other.into(),
+                    })?;
+                let password: Secret = accounts::password(&mut conn, &ring, user_id, account_id)
+                    .await
+                    .map_err(unreadable)?;
+                Credentials {
+                    username: account.username,
+                    password,
+                }
+            }
+        };
+        Ok((identity.settings(), credentials))
+    }
+
+    /// One attempt at a claimed message, recorded. Returns what was recorded, or `None`
+    /// when the lease was lost on the way (another worker decides then).
+    pub async fn submit(&self, claimed: &Claimed) -> Result<Option<Outcome>, StoreError> {
+        let outcome = match self.attempt(claimed).await {
+            Ok(Attempt::Sent(reply)) => Outcome::Sent { reply },
+            Ok(Attempt::LeaseLost) => return Ok(None),
+            Err(Failure::Unknown(e)) => Outcome::Uncertain {
+                error: e.to_string(),
+            },
+            Err(Failure::NotSent(e)) => self.after_failure(claimed, &e),
+        };
+        tracing::info!(
+            outbox_id = %claimed.id,
+            attempt = claimed.attempts,
+            outcome = outcome_name(&outcome),
+            "submission attempt ended"
+        );
+        let mut conn = crate::store::acquire(&self.pool).await?;
+        let recorded = outbox::finish(&mut conn, claimed.id, &self.owner, &outcome).await?;
+        Ok(recorded.then_some(outcome))
+    }
+
+    fn after_failure(&self, claimed: &Claimed, error: &SubmitError) -> Outcome {
+        let reply = match error {
+            SubmitError::Smtp(e) if e.code().is_some() => Some(e.to_string()),
+            _ => None,
+        };
+        let attempt = usize::try_from(claimed.attempts).unwrap_or(usize::MAX);
+        match self.retry_delays.get(attempt.saturating_sub(1)) {
+            Some(delay) if error.is_transient() => Outcome::Retry {
+                error: error.to_string(),
+                reply,
+                retry_at: OffsetDateTime::now_utc() + *delay,
+            },
+            _ => Outcome::Failed {
+                error: error.to_string(),
+                reply,
+            },
+        }
+    }
+
+    async fn attempt(&self, claimed: &Claimed) -> Result<Attempt, Failure> {
+        let account_id = claimed
+            .account_id
+            .ok_or(Failure::NotSent(SubmitError::NoAccount))?;
+        let (settings, credentials) = self
+            .credentials(claimed.user_id, account_id)
+            .await
+            .map_err(Failure::NotSent)?;
+        let mut session = self
+            .open(&settings, &credentials)
+            .await
+            .map_err(Failure::NotSent)?;
+        drop(credentials);
+        let envelope = Envelope {
+            from: claimed.envelope_from.clone(),
+            to: claimed.envelope_to.clone(),
+        };
+        let size = u64::try_from(claimed.raw.len()).unwrap_or(u64::MAX);
+        let data = session
+            .begin(&envelope, size)
+            .await
+            .map_err(|e| Failure::NotSent(e.into()))?;
+        // The line of no return: from here the server may deliver. Recorded first, so a
+        // crash from now on leaves "may have been sent", never a silent second copy.
+        let mut conn = crate::store::acquire(&self.pool)
+            .await
+            .map_err(|e| Failure::NotSent(e.into()))?;
+        let held = outbox::mark_submitting(&mut conn, claimed.id, &self.owner)
+            .await
+            .map_err(|e| Failure::NotSent(e.into()))?;
+        drop(conn);
+        if !held {
+            return Ok(Attempt::LeaseLost);
+        }
+        let accepted = data.finish(&claimed.raw).await;
+        let result = match accepted {
+            Ok(reply) => Ok(Attempt::Sent(reply.to_string())),
+            Err(SendError::NotSent(e)) => Err(Failure::NotSent(e.into())),
+            Err(SendError::Unknown(e)) => Err(Failure::Unknown(e)),
+        };
+        session.quit().await;
+        result
+    }
+}
+
+enum Attempt {
+    Sent(String),
+    LeaseLost,
+}
+
+enum Failure {
+    NotSent(SubmitError),
+    Unknown(SmtpError),
+}
+
+fn outcome_name(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Sent { .. } => "sent",
+        Outcome::Retry { .. } => "retry",
+        Outcome::Failed { .. } => "failed",
+        Outcome::Uncertain { .. } => "uncertain",
+    }
+}
+
+/// What "Test sending" found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendingReport {
+    /// `None` for a plaintext connection.
+    pub tls_version: Option<String>,
+    /// The server's SIZE limit, when it announced one.
+    pub max_message_bytes: Option<u64>,
+    pub auth: Vec<String>,
+}
