@@ -120,10 +120,7 @@ enum SealedTable {
 }
 
 /// Credentials of every kind still sealed under another key than `active`.
-async fn count_pending(
-    conn: &mut sqlx::PgConnection,
-    active: &KeyId,
-) -> Result<i64, StoreError> {
+async fn count_pending(conn: &mut sqlx::PgConnection, active: &KeyId) -> Result<i64, StoreError> {
     Ok(accounts::count_sealed_under_other_keys(conn, active).await?
         + identities::count_sealed_under_other_keys(conn, active).await?)
 }

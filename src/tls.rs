@@ -17,7 +17,6 @@ use tokio::io::{AsyncRead, AsyncWrite, BufReader, ReadBuf};
 use tokio::time::Instant;
 use tokio_rustls::client::TlsStream;
 
-
 /// What went wrong building a TLS configuration or running a handshake.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
@@ -90,14 +89,17 @@ pub fn client_config(trust: &Trust) -> Result<Arc<ClientConfig>, TlsError> {
         Trust::CustomCa(pem) => {
             let mut roots = RootCertStore::empty();
             for certificate in CertificateDer::pem_slice_iter(pem.as_bytes()) {
-                let certificate = certificate
-                    .map_err(|e| TlsError::Config(format!("the custom CA is not valid PEM: {e}")))?;
+                let certificate = certificate.map_err(|e| {
+                    TlsError::Config(format!("the custom CA is not valid PEM: {e}"))
+                })?;
                 roots
                     .add(certificate)
                     .map_err(|e| TlsError::Config(format!("the custom CA is not usable: {e}")))?;
             }
             if roots.is_empty() {
-                return Err(TlsError::Config("the custom CA holds no certificate".into()));
+                return Err(TlsError::Config(
+                    "the custom CA holds no certificate".into(),
+                ));
             }
             builder.with_root_certificates(roots).with_no_client_auth()
         }

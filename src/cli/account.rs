@@ -28,6 +28,9 @@ pub enum AccountCommand {
     Add(AddArgs),
     /// List every account with its state and next check.
     Status,
+    /// Set how an account sends (its SMTP submission server and From), then test signing
+    /// in; nothing is sent.
+    Sending(super::send::SendingArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -76,9 +79,13 @@ async fn service(config: &Config) -> Result<(PgPool, Arc<Fetcher>), CliError> {
 }
 
 pub async fn run(command: AccountCommand, config: Config) -> Result<(), CliError> {
+    if let AccountCommand::Sending(args) = command {
+        return super::send::configure(args, config).await;
+    }
     let (pool, fetcher) = service(&config).await?;
     let mut conn = store::acquire(&pool).await?;
     match command {
+        AccountCommand::Sending(_) => {}
         AccountCommand::Add(args) => {
             let email = args.user.trim();
             let user = store::users::find_by_email(&mut conn, email)

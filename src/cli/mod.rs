@@ -3,6 +3,7 @@
 mod account;
 mod error;
 mod pop3;
+mod send;
 mod token;
 
 pub use error::CliError;
@@ -85,6 +86,12 @@ enum Command {
         #[arg(long)]
         account: uuid::Uuid,
     },
+    /// Send one message from an account (text on stdin) and wait for the server's answer.
+    ///
+    /// Exit codes: 0 sent, 1 may have been sent (no answer came: check before sending
+    /// again), 2 bad arguments or message, 5 temporary problem (it stays queued and `serve`
+    /// retries it), 6 refused by the server (the message is kept as failed).
+    Send(send::SendArgs),
     /// Exit 0 when the local server's /healthz answers 200 (for Docker's HEALTHCHECK).
     Healthcheck {
         /// The URL to ask; by default /healthz on TRIBUTARY_LISTEN (0.0.0.0 becomes 127.0.0.1).
@@ -161,6 +168,9 @@ pub fn main() -> ExitCode {
     if let Command::Fetch { account } = cli.command {
         return runtime.block_on(account::fetch_one(account, config));
     }
+    if let Command::Send(args) = cli.command {
+        return runtime.block_on(send::send(args, config));
+    }
     match runtime.block_on(run(cli.command, config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -172,7 +182,7 @@ pub fn main() -> ExitCode {
 
 async fn run(command: Command, config: Config) -> Result<(), CliError> {
     match command {
-        Command::Keygen | Command::Pop3(_) | Command::Fetch { .. } => Ok(()),
+        Command::Keygen | Command::Pop3(_) | Command::Fetch { .. } | Command::Send(_) => Ok(()),
         Command::Account(command) => account::run(command, config).await,
         Command::Token(command) => token::run(command, config).await,
         Command::Serve => serve(config).await,

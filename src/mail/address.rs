@@ -95,8 +95,8 @@ pub fn parse_address(text: &str) -> Result<String, AddressError> {
     if !(is_dot_atom(local) || is_quoted_string(local)) {
         return Err(AddressError::LocalPart(text.to_owned()));
     }
-    let ascii = idna::domain_to_ascii_strict(domain)
-        .map_err(|_| AddressError::Domain(text.to_owned()))?;
+    let ascii =
+        idna::domain_to_ascii_strict(domain).map_err(|_| AddressError::Domain(text.to_owned()))?;
     let labels_ok = ascii.split('.').all(|label| {
         !label.is_empty()
             && !label.starts_with('-')
@@ -166,8 +166,10 @@ mod tests {
 
     #[test]
     fn mailboxes_parse() {
-        let list = parse_list(r#"ann@example.org, "Doe, John" <john@example.org>; Zoë <zoe@bücher.example>"#)
-            .expect("list");
+        let list = parse_list(
+            r#"ann@example.org, "Doe, John" <john@example.org>; Zoë <zoe@bücher.example>"#,
+        )
+        .expect("list");
         assert_eq!(list.len(), 3);
         assert_eq!(list[0].address, "ann@example.org");
         assert_eq!(list[1].name.as_deref(), Some("Doe, John"));
@@ -178,7 +180,10 @@ mod tests {
             parse_address("\"a b\"@example.org").expect("quoted"),
             "\"a b\"@example.org"
         );
-        assert_eq!(parse_address("jörg@example.org").expect("utf8"), "jörg@example.org");
+        assert_eq!(
+            parse_address("jörg@example.org").expect("utf8"),
+            "jörg@example.org"
+        );
     }
 
     #[test]
@@ -187,17 +192,38 @@ mod tests {
             parse_list("a@example.org\r\nBcc: evil@example.org"),
             Err(AddressError::ControlCharacter)
         );
-        assert_eq!(parse_address("a\0@example.org"), Err(AddressError::ControlCharacter));
-        for bad in ["plain", "@example.org", "a@", "a..b@example.org", ".a@example.org"] {
+        assert_eq!(
+            parse_address("a\0@example.org"),
+            Err(AddressError::ControlCharacter)
+        );
+        for bad in [
+            "plain",
+            "@example.org",
+            "a@",
+            "a..b@example.org",
+            ".a@example.org",
+        ] {
             assert!(parse_address(bad).is_err(), "{bad}");
         }
-        assert!(matches!(parse_address("a@-x.example"), Err(AddressError::Domain(_))));
-        assert!(matches!(parse_address("a@localhost"), Err(AddressError::Domain(_))));
-        assert!(matches!(parse_address("a b@example.org"), Err(AddressError::LocalPart(_))));
+        assert!(matches!(
+            parse_address("a@-x.example"),
+            Err(AddressError::Domain(_))
+        ));
+        assert!(matches!(
+            parse_address("a@localhost"),
+            Err(AddressError::Domain(_))
+        ));
+        assert!(matches!(
+            parse_address("a b@example.org"),
+            Err(AddressError::LocalPart(_))
+        ));
         assert!(matches!(
             parse_address(&format!("{}@example.org", "a".repeat(65))),
             Err(AddressError::TooLong(_))
         ));
-        assert!(matches!(parse_mailbox("Ann <ann@example.org"), Err(AddressError::Malformed(_))));
+        assert!(matches!(
+            parse_mailbox("Ann <ann@example.org"),
+            Err(AddressError::Malformed(_))
+        ));
     }
 }

@@ -92,12 +92,20 @@ pub fn body_with_signature(body: &str, signature: &str) -> String {
     if signature.trim().is_empty() {
         return body;
     }
-    format!("{}\n\n-- \n{}", body.trim_end(), signature.replace("\r\n", "\n").trim_end())
+    format!(
+        "{}\n\n-- \n{}",
+        body.trim_end(),
+        signature.replace("\r\n", "\n").trim_end()
+    )
 }
 
 pub fn build(message: &Outgoing<'_>) -> Result<Built, ComposeError> {
     let Outgoing {
-        sender, to, cc, bcc, ..
+        sender,
+        to,
+        cc,
+        bcc,
+        ..
     } = message;
     if to.is_empty() && cc.is_empty() && bcc.is_empty() {
         return Err(ComposeError::NoRecipients);
@@ -117,7 +125,10 @@ pub fn build(message: &Outgoing<'_>) -> Result<Built, ComposeError> {
         .subject(message.subject)
         .date(message.date.unix_timestamp())
         .message_id(message_id.clone())
-        .header("User-Agent", mail_builder::headers::raw::Raw::new("Tributary"));
+        .header(
+            "User-Agent",
+            mail_builder::headers::raw::Raw::new("Tributary"),
+        );
     if !to.is_empty() {
         builder = builder.to(list(to));
     }
@@ -178,7 +189,9 @@ pub fn build(message: &Outgoing<'_>) -> Result<Built, ComposeError> {
 fn check_attachment(attachment: &Attachment) -> Result<(), ComposeError> {
     let name = &attachment.filename;
     if name.is_empty()
-        || name.chars().any(|c| c.is_control() || c == '/' || c == '\\' || c == '"')
+        || name
+            .chars()
+            .any(|c| c.is_control() || c == '/' || c == '\\' || c == '"')
     {
         return Err(ComposeError::AttachmentName(name.clone()));
     }
@@ -249,19 +262,35 @@ mod tests {
             .map(|r| r.to_string())
             .collect();
         assert_eq!(references, vec!["root@example.net", "parent@example.net"]);
-        assert!(built.message_id.ends_with("@example.org>"), "{}", built.message_id);
-        assert_eq!(parsed.message_id(), Some(&built.message_id[1..built.message_id.len() - 1]));
+        assert!(
+            built.message_id.ends_with("@example.org>"),
+            "{}",
+            built.message_id
+        );
+        assert_eq!(
+            parsed.message_id(),
+            Some(&built.message_id[1..built.message_id.len() - 1])
+        );
         let raw = String::from_utf8_lossy(&built.raw);
         assert!(!raw.to_ascii_lowercase().contains("bcc"), "{raw}");
         assert!(!raw.contains("hidden@example.com"));
         assert_eq!(
             built.envelope_to,
-            vec!["ann@example.net".to_owned(), "hidden@example.com".to_owned()]
+            vec![
+                "ann@example.net".to_owned(),
+                "hidden@example.com".to_owned()
+            ]
         );
         assert_eq!(built.envelope_from, "zoe@example.org");
         let text = parsed.body_text(0).expect("text");
-        assert!(text.contains("À demain") && text.contains("\n-- \nZoë"), "{text}");
-        assert_eq!(parsed.attachment(0).map(|a| a.contents()), Some(&b"some notes"[..]));
+        assert!(
+            text.contains("À demain") && text.contains("\n-- \nZoë"),
+            "{text}"
+        );
+        assert_eq!(
+            parsed.attachment(0).map(|a| a.contents()),
+            Some(&b"some notes"[..])
+        );
         assert!(raw.is_ascii(), "7-bit on the wire");
     }
 
@@ -284,7 +313,10 @@ mod tests {
             build(&outgoing("hi\r\nBcc: evil@example.com")),
             Err(ComposeError::ControlCharacter("the subject"))
         );
-        assert_eq!(build(&outgoing("a\0b")), Err(ComposeError::ControlCharacter("the subject")));
+        assert_eq!(
+            build(&outgoing("a\0b")),
+            Err(ComposeError::ControlCharacter("the subject"))
+        );
         let none = Outgoing {
             to: &[],
             ..outgoing("x")

@@ -40,7 +40,9 @@ pub enum SubmitError {
     Smtp(#[from] SmtpError),
     #[error("{0}")]
     Store(#[from] StoreError),
-    #[error("the stored SMTP password cannot be decrypted with the current master key — enter it again")]
+    #[error(
+        "the stored SMTP password cannot be decrypted with the current master key — enter it again"
+    )]
     PasswordUnreadable,
     #[error("the master key cannot be read: {0}")]
     Keys(#[source] CryptoError),

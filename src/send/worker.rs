@@ -20,7 +20,10 @@ pub async fn tick(submitter: &Submitter) -> Result<usize, StoreError> {
     let mut conn = store::acquire(&submitter.pool).await?;
     let recovered = outbox::recover_abandoned(&mut conn).await?;
     if recovered > 0 {
-        tracing::warn!(recovered, "outgoing messages may have been sent before a stop; marked uncertain");
+        tracing::warn!(
+            recovered,
+            "outgoing messages may have been sent before a stop; marked uncertain"
+        );
     }
     let claimed = outbox::claim_due(
         &mut conn,

@@ -105,7 +105,10 @@ impl IdentityDraft {
         if signature.len() > MAX_SIGNATURE_BYTES
             || signature.chars().any(|c| c.is_control() && c != '\n')
         {
-            return Err(invalid("signature", "too long or contains control characters"));
+            return Err(invalid(
+                "signature",
+                "too long or contains control characters",
+            ));
         }
         let (tls_ca_pem, tls_pin_sha256) = check_trust(self.tls_ca_pem, self.tls_pin_sha256)?;
         let smtp_username = self
@@ -192,7 +195,11 @@ impl MessageDraft {
         let field = |name: &'static str, text: &str| {
             address::parse_list(text).map_err(|e| SendingError::invalid(name, e.to_string()))
         };
-        let (to, cc, bcc) = (field("to", &self.to)?, field("cc", &self.cc)?, field("bcc", &self.bcc)?);
+        let (to, cc, bcc) = (
+            field("to", &self.to)?,
+            field("cc", &self.cc)?,
+            field("bcc", &self.bcc)?,
+        );
         let count = to.len() + cc.len() + bcc.len();
         if count == 0 {
             return Err(SendingError::invalid("to", "add at least one recipient"));
@@ -216,7 +223,10 @@ impl MessageDraft {
             return Err(SendingError::invalid("subject", "the subject is too long"));
         }
         if self.body.contains('\0') {
-            return Err(SendingError::invalid("body", "the text contains a NUL character"));
+            return Err(SendingError::invalid(
+                "body",
+                "the text contains a NUL character",
+            ));
         }
         let shown = |list: &[Mailbox]| list.iter().map(Mailbox::to_string).collect();
         Ok(CheckedMessage {

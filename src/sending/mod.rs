@@ -122,10 +122,22 @@ impl SendingService {
             }
         };
         let ring = self.submitter.keys.current().map_err(SendingError::Keys)?;
-        Ok(identities::save(&mut conn, &ring, user_id, account_id, &valid.settings, login).await?)
+        Ok(identities::save(
+            &mut conn,
+            &ring,
+            user_id,
+            account_id,
+            &valid.settings,
+            login,
+        )
+        .await?)
     }
 
-    pub async fn remove_identity(&self, user_id: Uuid, account_id: Uuid) -> Result<(), SendingError> {
+    pub async fn remove_identity(
+        &self,
+        user_id: Uuid,
+        account_id: Uuid,
+    ) -> Result<(), SendingError> {
         let mut conn = self.conn().await?;
         Ok(identities::delete(&mut conn, user_id, account_id).await?)
     }
@@ -139,11 +151,10 @@ impl SendingService {
         self.identity(user_id, account_id)
             .await?
             .ok_or(SendingError::NoIdentity)?;
-        let (settings, credentials) =
-            match self.submitter.credentials(user_id, account_id).await {
-                Ok(found) => found,
-                Err(e) => return Ok(Err(e)),
-            };
+        let (settings, credentials) = match self.submitter.credentials(user_id, account_id).await {
+            Ok(found) => found,
+            Err(e) => return Ok(Err(e)),
+        };
         Ok(self.submitter.test(&settings, &credentials).await)
     }
 
@@ -306,7 +317,9 @@ async fn thread_of(
 ) -> Result<Thread, SendingError> {
     let raw = store::messages::raw(conn, user_id, message_id)
         .await?
-        .ok_or_else(|| SendingError::invalid("in_reply_to", "the message answered is not stored here"))?;
+        .ok_or_else(|| {
+            SendingError::invalid("in_reply_to", "the message answered is not stored here")
+        })?;
     let parsed = mail_parser::MessageParser::default().parse_headers(&raw);
     Ok(Thread {
         message_id: parsed

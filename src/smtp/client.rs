@@ -23,7 +23,6 @@ use crate::tls::{self, Stream, TLS_READ_BUFFER, TlsInfo};
 /// accounts (`crate::model`).
 pub use crate::model::{Security, SmtpAuth};
 
-
 #[derive(Clone)]
 pub struct Credentials {
     pub username: String,
@@ -78,7 +77,11 @@ pub struct Options {
 }
 
 impl Options {
-    pub fn new(security: Security, trust: &tls::Trust, client_name: &str) -> Result<Self, SmtpError> {
+    pub fn new(
+        security: Security,
+        trust: &tls::Trust,
+        client_name: &str,
+    ) -> Result<Self, SmtpError> {
         Ok(Self {
             security,
             tls: tls::client_config(trust)?,
@@ -96,7 +99,11 @@ fn ehlo_name(domain: &str) -> String {
         && ascii
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
-    if clean { ascii } else { "[127.0.0.1]".to_owned() }
+    if clean {
+        ascii
+    } else {
+        "[127.0.0.1]".to_owned()
+    }
 }
 
 /// Who the message is from and to, as the server sees it (never the headers).
@@ -188,8 +195,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<T> {
     ) -> Result<Self, SmtpError> {
         let timeouts = options.timeouts;
         let deadline = Instant::now() + timeouts.session;
-        let new_conn =
-            |stream| Connection::new(stream, timeouts.command, deadline, MAX_LINE);
+        let new_conn = |stream| Connection::new(stream, timeouts.command, deadline, MAX_LINE);
         let encrypt = |transport: T| async move {
             let until = (Instant::now() + timeouts.tls_handshake).min(deadline);
             let buffered = BufReader::with_capacity(TLS_READ_BUFFER, transport);
@@ -292,7 +298,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<T> {
                 Some(response) => zeroize::Zeroizing::new(format!("{}\r\n", response.expose())),
                 None => zeroize::Zeroizing::new("*\r\n".to_owned()),
             };
-            self.conn.write_all(line.as_bytes(), Step::Command("AUTH")).await?;
+            self.conn
+                .write_all(line.as_bytes(), Step::Command("AUTH"))
+                .await?;
             reply = self.conn.read_reply(Step::Command("AUTH")).await?;
         }
         match reply.code {
@@ -307,7 +315,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<T> {
     /// MAIL, RCPT for each recipient, DATA. Every recipient must be accepted: a message
     /// that reaches only some of them is worse than one that the person can fix and send
     /// again, so one refused recipient ends the transaction (RSET) before any data.
-    pub async fn begin(&mut self, envelope: &Envelope, size: u64) -> Result<Data<'_, T>, SmtpError> {
+    pub async fn begin(
+        &mut self,
+        envelope: &Envelope,
+        size: u64,
+    ) -> Result<Data<'_, T>, SmtpError> {
         if let Some(limit) = self.extensions.size
             && size > limit
         {

@@ -223,10 +223,16 @@ mod tests {
 
     #[tokio::test]
     async fn messages_are_dot_stuffed_with_crlf() {
-        assert_eq!(written(b"a\r\n.b\r\n..c\r\n").await, b"a\r\n..b\r\n...c\r\n.\r\n");
+        assert_eq!(
+            written(b"a\r\n.b\r\n..c\r\n").await,
+            b"a\r\n..b\r\n...c\r\n.\r\n"
+        );
         // A lone "." line in the text would end DATA early; it is doubled.
         assert_eq!(written(b"x\n.\ny").await, b"x\r\n..\r\ny\r\n.\r\n");
-        assert_eq!(written(b".first\rbare cr").await, b"..first\r\nbare cr\r\n.\r\n");
+        assert_eq!(
+            written(b".first\rbare cr").await,
+            b"..first\r\nbare cr\r\n.\r\n"
+        );
         assert_eq!(written(b"").await, b".\r\n");
     }
 
@@ -239,7 +245,10 @@ mod tests {
             Instant::now() + Duration::from_secs(5),
             64,
         );
-        server.write_all(b"250-first line\r\n").await.expect("write");
+        server
+            .write_all(b"250-first line\r\n")
+            .await
+            .expect("write");
         assert!(matches!(
             conn.read_reply(Step::Command("EHLO")).await,
             Err(SmtpError::Timeout(Step::Command("EHLO")))

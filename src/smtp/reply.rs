@@ -156,8 +156,13 @@ mod tests {
 
     #[test]
     fn single_and_multi_line_replies() {
-        let replies = parse_all(&[b"220 mx ready", b"250-mx", b"250-SIZE 1000", b"250 AUTH PLAIN"])
-            .expect("parse");
+        let replies = parse_all(&[
+            b"220 mx ready",
+            b"250-mx",
+            b"250-SIZE 1000",
+            b"250 AUTH PLAIN",
+        ])
+        .expect("parse");
         assert_eq!(replies.len(), 2);
         assert_eq!(replies[0].code, 220);
         assert_eq!(replies[0].text().as_str(), "mx ready");
@@ -169,7 +174,13 @@ mod tests {
 
     #[test]
     fn malformed_replies_are_refused() {
-        for line in [&b"25"[..], b"abc hello", b"250xhello", b"199 too low", b"600 too high"] {
+        for line in [
+            &b"25"[..],
+            b"abc hello",
+            b"250xhello",
+            b"199 too low",
+            b"600 too high",
+        ] {
             assert!(parse_all(&[line]).is_err(), "{line:?}");
         }
         assert!(parse_all(&[b"250-a", b"550 b"]).is_err());

@@ -185,6 +185,16 @@ pub async fn exists(pool: &sqlx::PgPool, account_id: Uuid) -> Result<bool, Store
     )
 }
 
+/// Whose account this is (for operator commands that name an account by id).
+pub async fn owner(conn: &mut PgConnection, account_id: Uuid) -> Result<Option<Uuid>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT user_id FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
 /// Opens the account's remote password. The only way to read it back.
 pub async fn password(
     conn: &mut PgConnection,

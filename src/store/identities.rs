@@ -255,12 +255,12 @@ pub async fn count_sealed_under_other_keys(
     conn: &mut PgConnection,
     active: &KeyId,
 ) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar(
-        "SELECT count(*) FROM sending_identities WHERE password_key_id <> $1",
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM sending_identities WHERE password_key_id <> $1")
+            .bind(active.as_str())
+            .fetch_one(conn)
+            .await?,
     )
-    .bind(active.as_str())
-    .fetch_one(conn)
-    .await?)
 }
 
 /// Re-seals up to `limit` SMTP passwords not under the active key, after `after`, in one

@@ -262,13 +262,13 @@ pub async fn queued_since(
     user_id: Uuid,
     since: OffsetDateTime,
 ) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar(
-        "SELECT count(*) FROM outbox WHERE user_id = $1 AND queued_at >= $2",
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE user_id = $1 AND queued_at >= $2")
+            .bind(user_id)
+            .bind(since)
+            .fetch_one(conn)
+            .await?,
     )
-    .bind(user_id)
-    .bind(since)
-    .fetch_one(conn)
-    .await?)
 }
 
 /// The earliest queued_at among the user's messages queued since `since`: the rate limit
@@ -327,6 +327,28 @@ pub async fn claim_due(
     .await?)
 }
 
+/// Takes the lease of one queued message now (`tributary send`), whether due or not.
+pub async fn claim_one(
+    conn: &mut PgConnection,
+    id: Uuid,
+    owner: &str,
+    lease: Duration,
+) -> Result<Option<Claimed>, StoreError> {
+    Ok(sqlx::query_as::<_, Claimed>(
+        "UPDATE outbox SET lease_owner = $2,
+             lease_expires_at = now() + make_interval(secs => $3),
+             attempts = attempts + 1, updated_at = now()
+         WHERE id = $1 AND state = 'queued'
+           AND (lease_expires_at IS NULL OR lease_expires_at < now())
+         RETURNING id, user_id, account_id, raw, envelope_from, envelope_to, attempts",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(lease.as_secs_f64())
+    .fetch_optional(conn)
+    .await?)
+}
+
 /// Records that the final dot may leave from now on. `false`: the lease was lost, and the
 /// worker must not send.
 pub async fn mark_submitting(
@@ -358,7 +380,10 @@ pub enum Outcome {
         retry_at: OffsetDateTime,
     },
     /// Definitely not sent, and it will not be retried.
-    Failed { error: String, reply: Option<String> },
+    Failed {
+        error: String,
+        reply: Option<String>,
+    },
     /// The final dot may have left and no answer came.
     Uncertain { error: String },
 }
@@ -383,9 +408,12 @@ pub async fn finish(
             reply.as_deref(),
             Some(*retry_at),
         ),
-        Outcome::Failed { error, reply } => {
-            (OutboxState::Failed, Some(error.as_str()), reply.as_deref(), None)
-        }
+        Outcome::Failed { error, reply } => (
+            OutboxState::Failed,
+            Some(error.as_str()),
+            reply.as_deref(),
+            None,
+        ),
         Outcome::Uncertain { error } => (OutboxState::Uncertain, Some(error.as_str()), None, None),
     };
     Ok(sqlx::query(
