@@ -47,7 +47,8 @@ impl Dovecot {
              passdb {{\n  driver = passwd-file\n  args = {r}/passwd\n}}\n\
              userdb {{\n  driver = static\n  args = uid={MAIL_UID} gid={MAIL_UID} home={r}/home/%u mail=maildir:{r}/home/%u/Maildir\n}}\n\
              service pop3-login {{\n  inet_listener pop3 {{\n    port = {plain_port}\n  }}\n  \
-             inet_listener pop3s {{\n    port = {tls_port}\n    ssl = yes\n  }}\n}}\n",
+             inet_listener pop3s {{\n    port = {tls_port}\n    ssl = yes\n  }}\n}}\n\
+             service auth {{\n  unix_listener {r}/auth-smtp {{\n    mode = 0666\n  }}\n}}\n",
             cert = certs.cert_path.display(),
             key = certs.key_path.display(),
         );
@@ -75,6 +76,11 @@ impl Dovecot {
             super::wait_for_port(port, "dovecot").await;
         }
         server
+    }
+
+    /// The authentication socket Postfix checks SMTP logins against (the same users).
+    pub fn auth_socket(&self) -> PathBuf {
+        self.dir.path().join("auth-smtp")
     }
 
     pub fn maildir(&self, user: &str) -> PathBuf {

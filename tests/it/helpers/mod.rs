@@ -11,7 +11,9 @@ mod dovecot;
 pub mod fake_dns;
 pub mod fake_pop3;
 mod fetching;
+mod postfix;
 mod postgres;
+mod sending;
 mod tempdir;
 pub mod web;
 
@@ -25,7 +27,9 @@ pub use fetching::{
     TestClock, add_server_account, deliver_samples, digests, fetch_now, lease_settings, reload,
     stored_digests, stored_messages, test_fetcher,
 };
+pub use postfix::{LOCAL_DOMAIN, Postfix};
 pub use postgres::PrivatePostgres;
+pub use sending::{identity_at, message_to, submit_until_settled, test_sending, test_submitter};
 pub use tempdir::TempDir;
 
 use tributary::crypto::{KeyRing, Secret};
