@@ -205,7 +205,9 @@ impl Submitter {
             Ok(Attempt::Sent(reply)) => Outcome::Sent { reply },
             Ok(Attempt::LeaseLost) => return Ok(None),
             Err(Failure::Unknown(e)) => Outcome::Uncertain {
-                error: e.to_string(),
+                error: format!(
+                    "the message may have been sent: the server got all of it but {e} before                      it said whether it accepted it. Check with a recipient (or the Sent folder of                      the account's own webmail) before sending it again"
+                ),
             },
             Err(Failure::NotSent(e)) => self.after_failure(claimed, &e),
         };

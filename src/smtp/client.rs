@@ -64,6 +64,9 @@ impl Default for Timeouts {
     }
 }
 
+/// How long QUIT waits for the server's goodbye.
+pub const QUIT_WAIT: Duration = Duration::from_secs(2);
+
 /// Longest reply line accepted (RFC 5321 §4.5.3.1.5 says 512; some servers send more).
 pub const MAX_LINE: usize = 4 * 1024;
 
@@ -373,9 +376,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<T> {
         let _ = self.conn.command("RSET", Step::Command("RSET")).await;
     }
 
-    /// Says goodbye; the server's answer does not matter any more.
+    /// Says goodbye; the server's answer does not matter any more, so it is waited for
+    /// only briefly (the message's fate is already settled).
     pub async fn quit(mut self) {
-        let _ = self.conn.command("QUIT", Step::Command("QUIT")).await;
+        let _ =
+            tokio::time::timeout(QUIT_WAIT, self.conn.command("QUIT", Step::Command("QUIT"))).await;
     }
 
     pub fn client_name(&self) -> &str {

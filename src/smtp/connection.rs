@@ -93,7 +93,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         let read = tokio::time::timeout_at(until, self.stream.read(&mut self.buf[self.end..]))
             .await
             .map_err(|_| SmtpError::Timeout(step))?
-            .map_err(|source| SmtpError::Io { step, source })?;
+            .map_err(|source| match source.kind() {
+                // A TLS peer that hangs up without close_notify has closed all the same.
+                std::io::ErrorKind::UnexpectedEof => SmtpError::Closed(step),
+                _ => SmtpError::Io { step, source },
+            })?;
         if read == 0 {
             return Err(SmtpError::Closed(step));
         }

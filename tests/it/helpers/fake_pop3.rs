@@ -1,5 +1,6 @@
-//! A scripted POP3 server for the faults real servers will not produce on demand.
-//! Each accepted connection plays the script; everything the client sent is recorded.
+//! A scripted line-protocol server (POP3, and SMTP for the sending tests) for the faults
+//! real servers will not produce on demand. Each accepted connection plays the script (or
+//! the n-th of several); everything the client sent is recorded.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,6 +24,8 @@ pub enum Step {
     Close,
     /// Upgrade to TLS with the test certificate, then go on.
     StartTls,
+    /// Read (and record) an SMTP message up to its lone `.` line.
+    ReadData,
 }
 
 pub fn send(text: &str) -> Step {
@@ -32,6 +35,7 @@ pub fn send(text: &str) -> Step {
 pub struct FakePop3 {
     pub port: u16,
     received: Arc<Mutex<Vec<u8>>>,
+    connections: Arc<std::sync::atomic::AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -41,13 +45,24 @@ impl FakePop3 {
     }
 
     pub async fn start_with_tls(script: Vec<Step>, tls: Option<Arc<rustls::ServerConfig>>) -> Self {
+        Self::start_scripts(vec![script], tls).await
+    }
+
+    /// Connection n plays `scripts[n]`; the last script repeats for later connections.
+    pub async fn start_scripts(
+        scripts: Vec<Vec<Step>>,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let received = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&received);
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = Arc::clone(&connections);
         let task = tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
-                let script = script.clone();
+                let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let script = scripts[n.min(scripts.len() - 1)].clone();
                 let log = Arc::clone(&log);
                 let tls = tls.clone();
                 tokio::spawn(async move {
@@ -58,8 +73,14 @@ impl FakePop3 {
         Self {
             port,
             received,
+            connections,
             task,
         }
+    }
+
+    /// How many connections were accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Everything clients sent so far, as text.
@@ -108,6 +129,16 @@ async fn play(
                 tokio::time::sleep(Duration::from_secs(3600)).await;
             }
             Step::Close => return Ok(()),
+            Step::ReadData => loop {
+                let mut line = Vec::new();
+                if stream.read_until(b'\n', &mut line).await? == 0 {
+                    return Ok(());
+                }
+                log.lock().expect("lock").extend_from_slice(&line);
+                if line == b".\r\n" {
+                    break;
+                }
+            },
             Step::StartTls => {
                 let config = tls.clone().expect("a TLS config for StartTls");
                 let inner = stream.into_inner();

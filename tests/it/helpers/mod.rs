@@ -29,7 +29,7 @@ pub use fetching::{
 };
 pub use postfix::{LOCAL_DOMAIN, Postfix};
 pub use postgres::PrivatePostgres;
-pub use sending::{identity_at, message_to, submit_until_settled, test_sending, test_submitter};
+pub use sending::{identity_at, message_to, submit_until_settled, test_sending};
 pub use tempdir::TempDir;
 
 use tributary::crypto::{KeyRing, Secret};
