@@ -258,7 +258,7 @@ mod tests {
             .references()
             .as_text_list()
             .unwrap_or_default()
-            .into_iter()
+            .iter()
             .map(|r| r.to_string())
             .collect();
         assert_eq!(references, vec!["root@example.net", "parent@example.net"]);

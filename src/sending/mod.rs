@@ -330,7 +330,7 @@ async fn thread_of(
             .as_ref()
             .and_then(|m| m.references().as_text_list())
             .unwrap_or_default()
-            .into_iter()
+            .iter()
             .map(|r| r.to_string())
             .collect(),
     })

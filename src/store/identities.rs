@@ -229,7 +229,8 @@ pub async fn password(
     user_id: Uuid,
     account_id: Uuid,
 ) -> Result<Option<Secret>, StoreError> {
-    let row: Option<(Option<String>, Option<Vec<u8>>, Option<Vec<u8>>)> = sqlx::query_as(
+    type SealedColumns = (Option<String>, Option<Vec<u8>>, Option<Vec<u8>>);
+    let row: Option<SealedColumns> = sqlx::query_as(
         "SELECT password_key_id, password_nonce, password_ciphertext
          FROM sending_identities WHERE user_id = $1 AND account_id = $2",
     )

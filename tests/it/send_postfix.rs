@@ -169,7 +169,7 @@ async fn a_message_and_a_reply_arrive_intact_through_implicit_tls_and_starttls()
         .references()
         .as_text_list()
         .unwrap_or_default()
-        .into_iter()
+        .iter()
         .map(|r| r.to_string())
         .collect();
     assert_eq!(
