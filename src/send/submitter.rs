@@ -263,8 +263,13 @@ impl Submitter {
             .begin(&envelope, size)
             .await
             .map_err(|e| Failure::NotSent(e.into()))?;
-        // The line of no return: from here the server may deliver. Recorded first, so a
-        // crash from now on leaves "may have been sent", never a silent second copy.
+        let body = data
+            .send_body(&claimed.raw)
+            .await
+            .map_err(|e| Failure::NotSent(e.into()))?;
+        // The line of no return is the final dot: from there the server may deliver.
+        // Recorded first, so a crash from now on leaves "may have been sent", never a
+        // silent second copy; a crash before it leaves a queued message that is retried.
         let mut conn = crate::store::acquire(&self.pool)
             .await
             .map_err(|e| Failure::NotSent(e.into()))?;
@@ -275,7 +280,7 @@ impl Submitter {
         if !held {
             return Ok(Attempt::LeaseLost);
         }
-        let accepted = data.finish(&claimed.raw).await;
+        let accepted = body.finish().await;
         let result = match accepted {
             Ok(reply) => Ok(Attempt::Sent(reply.to_string())),
             Err(SendError::NotSent(e)) => Err(Failure::NotSent(e.into())),

@@ -12,7 +12,7 @@ use rustls::ClientConfig;
 use tokio::io::{AsyncRead, AsyncWrite, BufReader};
 use tokio::time::Instant;
 
-use super::connection::{Connection, MessageWriteError};
+use super::connection::Connection;
 use super::error::{SendError, SmtpError, Step};
 use super::reply::{Extensions, Reply};
 use crate::secret::Secret;
@@ -394,16 +394,29 @@ pub struct Data<'a, T> {
     session: &'a mut Session<T>,
 }
 
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Data<'_, T> {
-    /// Sends the message and the final dot, and waits for the verdict. Once the final dot
-    /// may have left, a failure is [`SendError::Unknown`]: the server may already hold the
-    /// message (RFC 1047).
-    pub async fn finish(self, message: &[u8]) -> Result<ServerText, SendError> {
+impl<'a, T: AsyncRead + AsyncWrite + Unpin + Send> Data<'a, T> {
+    /// Sends the whole message but the final dot. A failure here means not sent: the
+    /// server throws an unfinished message away.
+    pub async fn send_body(self, message: &[u8]) -> Result<Body<'a, T>, SmtpError> {
+        self.session.conn.write_body(message).await?;
+        Ok(Body {
+            session: self.session,
+        })
+    }
+}
+
+/// A message on the server but for its final dot.
+#[derive(Debug)]
+pub struct Body<'a, T> {
+    session: &'a mut Session<T>,
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Body<'_, T> {
+    /// Sends the final dot and waits for the verdict. Any failure from here is
+    /// [`SendError::Unknown`]: the server may already hold the message (RFC 1047).
+    pub async fn finish(self) -> Result<ServerText, SendError> {
         let conn = &mut self.session.conn;
-        conn.write_message(message).await.map_err(|e| match e {
-            MessageWriteError::BeforeDot(e) => SendError::NotSent(e),
-            MessageWriteError::AtDot(e) => SendError::Unknown(e),
-        })?;
+        conn.write_end().await.map_err(SendError::Unknown)?;
         let reply = conn
             .read_reply_within(self.session.timeouts.final_reply, Step::FinalReply)
             .await

@@ -16,15 +16,6 @@ const READ_CHUNK: usize = 16 * 1024;
 /// Bytes of the message written at a time while dot-stuffing.
 const WRITE_CHUNK: usize = 64 * 1024;
 
-/// Where writing a message failed.
-#[derive(Debug)]
-pub enum MessageWriteError {
-    /// Before the final dot: the server has not got a complete message.
-    BeforeDot(SmtpError),
-    /// While the final dot was being written: it may have arrived.
-    AtDot(SmtpError),
-}
-
 #[derive(Debug)]
 pub struct Connection<S> {
     stream: S,
@@ -165,11 +156,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         self.read_reply(step).await
     }
 
-    /// Sends the message, dot-stuffed with CRLF line ends (RFC 5321 §4.5.2), and the
-    /// final `.`. Bare LF and bare CR become CRLF, so no line can end early or hide a dot.
-    /// The error says whether the final dot may have left: before it, the server cannot
-    /// have accepted the message.
-    pub async fn write_message(&mut self, message: &[u8]) -> Result<(), MessageWriteError> {
+    /// Sends the message, dot-stuffed with CRLF line ends (RFC 5321 §4.5.2), ending with a
+    /// line end — everything but the final `.`. Bare LF and bare CR become CRLF, so no
+    /// line can end early or hide a dot. Until [`Connection::write_end`] the server cannot
+    /// have accepted anything.
+    pub async fn write_body(&mut self, message: &[u8]) -> Result<(), SmtpError> {
         let mut chunk = Vec::with_capacity(WRITE_CHUNK + 8);
         let mut at_line_start = true;
         let mut previous_cr = false;
@@ -190,19 +181,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             }
             previous_cr = byte == b'\r';
             if chunk.len() >= WRITE_CHUNK {
-                self.write_all(&chunk, Step::Message)
-                    .await
-                    .map_err(MessageWriteError::BeforeDot)?;
+                self.write_all(&chunk, Step::Message).await?;
                 chunk.clear();
             }
         }
         if !at_line_start {
             chunk.extend_from_slice(b"\r\n");
         }
-        chunk.extend_from_slice(b".\r\n");
-        self.write_all(&chunk, Step::Message)
-            .await
-            .map_err(MessageWriteError::AtDot)
+        self.write_all(&chunk, Step::Message).await
+    }
+
+    /// The final `.`: from here the server may accept the message.
+    pub async fn write_end(&mut self) -> Result<(), SmtpError> {
+        self.write_all(b".\r\n", Step::Message).await
     }
 }
 
@@ -218,7 +209,8 @@ mod tests {
             Instant::now() + Duration::from_secs(5),
             1000,
         );
-        conn.write_message(message).await.expect("write");
+        conn.write_body(message).await.expect("write");
+        conn.write_end().await.expect("end");
         drop(conn);
         let mut out = Vec::new();
         server.read_to_end(&mut out).await.expect("read");

@@ -29,6 +29,7 @@ mod pop3_dovecot;
 mod pop3_faults;
 mod rotation;
 mod send_faults;
+mod send_kill;
 mod send_postfix;
 mod web_accounts;
 mod web_auth;
