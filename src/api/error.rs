@@ -9,6 +9,8 @@ use utoipa::{ToResponse, ToSchema};
 
 use crate::accounts::AccountError;
 use crate::crypto::CryptoError;
+use crate::send::compose::ComposeError;
+use crate::sending::SendingError;
 use crate::store::StoreError;
 use crate::telemetry::FailedRequest;
 
@@ -79,6 +81,33 @@ impl From<AccountError> for ApiError {
             }
             AccountError::Keys(error) => Self::Crypto(error),
             AccountError::Store(error) => Self::Store(error),
+        }
+    }
+}
+
+impl From<SendingError> for ApiError {
+    fn from(error: SendingError) -> Self {
+        match error {
+            SendingError::Invalid(invalid) => Self::validation(invalid.field, invalid.problem),
+            SendingError::Compose(compose) => {
+                let field = match &compose {
+                    ComposeError::NoRecipients => "to",
+                    ComposeError::Address(_) => "from_address",
+                    ComposeError::AttachmentName(_) | ComposeError::ContentType(_) => "attachments",
+                    ComposeError::ControlCharacter(_) => "body",
+                };
+                Self::validation(field, compose.to_string())
+            }
+            SendingError::NotFound => Self::NotFound,
+            refused @ SendingError::NoIdentity => Self::Conflict(refused.to_string()),
+            too_large @ SendingError::TooLarge { .. } => {
+                Self::validation("attachments", too_large.to_string())
+            }
+            SendingError::RateLimited { retry_after } => Self::TooManyRequests {
+                retry_after_seconds: retry_after.as_secs().max(1),
+            },
+            SendingError::Keys(error) => Self::Crypto(error),
+            SendingError::Store(error) => Self::Store(error),
         }
     }
 }

@@ -10,6 +10,7 @@ mod accounts;
 mod error;
 mod extract;
 mod messages;
+mod sending;
 
 use std::sync::Arc;
 
@@ -51,7 +52,7 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
     servers((url = "/api/v1")),
     components(responses(Problem)),
     modifiers(&BearerAuth),
-    tags((name = "me"), (name = "accounts"), (name = "messages"))
+    tags((name = "me"), (name = "accounts"), (name = "messages"), (name = "sending"))
 )]
 struct ApiDoc;
 
@@ -132,6 +133,28 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(messages::message_raw_get))
         .routes(routes!(messages::attachment_get))
+        .routes(routes!(
+            sending::identity_get,
+            sending::identity_put,
+            sending::identity_delete
+        ))
+        .routes(routes!(sending::identity_test_post))
+        .merge(
+            // Messages carry attachments: a larger body limit than the rest.
+            OpenApiRouter::new()
+                .routes(routes!(sending::messages_post))
+                .routes(routes!(
+                    sending::draft_get,
+                    sending::draft_patch,
+                    sending::draft_delete
+                ))
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    sending::MAX_MESSAGE_BODY_BYTES,
+                )),
+        )
+        .routes(routes!(sending::outbox_get))
+        .routes(routes!(sending::outbox_resend_post))
+        .routes(routes!(sending::drafts_get))
         .split_for_parts();
     let document = Arc::new(openapi.clone());
     let router = router

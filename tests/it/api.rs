@@ -10,7 +10,7 @@ use crate::helpers::{Dovecot, TestApp, TestDb, add_user, sample_message};
 
 const MAILBOX_PASSWORD: &str = "bob's mailbox secret";
 
-async fn token(db: &TestDb, user_id: uuid::Uuid, scope: Scope) -> String {
+pub(crate) async fn token(db: &TestDb, user_id: uuid::Uuid, scope: Scope) -> String {
     let mut conn = db.pool.acquire().await.expect("conn");
     tributary::tokens::create(&mut conn, user_id, "test", scope)
         .await
@@ -20,29 +20,29 @@ async fn token(db: &TestDb, user_id: uuid::Uuid, scope: Scope) -> String {
         .to_owned()
 }
 
-struct Api<'a> {
-    app: &'a TestApp,
-    token: String,
+pub(crate) struct Api<'a> {
+    pub(crate) app: &'a TestApp,
+    pub(crate) token: String,
 }
 
-struct Reply {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: reqwest::header::HeaderMap,
     bytes: Vec<u8>,
 }
 
 impl Reply {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.bytes)
             .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.bytes)))
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.bytes).into_owned()
     }
 
     /// A problem document of this type (and field, for validation problems).
-    fn problem(&self, status: u16, kind: &str) -> Value {
+    pub(crate) fn problem(&self, status: u16, kind: &str) -> Value {
         assert_eq!(self.status, status, "{}", self.text());
         assert_eq!(self.headers["content-type"], "application/problem+json");
         let body = self.json();
@@ -54,7 +54,12 @@ impl Reply {
 }
 
 impl Api<'_> {
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
+    pub(crate) async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
         let mut request = self
             .app
             .http
@@ -71,17 +76,20 @@ impl Api<'_> {
         }
     }
 
-    async fn get(&self, path: &str) -> Reply {
+    pub(crate) async fn get(&self, path: &str) -> Reply {
         self.send(reqwest::Method::GET, path, None).await
     }
-    async fn post(&self, path: &str, body: Value) -> Reply {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> Reply {
         self.send(reqwest::Method::POST, path, Some(body)).await
     }
-    async fn patch(&self, path: &str, body: Value) -> Reply {
+    pub(crate) async fn patch(&self, path: &str, body: Value) -> Reply {
         self.send(reqwest::Method::PATCH, path, Some(body)).await
     }
-    async fn delete(&self, path: &str) -> Reply {
+    pub(crate) async fn delete(&self, path: &str) -> Reply {
         self.send(reqwest::Method::DELETE, path, None).await
+    }
+    pub(crate) async fn put(&self, path: &str, body: Value) -> Reply {
+        self.send(reqwest::Method::PUT, path, Some(body)).await
     }
 }
 

@@ -7,6 +7,7 @@
 mod helpers;
 
 mod api;
+mod api_sending;
 mod autodetect;
 mod cli;
 mod config_errors;

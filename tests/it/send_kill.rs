@@ -142,7 +142,10 @@ async fn killing_serve_during_submission_never_sends_twice_and_loses_nothing() {
     for kill in 0..KILLS {
         let before = states(&db.pool).await;
         let open = before.get("queued").copied().unwrap_or(0);
-        assert!(open > 0, "everything was sent before kill {kill}; kill sooner: {before:?}");
+        assert!(
+            open > 0,
+            "everything was sent before kill {kill}; kill sooner: {before:?}"
+        );
         let mut child = serve(&db.url, &ring, data.path(), &log);
         // Wait for the worker to be at it, then kill at a point that varies.
         let start = Instant::now();

@@ -1,0 +1,306 @@
+//! Sending through the REST API, against a real Postfix: identities on the account
+//! resources, messages sent and saved as drafts, the outbox, limits, scopes and another
+//! user's ids.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+use tributary::store::api_tokens::Scope;
+
+use crate::api::{Api, token};
+use crate::helpers::{Dovecot, LOCAL_DOMAIN, Postfix, TestApp, TestDb, add_user};
+
+const ALICE: (&str, &str) = ("alice", "alice's secret");
+
+async fn account(api: &Api<'_>, dovecot: &Dovecot) -> String {
+    let created = api
+        .post(
+            "/accounts",
+            json!({
+                "email": format!("alice@{LOCAL_DOMAIN}"), "host": "127.0.0.1", "port": dovecot.tls_port,
+                "security": "tls", "username": ALICE.0, "password": ALICE.1,
+                "tls_ca_pem": dovecot.certs.ca_pem, "enabled": false
+            }),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    created.json()["id"].as_str().expect("id").to_owned()
+}
+
+fn identity(postfix: &Postfix) -> Value {
+    json!({
+        "from_name": "Alice API", "smtp_host": "127.0.0.1", "smtp_port": postfix.implicit_tls_port,
+        "smtp_security": "tls", "tls_ca_pem": postfix.certs.ca_pem, "signature": "Alice"
+    })
+}
+
+async fn wait_state(api: &Api<'_>, id: &str, state: &str) -> Value {
+    for _ in 0..100 {
+        let outbox = api.get("/outbox").await.json();
+        if let Some(m) = outbox
+            .as_array()
+            .and_then(|all| all.iter().find(|m| m["id"] == id))
+            && m["state"] == state
+        {
+            return m.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{id} never became {state}: {}",
+        api.get("/outbox").await.text()
+    );
+}
+
+#[tokio::test]
+async fn send_and_drafts_through_the_api_arrive_at_postfix() {
+    let db = TestDb::new().await;
+    let dovecot = Dovecot::start(&[ALICE]).await;
+    let postfix = Postfix::start(&dovecot).await;
+    let app = TestApp::spawn(&db).await;
+    let alice = add_user(&db, "alice-api").await;
+    let api = Api {
+        app: &app,
+        token: token(&db, alice.id, Scope::Write).await,
+    };
+    let account_id = account(&api, &dovecot).await;
+
+    let none = api.get(&format!("/accounts/{account_id}/sending")).await;
+    none.problem(404, "not-found");
+    let refused = api
+        .post(
+            "/messages",
+            json!({"account_id": account_id, "to": [format!("bob@{LOCAL_DOMAIN}")]}),
+        )
+        .await;
+    let body = refused.problem(409, "conflict");
+    assert!(
+        body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("cannot send yet")),
+        "{body}"
+    );
+
+    let saved = api
+        .put(
+            &format!("/accounts/{account_id}/sending"),
+            identity(&postfix),
+        )
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.text());
+    assert_eq!(
+        saved.json()["from_address"],
+        format!("alice@{LOCAL_DOMAIN}")
+    );
+    assert!(saved.json()["smtp_username"].is_null());
+    let test = api
+        .post(&format!("/accounts/{account_id}/sending/test"), json!({}))
+        .await;
+    assert_eq!(test.json()["ok"], true, "{}", test.text());
+
+    let attachment = base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4 pretend");
+    let sent = api
+        .post(
+            "/messages",
+            json!({
+                "account_id": account_id, "to": [format!("Bob <bob@{LOCAL_DOMAIN}>")],
+                "subject": "Par l'API", "text": "Bonjour",
+                "attachments": [{"filename": "a.pdf", "content_type": "application/pdf", "content_base64": attachment}]
+            }),
+        )
+        .await;
+    assert_eq!(sent.status, 202, "{}", sent.text());
+    let id = sent.json()["id"].as_str().expect("id").to_owned();
+    assert_eq!(sent.json()["state"], "queued");
+    let done = wait_state(&api, &id, "sent").await;
+    assert!(
+        done["message_id"]
+            .as_str()
+            .is_some_and(|m| m.ends_with(&format!("@{LOCAL_DOMAIN}>")))
+    );
+    let delivered = postfix.wait_delivered(1).await;
+    let parsed = mail_parser::MessageParser::default()
+        .parse(&delivered[0])
+        .expect("parses");
+    assert_eq!(parsed.subject(), Some("Par l'API"));
+    assert_eq!(
+        parsed.attachment(0).map(|a| a.contents()),
+        Some(&b"%PDF-1.4 pretend"[..])
+    );
+
+    // A draft: saved, listed, changed, then sent.
+    let draft = api
+        .post(
+            "/messages",
+            json!({"account_id": account_id, "subject": "brouillon", "draft": true}),
+        )
+        .await;
+    assert_eq!(draft.status, 201, "{}", draft.text());
+    let draft_id = draft.json()["id"].as_str().expect("id").to_owned();
+    let listed = api.get("/drafts").await.json();
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+    let changed = api
+        .patch(
+            &format!("/drafts/{draft_id}"),
+            json!({"account_id": account_id, "subject": "brouillon fini", "to": [format!("bob@{LOCAL_DOMAIN}")], "draft": true}),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    assert_eq!(
+        api.get(&format!("/drafts/{draft_id}")).await.json()["subject"],
+        "brouillon fini"
+    );
+    let sending = api
+        .patch(
+            &format!("/drafts/{draft_id}"),
+            json!({"account_id": account_id, "subject": "brouillon fini", "to": [format!("bob@{LOCAL_DOMAIN}")]}),
+        )
+        .await;
+    assert_eq!(sending.status, 202, "{}", sending.text());
+    wait_state(&api, &draft_id, "sent").await;
+    api.get(&format!("/drafts/{draft_id}"))
+        .await
+        .problem(404, "not-found");
+    api.delete(&format!("/drafts/{draft_id}"))
+        .await
+        .problem(404, "not-found");
+    postfix.wait_delivered(2).await;
+
+    // Bad input, a read token, another user's ids.
+    let injected = api
+        .post(
+            "/messages",
+            json!({"account_id": account_id, "to": [format!("bob@{LOCAL_DOMAIN}")], "subject": "hi\r\nBcc: x@example.com"}),
+        )
+        .await
+        .problem(422, "validation");
+    assert_eq!(injected["field"], "subject");
+    let injected = api
+        .post("/messages", json!({"account_id": account_id, "to": ["bob@example.test\r\nRCPT TO:<x@example.com>"]}))
+        .await
+        .problem(422, "validation");
+    assert_eq!(injected["field"], "to");
+    let reader = Api {
+        app: &app,
+        token: token(&db, alice.id, Scope::Read).await,
+    };
+    reader
+        .post(
+            "/messages",
+            json!({"account_id": account_id, "to": [format!("bob@{LOCAL_DOMAIN}")]}),
+        )
+        .await
+        .problem(403, "forbidden");
+    reader
+        .put(
+            &format!("/accounts/{account_id}/sending"),
+            identity(&postfix),
+        )
+        .await
+        .problem(403, "forbidden");
+    assert_eq!(reader.get("/outbox").await.status, 200);
+    let mallory = add_user(&db, "mallory").await;
+    let other = Api {
+        app: &app,
+        token: token(&db, mallory.id, Scope::Write).await,
+    };
+    other
+        .post(
+            "/messages",
+            json!({"account_id": account_id, "to": [format!("bob@{LOCAL_DOMAIN}")]}),
+        )
+        .await
+        .problem(404, "not-found");
+    other
+        .get(&format!("/accounts/{account_id}/sending"))
+        .await
+        .problem(404, "not-found");
+    other
+        .post(&format!("/outbox/{id}/resend"), json!({}))
+        .await
+        .problem(404, "not-found");
+    assert_eq!(other.get("/outbox").await.json(), json!([]));
+    // The password is in no answer.
+    for path in [
+        "/outbox".to_owned(),
+        format!("/accounts/{account_id}/sending"),
+    ] {
+        assert!(!api.get(&path).await.text().contains(ALICE.1));
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn send_limits_answer_with_429_and_422() {
+    let db = TestDb::new().await;
+    let dovecot = Dovecot::start(&[ALICE]).await;
+    let app = TestApp::spawn_with(
+        &db,
+        &[
+            ("TRIBUTARY_SEND_PER_HOUR", "2"),
+            ("TRIBUTARY_SEND_MAX_RECIPIENTS", "2"),
+            ("TRIBUTARY_SEND_MAX_BYTES", "4096"),
+        ],
+    )
+    .await;
+    let alice = add_user(&db, "alice-limits").await;
+    let api = Api {
+        app: &app,
+        token: token(&db, alice.id, Scope::Write).await,
+    };
+    let account_id = account(&api, &dovecot).await;
+    // Nothing listens there: these messages only need to be queued.
+    let saved = api
+        .put(
+            &format!("/accounts/{account_id}/sending"),
+            json!({"smtp_host": "127.0.0.1", "smtp_port": 9, "smtp_security": "tls"}),
+        )
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.text());
+    let message =
+        |to: Vec<&str>, text: &str| json!({"account_id": account_id, "to": to, "text": text});
+    let three = api
+        .post(
+            "/messages",
+            message(vec!["a@example.org", "b@example.org", "c@example.org"], "x"),
+        )
+        .await
+        .problem(422, "validation");
+    assert!(
+        three["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("at most 2")),
+        "{three}"
+    );
+    let big = api
+        .post(
+            "/messages",
+            message(vec!["a@example.org"], &"x".repeat(10_000)),
+        )
+        .await
+        .problem(422, "validation");
+    assert!(
+        big["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("at most 4096")),
+        "{big}"
+    );
+    for _ in 0..2 {
+        let queued = api
+            .post("/messages", message(vec!["a@example.org"], "x"))
+            .await;
+        assert_eq!(queued.status, 202, "{}", queued.text());
+    }
+    let limited = api
+        .post("/messages", message(vec!["a@example.org"], "x"))
+        .await;
+    limited.problem(429, "rate-limited");
+    let retry: u64 = limited.headers["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=3600).contains(&retry), "{retry}");
+    app.stop().await;
+}
