@@ -92,6 +92,22 @@ impl SendingService {
         Ok(identities::get(&mut conn, user_id, account_id).await?)
     }
 
+    /// Every sending identity of the user.
+    pub async fn identities(&self, user_id: Uuid) -> Result<Vec<Identity>, SendingError> {
+        let mut conn = self.conn().await?;
+        Ok(identities::list(&mut conn, user_id).await?)
+    }
+
+    /// The files attached to one of the user's messages or drafts, in order.
+    pub async fn attachments(
+        &self,
+        user_id: Uuid,
+        id: Uuid,
+    ) -> Result<Vec<outbox::Attachment>, SendingError> {
+        let mut conn = self.conn().await?;
+        Ok(outbox::attachments(&mut conn, user_id, id).await?)
+    }
+
     /// Creates or replaces the account's sending identity. Blank fields take the
     /// account's values: its address as From, its POP3 login for SMTP.
     pub async fn save_identity(

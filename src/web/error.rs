@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::accounts::AccountError;
 use crate::crypto::CryptoError;
+use crate::sending::SendingError;
 use crate::store::StoreError;
 use crate::telemetry::FailedRequest;
 use crate::users::UserError;
@@ -65,6 +66,17 @@ impl From<AccountError> for WebError {
                 Self::Conflict("Paused by you — resume the account to check it".into())
             }
             refused @ AccountError::Invalid(_) => Self::Conflict(refused.to_string()),
+        }
+    }
+}
+
+impl From<SendingError> for WebError {
+    fn from(error: SendingError) -> Self {
+        match error {
+            SendingError::NotFound => Self::NotFound,
+            SendingError::Store(error) => Self::Store(error),
+            SendingError::Keys(error) => Self::Crypto(error),
+            refused => Self::Conflict(refused.to_string()),
         }
     }
 }
