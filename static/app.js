@@ -73,6 +73,7 @@
   var pendingG = false;
   document.addEventListener("keydown", function (e) {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.defaultPrevented) return;
     var tag = (e.target.tagName || "").toLowerCase();
     if (tag === "input" || tag === "textarea" || tag === "select") {
       if (e.key === "Escape") e.target.blur();
@@ -103,7 +104,11 @@
         break;
       case "/": var q = document.getElementById("search-box"); if (q) q.focus(); break;
       case "g": pendingG = true; break;
-      case "c": click("[data-check-all]"); break;
+      case "c": go("a[data-compose]"); break;
+      case "C": click("[data-check-all]"); break;
+      case "r": if (inMessage) go("[data-reply]"); else return; break;
+      case "a": if (inMessage) go("[data-reply-all]"); else return; break;
+      case "f": if (inMessage) go("[data-forward]"); else return; break;
       case "?": showHelp(help && help.hidden); break;
       default: return;
     }
@@ -197,5 +202,21 @@
   var unread = document.body.getAttribute("data-unread");
   if (unread && !/\(\d+\+?\)/.test(document.title)) {
     document.title = "(" + unread + ") " + document.title;
+  }
+
+  // Drafts are also saved when the person leaves the compose page with unsaved changes
+  // (the "Save draft" button does it without JavaScript).
+  var compose = document.querySelector("form[data-compose]");
+  if (compose && window.navigator.sendBeacon && window.FormData) {
+    var dirty = false, submitting = false;
+    compose.addEventListener("input", function () { dirty = true; });
+    compose.addEventListener("submit", function () { submitting = true; });
+    window.addEventListener("pagehide", function () {
+      if (!dirty || submitting) return;
+      var data = new FormData(compose);
+      data.set("action", "save");
+      navigator.sendBeacon(compose.getAttribute("action"), data);
+      dirty = false;
+    });
   }
 })();

@@ -4,6 +4,7 @@
 mod accounts;
 mod admin;
 mod auth;
+mod compose;
 mod error;
 mod form;
 mod health;
@@ -84,6 +85,10 @@ pub fn router(state: AppState, api: Router<AppState>) -> Router {
             "/settings/accounts/{id}",
             get(accounts::edit_get).post(accounts::edit_post),
         )
+        .route(
+            "/settings/accounts/{id}/sending",
+            get(accounts::sending_get).post(accounts::sending_post),
+        )
         .route("/settings/accounts/{id}/check", post(accounts::check_post))
         .route(
             "/settings/accounts/{id}/enabled",
@@ -98,6 +103,16 @@ pub fn router(state: AppState, api: Router<AppState>) -> Router {
             get(admin::users_get).post(admin::user_create_post),
         )
         .route("/admin/users/{id}", post(admin::user_action_post))
+        .route(
+            "/compose",
+            get(compose::compose_get).post(compose::compose_post).route_layer(
+                axum::extract::DefaultBodyLimit::max(compose::MAX_COMPOSE_BYTES),
+            ),
+        )
+        .route("/sent", get(compose::sent_get))
+        .route("/drafts", get(compose::drafts_get))
+        .route("/outbox/{id}/resend", post(compose::resend_post))
+        .route("/drafts/{id}/delete", post(compose::draft_delete_post))
         .route("/messages/actions", post(inbox::actions_post))
         .route("/check", post(inbox::check_all_post))
         .route("/messages/{id}", get(message::message_get))

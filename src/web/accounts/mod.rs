@@ -5,6 +5,7 @@
 
 mod edit;
 mod form;
+mod sending;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -16,6 +17,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub use edit::{edit_get, edit_post, new_get, new_post};
+pub use sending::{sending_get, sending_post};
 
 use super::form::Posted;
 use super::session::SignedIn;

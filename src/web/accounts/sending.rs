@@ -1,0 +1,245 @@
+//! An account's "Send mail as" settings: From, Reply-To, signature and its SMTP
+//! submission server, with "Test sending" (signs in, sends nothing). The workflow is the
+//! sending service's (`crate::sending`).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::crypto::Secret;
+use crate::model::{Security, SmtpAuth};
+use crate::sending::{IdentityDraft, SendingError};
+use crate::store::accounts::Account;
+use crate::store::identities::Identity;
+use crate::web::form::Posted;
+use crate::web::session::SignedIn;
+use crate::web::shell::{Nav, Shell};
+use crate::web::{AppState, WebError};
+
+/// The form's fields, as typed.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SendingForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    from_name: String,
+    #[serde(default)]
+    from_address: String,
+    #[serde(default)]
+    reply_to: String,
+    #[serde(default)]
+    signature: String,
+    #[serde(default)]
+    smtp_host: String,
+    #[serde(default)]
+    smtp_port: String,
+    #[serde(default)]
+    smtp_security: String,
+    #[serde(default)]
+    smtp_auth: String,
+    #[serde(default)]
+    tls_ca_pem: String,
+    #[serde(default)]
+    tls_pin_sha256: String,
+    /// `pop3` (the account's login) or `own`.
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    smtp_username: String,
+    #[serde(default)]
+    smtp_password: String,
+}
+
+impl SendingForm {
+    /// The usual guess for a new identity: `smtp.` beside the POP3 server, implicit TLS.
+    fn suggested(account: &Account) -> Self {
+        let host = account
+            .host
+            .strip_prefix("pop.")
+            .or_else(|| account.host.strip_prefix("pop3."))
+            .map(|domain| format!("smtp.{domain}"))
+            .unwrap_or_else(|| account.host.clone());
+        Self {
+            from_address: account.email.clone(),
+            smtp_host: host,
+            smtp_port: "465".into(),
+            smtp_security: "tls".into(),
+            smtp_auth: "plain".into(),
+            login: "pop3".into(),
+            ..Self::default()
+        }
+    }
+
+    fn from_identity(identity: &Identity) -> Self {
+        Self {
+            action: String::new(),
+            from_name: identity.from_name.clone(),
+            from_address: identity.from_address.clone(),
+            reply_to: identity.reply_to.clone().unwrap_or_default(),
+            signature: identity.signature.clone(),
+            smtp_host: identity.smtp_host.clone(),
+            smtp_port: identity.smtp_port.to_string(),
+            smtp_security: identity.smtp_security.as_str().into(),
+            smtp_auth: identity.smtp_auth.as_str().into(),
+            tls_ca_pem: identity.tls_ca_pem.clone().unwrap_or_default(),
+            tls_pin_sha256: identity.tls_pin_sha256.clone().unwrap_or_default(),
+            login: if identity.smtp_username.is_some() { "own" } else { "pop3" }.into(),
+            smtp_username: identity.smtp_username.clone().unwrap_or_default(),
+            smtp_password: String::new(),
+        }
+    }
+
+    fn draft(&self) -> Result<IdentityDraft, (&'static str, &'static str)> {
+        let security = Security::ALL
+            .into_iter()
+            .find(|s| s.as_str() == self.smtp_security)
+            .unwrap_or(Security::Tls);
+        let auth = SmtpAuth::ALL
+            .into_iter()
+            .find(|a| a.as_str() == self.smtp_auth)
+            .unwrap_or_default();
+        let port = match self.smtp_port.trim() {
+            "" => None,
+            port => Some(
+                port.parse::<u16>()
+                    .map_err(|_| ("smtp_port", "the port is a number from 1 to 65535"))?,
+            ),
+        };
+        let own = self.login == "own";
+        let text = |t: &str| Some(t.trim().to_owned()).filter(|t| !t.is_empty());
+        Ok(IdentityDraft {
+            from_name: self.from_name.clone(),
+            from_address: text(&self.from_address),
+            reply_to: text(&self.reply_to),
+            signature: self.signature.clone(),
+            smtp_port: port,
+            smtp_security: security,
+            smtp_auth: auth,
+            tls_ca_pem: text(&self.tls_ca_pem),
+            tls_pin_sha256: text(&self.tls_pin_sha256),
+            smtp_username: if own { text(&self.smtp_username) } else { None },
+            smtp_password: (own && !self.smtp_password.is_empty())
+                .then(|| Secret::new(self.smtp_password.clone())),
+            ..IdentityDraft::new(&self.smtp_host)
+        })
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account_sending.html")]
+struct SendingPage {
+    shell: Shell,
+    account_id: Uuid,
+    account_label: String,
+    exists: bool,
+    form: SendingForm,
+    notice: Option<String>,
+    error: Option<String>,
+    error_field: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SavedQuery {
+    saved: Option<String>,
+}
+
+async fn page(
+    state: &AppState,
+    signed_in: &SignedIn,
+    account: &Account,
+    form: SendingForm,
+) -> Result<SendingPage, WebError> {
+    let exists = state
+        .sending
+        .identity(signed_in.user_id, account.id)
+        .await?
+        .is_some();
+    Ok(SendingPage {
+        shell: Shell::load(state, signed_in, Nav::Settings, "").await?,
+        account_id: account.id,
+        account_label: account.label.clone(),
+        exists,
+        form,
+        notice: None,
+        error: None,
+        error_field: String::new(),
+    })
+}
+
+/// `GET /settings/accounts/{id}/sending`.
+pub async fn sending_get(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<Uuid>,
+    Query(query): Query<SavedQuery>,
+) -> Result<Response, WebError> {
+    let account = state.accounts.get(signed_in.user_id, id).await?;
+    let form = match state.sending.identity(signed_in.user_id, id).await? {
+        Some(identity) => SendingForm::from_identity(&identity),
+        None => SendingForm::suggested(&account),
+    };
+    let mut page = page(&state, &signed_in, &account, form).await?;
+    if query.saved.is_some() {
+        page.notice = Some("Saved. This account can now send mail.".into());
+    }
+    Ok(page.into_response())
+}
+
+/// `POST /settings/accounts/{id}/sending`: `action=save`, `test` (save, then sign in and
+/// send nothing) or `remove`.
+pub async fn sending_post(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Posted(signed_in, form): Posted<SendingForm>,
+) -> Result<Response, WebError> {
+    let account = state.accounts.get(signed_in.user_id, id).await?;
+    if form.action == "remove" {
+        state.sending.remove_identity(signed_in.user_id, id).await?;
+        return Ok(Redirect::to("/settings/accounts").into_response());
+    }
+    let refused = |page: &mut SendingPage, field: &str, text: String| {
+        page.error = Some(text);
+        page.error_field = field.to_owned();
+    };
+    let draft = match form.draft() {
+        Ok(draft) => draft,
+        Err((field, text)) => {
+            let mut shown = page(&state, &signed_in, &account, form).await?;
+            refused(&mut shown, field, text.to_owned());
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, shown).into_response());
+        }
+    };
+    let mut blank_password = form.clone();
+    blank_password.smtp_password.clear();
+    match state.sending.save_identity(signed_in.user_id, id, draft).await {
+        Ok(_) => {}
+        Err(SendingError::Invalid(invalid)) => {
+            let mut shown = page(&state, &signed_in, &account, blank_password).await?;
+            refused(&mut shown, invalid.field, invalid.problem);
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, shown).into_response());
+        }
+        Err(other) => return Err(other.into()),
+    }
+    if form.action != "test" {
+        return Ok(Redirect::to(&format!("/settings/accounts/{id}/sending?saved=1")).into_response());
+    }
+    let mut shown = page(&state, &signed_in, &account, blank_password).await?;
+    match state.sending.test_identity(signed_in.user_id, id).await? {
+        Ok(report) => {
+            shown.notice = Some(match report.tls_version {
+                Some(version) => format!(
+                    "Saved. Test sending worked: signed in over {version}. Nothing was sent."
+                ),
+                None => "Saved. Test sending worked, WITHOUT encryption. Nothing was sent.".into(),
+            });
+        }
+        Err(error) => {
+            shown.error = Some(format!("Saved, but test sending failed: {error}"));
+        }
+    }
+    Ok(shown.into_response())
+}
