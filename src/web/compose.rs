@@ -157,7 +157,11 @@ impl FromRequest<AppState> for PostedCompose {
 
 /// A browser may send a full path as the file name (old Edge, IE): keep the last part.
 fn display_name(name: &str) -> String {
-    name.rsplit(['/', '\\']).next().unwrap_or(name).trim().to_owned()
+    name.rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(name)
+        .trim()
+        .to_owned()
 }
 
 impl ComposePage {
@@ -255,11 +259,7 @@ impl ComposePage {
         Ok(page)
     }
 
-    async fn of_draft(
-        state: &AppState,
-        signed_in: &SignedIn,
-        id: Uuid,
-    ) -> Result<Self, WebError> {
+    async fn of_draft(state: &AppState, signed_in: &SignedIn, id: Uuid) -> Result<Self, WebError> {
         let message = state.sending.get(signed_in.user_id, id).await?;
         if !matches!(
             message.state,
@@ -276,7 +276,10 @@ impl ComposePage {
         page.bcc = message.bcc_addresses.join(", ");
         page.subject = message.subject.clone();
         page.body = message.body.clone();
-        page.in_reply_to = message.in_reply_to.map(|i| i.to_string()).unwrap_or_default();
+        page.in_reply_to = message
+            .in_reply_to
+            .map(|i| i.to_string())
+            .unwrap_or_default();
         page.kept = files
             .iter()
             .enumerate()
@@ -348,13 +351,15 @@ async fn files(
             "none" => {}
             _ => {
                 let count = display::display(&raw).attachments.len();
-                files.extend((0..count).filter_map(|i| display::attachment(&raw, i)).map(|a| {
-                    Attachment {
-                        filename: a.name,
-                        content_type: a.content_type,
-                        content: a.bytes,
-                    }
-                }));
+                files.extend(
+                    (0..count)
+                        .filter_map(|i| display::attachment(&raw, i))
+                        .map(|a| Attachment {
+                            filename: a.name,
+                            content_type: a.content_type,
+                            content: a.bytes,
+                        }),
+                );
             }
         }
     }
@@ -401,7 +406,9 @@ pub async fn compose_post(
         ) => {
             let saved = state.sending.save_draft(user, existing, draft).await?;
             let mut page = ComposePage::of_draft(&state, &signed_in, saved.id).await?;
-            page.error = Some(format!("Not sent: {refused}. Your message is kept as a draft."));
+            page.error = Some(format!(
+                "Not sent: {refused}. Your message is kept as a draft."
+            ));
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(other) => Err(other.into()),
@@ -432,7 +439,12 @@ impl OutboxRow {
             OutboxState::Uncertain => "May have been sent",
         };
         let when = m.sent_at.unwrap_or(m.updated_at);
-        let to: Vec<&String> = m.to_addresses.iter().chain(&m.cc_addresses).chain(&m.bcc_addresses).collect();
+        let to: Vec<&String> = m
+            .to_addresses
+            .iter()
+            .chain(&m.cc_addresses)
+            .chain(&m.bcc_addresses)
+            .collect();
         Self {
             id: m.id,
             state: m.state.as_str(),

@@ -105,9 +105,11 @@ pub fn router(state: AppState, api: Router<AppState>) -> Router {
         .route("/admin/users/{id}", post(admin::user_action_post))
         .route(
             "/compose",
-            get(compose::compose_get).post(compose::compose_post).route_layer(
-                axum::extract::DefaultBodyLimit::max(compose::MAX_COMPOSE_BYTES),
-            ),
+            get(compose::compose_get)
+                .post(compose::compose_post)
+                .route_layer(axum::extract::DefaultBodyLimit::max(
+                    compose::MAX_COMPOSE_BYTES,
+                )),
         )
         .route("/sent", get(compose::sent_get))
         .route("/drafts", get(compose::drafts_get))

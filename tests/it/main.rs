@@ -35,4 +35,5 @@ mod send_postfix;
 mod web_accounts;
 mod web_auth;
 mod web_browser;
+mod web_compose;
 mod web_mail;

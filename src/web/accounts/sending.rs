@@ -87,7 +87,12 @@ impl SendingForm {
             smtp_auth: identity.smtp_auth.as_str().into(),
             tls_ca_pem: identity.tls_ca_pem.clone().unwrap_or_default(),
             tls_pin_sha256: identity.tls_pin_sha256.clone().unwrap_or_default(),
-            login: if identity.smtp_username.is_some() { "own" } else { "pop3" }.into(),
+            login: if identity.smtp_username.is_some() {
+                "own"
+            } else {
+                "pop3"
+            }
+            .into(),
             smtp_username: identity.smtp_username.clone().unwrap_or_default(),
             smtp_password: String::new(),
         }
@@ -215,7 +220,11 @@ pub async fn sending_post(
     };
     let mut blank_password = form.clone();
     blank_password.smtp_password.clear();
-    match state.sending.save_identity(signed_in.user_id, id, draft).await {
+    match state
+        .sending
+        .save_identity(signed_in.user_id, id, draft)
+        .await
+    {
         Ok(_) => {}
         Err(SendingError::Invalid(invalid)) => {
             let mut shown = page(&state, &signed_in, &account, blank_password).await?;
@@ -225,7 +234,9 @@ pub async fn sending_post(
         Err(other) => return Err(other.into()),
     }
     if form.action != "test" {
-        return Ok(Redirect::to(&format!("/settings/accounts/{id}/sending?saved=1")).into_response());
+        return Ok(
+            Redirect::to(&format!("/settings/accounts/{id}/sending?saved=1")).into_response(),
+        );
     }
     let mut shown = page(&state, &signed_in, &account, blank_password).await?;
     match state.sending.test_identity(signed_in.user_id, id).await? {

@@ -186,6 +186,16 @@ impl Browser {
         .await;
     }
 
+    /// Chooses a local file in a file input.
+    pub async fn attach(&self, css: &str, path: &std::path::Path) {
+        let element = self.find(css).await;
+        self.post(
+            &format!("/element/{element}/value"),
+            json!({ "text": path.display().to_string() }),
+        )
+        .await;
+    }
+
     /// Keys pressed with nothing focused but the page.
     pub async fn press(&self, keys: &str) {
         let element = self.find("body").await;
