@@ -29,6 +29,7 @@ mod pop3_courier;
 mod pop3_dovecot;
 mod pop3_faults;
 mod rotation;
+mod send_cli;
 mod send_faults;
 mod send_kill;
 mod send_postfix;

@@ -29,6 +29,9 @@ async fn migrations_build_the_schema_from_an_empty_database() {
             "fetch_runs",
             "login_failures",
             "messages",
+            "outbox",
+            "outbox_attachments",
+            "sending_identities",
             "sessions",
             "users"
         ]
