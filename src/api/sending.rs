@@ -62,23 +62,19 @@ impl From<Identity> for IdentityJson {
     }
 }
 
-/// The account's sending identity.
+/// The account's sending identity; `null` while the account cannot send yet.
 #[utoipa::path(get, path = "/accounts/{id}/sending", tag = "sending",
     params(("id" = Uuid, Path, description = "The account's id")),
-    responses((status = 200, body = IdentityJson), (status = 401, response = Problem),
+    responses((status = 200, body = Option<IdentityJson>), (status = 401, response = Problem),
         (status = 404, response = Problem), (status = 429, response = Problem)),
     security(("bearer" = [])))]
 pub async fn identity_get(
     State(state): State<AppState>,
     user: ApiUser,
     ApiPath(id): ApiPath<Uuid>,
-) -> Result<Json<IdentityJson>, ApiError> {
-    let identity = state
-        .sending
-        .identity(user.user_id, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(Json(identity.into()))
+) -> Result<Json<Option<IdentityJson>>, ApiError> {
+    let identity = state.sending.identity(user.user_id, id).await?;
+    Ok(Json(identity.map(IdentityJson::from)))
 }
 
 /// Sets the account's sending identity (write scope). Blank `from_address` is the

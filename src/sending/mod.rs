@@ -154,8 +154,14 @@ impl SendingService {
         user_id: Uuid,
         account_id: Uuid,
     ) -> Result<(), SendingError> {
+        // Removing what is not there is not an error: the account ends up without an
+        // identity either way (it still receives).
         let mut conn = self.conn().await?;
-        Ok(identities::delete(&mut conn, user_id, account_id).await?)
+        store::accounts::get(&mut conn, user_id, account_id).await?;
+        match identities::delete(&mut conn, user_id, account_id).await {
+            Ok(()) | Err(StoreError::NotFound) => Ok(()),
+            Err(other) => Err(other.into()),
+        }
     }
 
     /// "Test sending" with the saved identity: signs in, sends nothing.
