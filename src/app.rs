@@ -31,6 +31,8 @@ pub enum AppError {
     Fetch(#[from] FetchError),
     #[error("sending: {0}")]
     Send(#[from] crate::send::SubmitError),
+    #[error(transparent)]
+    Dns(#[from] crate::net::dns::DnsError),
 }
 
 /// How long a connection attempt (DNS included) may take.
@@ -87,8 +89,8 @@ impl App {
         // With TRIBUTARY_DNS_SERVER, remote hosts resolve through that server everywhere;
         // otherwise through the system (getaddrinfo, which honours /etc/hosts).
         let resolver = match config.dns_server {
-            Some(server) => Some(fetch::autodetect::dns_resolver(Some(server))?),
-            None => fetch::autodetect::dns_resolver(None)
+            Some(server) => Some(crate::net::dns::resolver(Some(server))?),
+            None => crate::net::dns::resolver(None)
                 .inspect_err(|error| tracing::warn!(%error, "no DNS for server autodetection"))
                 .ok(),
         };
@@ -96,12 +98,12 @@ impl App {
             (Some(_), Some(resolver)) => Connector::with_resolver(
                 config.allow_private_hosts,
                 CONNECT_TIMEOUT,
-                Arc::new(fetch::autodetect::DnsResolve(resolver.clone())),
+                Arc::new(crate::net::dns::DnsResolve(resolver.clone())),
             ),
             _ => Connector::new(config.allow_private_hosts, CONNECT_TIMEOUT),
         };
-        let autodetect = Arc::new(fetch::autodetect::Autodetect::new(
-            resolver,
+        let autodetect = Arc::new(fetch::autodetect::autodetect(
+            resolver.clone(),
             connector.clone(),
             &crate::pop3::tls::Trust::WebPki,
         )?);
@@ -114,7 +116,13 @@ impl App {
             connector.clone(),
             fetch::scheduler::owner_id(),
         )?;
-        let sending = crate::sending::SendingService::new(Arc::new(submitter), config.send_limits);
+        let smtp_autodetect = Arc::new(crate::send::autodetect::autodetect(
+            resolver,
+            connector.clone(),
+            &crate::tls::Trust::WebPki,
+        )?);
+        let sending = crate::sending::SendingService::new(Arc::new(submitter), config.send_limits)
+            .with_autodetect(smtp_autodetect);
         let mut fetcher = Fetcher::new(
             pool.clone(),
             Arc::clone(&keys),

@@ -12,6 +12,8 @@
 //! - [`store`] — PostgreSQL queries, one module per table; migrations in `migrations/`.
 //! - [`crypto`] — the master key ring, sealing of remote passwords, user password hashes.
 //! - [`mail`] — pure functions over raw messages: fields, display, HTML sanitising.
+//! - [`net`] — the checked connector (no SSRF), DNS and server discovery shared by both
+//!   clients.
 //! - [`pop3`] — our POP3 client; [`smtp`] — our SMTP submission client; [`tls`] — the
 //!   trust and handshake both use; [`secret`] — the `Secret` type both share; [`model`] —
 //!   the vocabulary every layer shares (security modes, run outcomes, error classes, …).
@@ -29,6 +31,7 @@ pub mod first_run;
 pub mod mail;
 pub mod maintenance;
 pub mod model;
+pub mod net;
 pub mod pop3;
 pub mod rotation;
 pub mod secret;

@@ -21,6 +21,7 @@ use crate::accounts::{AccountChanges, AccountDraft, AccountState, ConnectionTest
 use crate::model::{
     AuthMethod, ImportMode, LeavePolicy, PausedReason, RunOutcome, Security, Trigger,
 };
+use crate::net::discover::Found;
 use crate::state::AppState;
 use crate::store::accounts::Account;
 use crate::store::fetch::RunRow;
@@ -354,6 +355,39 @@ pub struct AutodetectJson {
     pub candidates: Vec<CandidateJson>,
 }
 
+/// The address and its two parts, or why it cannot be one.
+fn split_address(email: &str) -> Result<(String, String, String), ApiError> {
+    let email = email.trim().to_owned();
+    if email.chars().count() > 254 {
+        return Err(ApiError::validation("email", "at most 254 characters"));
+    }
+    let Some((local, domain)) = email
+        .rsplit_once('@')
+        .filter(|(local, domain)| !local.is_empty() && domain.contains('.'))
+        .map(|(local, domain)| (local.to_owned(), domain.to_owned()))
+    else {
+        return Err(ApiError::validation(
+            "email",
+            "expected an address like name@example.org",
+        ));
+    };
+    Ok((email, local, domain))
+}
+
+fn candidates(email: String, local: String, found: Option<Found>) -> AutodetectJson {
+    let candidates = found
+        .map(|found| CandidateJson {
+            host: found.host,
+            port: found.port,
+            security: found.security,
+            usernames: vec![email, local],
+            source: found.source.to_owned(),
+        })
+        .into_iter()
+        .collect();
+    AutodetectJson { candidates }
+}
+
 /// Proposes the POP3 server for an address: DNS SRV records, then the usual names
 /// (the same logic as the web wizard).
 #[utoipa::path(post, path = "/autodetect", tag = "accounts", request_body = AutodetectRequest,
@@ -365,31 +399,24 @@ pub async fn autodetect_post(
     _user: ApiUser,
     ApiJson(body): ApiJson<AutodetectRequest>,
 ) -> Result<Json<AutodetectJson>, ApiError> {
-    let email = body.email.trim().to_owned();
-    if email.chars().count() > 254 {
-        return Err(ApiError::validation("email", "at most 254 characters"));
-    }
-    let Some((local, domain)) = email
-        .rsplit_once('@')
-        .filter(|(local, domain)| !local.is_empty() && domain.contains('.'))
-    else {
-        return Err(ApiError::validation(
-            "email",
-            "expected an address like name@example.org",
-        ));
-    };
-    let candidates = state
-        .autodetect
-        .discover(domain)
-        .await
-        .map(|found| CandidateJson {
-            host: found.host,
-            port: found.port,
-            security: found.security,
-            usernames: vec![email.clone(), local.to_owned()],
-            source: found.source.to_owned(),
-        })
-        .into_iter()
-        .collect();
-    Ok(Json(AutodetectJson { candidates }))
+    let (email, local, domain) = split_address(&body.email)?;
+    let found = state.autodetect.discover(&domain).await;
+    Ok(Json(candidates(email, local, found)))
+}
+
+/// Proposes the SMTP submission server for an address: DNS SRV `_submissions._tcp` and
+/// `_submission._tcp`, then `smtp.` and `mail.` on 465 and 587 (the same logic as the
+/// "Find my server" button of the sending settings).
+#[utoipa::path(post, path = "/autodetect/smtp", tag = "sending", request_body = AutodetectRequest,
+    responses((status = 200, body = AutodetectJson), (status = 400, response = Problem), (status = 401, response = Problem),
+        (status = 415, response = Problem), (status = 422, response = Problem), (status = 429, response = Problem)),
+    security(("bearer" = [])))]
+pub async fn autodetect_smtp_post(
+    State(state): State<AppState>,
+    _user: ApiUser,
+    ApiJson(body): ApiJson<AutodetectRequest>,
+) -> Result<Json<AutodetectJson>, ApiError> {
+    let (email, local, _) = split_address(&body.email)?;
+    let found = state.sending.discover_server(&email).await;
+    Ok(Json(candidates(email, local, found)))
 }

@@ -125,6 +125,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(accounts::account_check_post))
         .routes(routes!(accounts::account_runs_get))
         .routes(routes!(accounts::autodetect_post))
+        .routes(routes!(accounts::autodetect_smtp_post))
         .routes(routes!(messages::messages_get))
         .routes(routes!(
             messages::message_get,

@@ -9,10 +9,10 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 
 use super::FetchError;
-use super::connector::Connector;
 use super::metrics::Metrics;
 use super::writer::{DEFAULT_WRITERS, WriteBudget};
 use crate::crypto::{Keys, Secret};
+use crate::net::Connector;
 use crate::pop3::{self, Credentials, Session, SessionOptions, Trust, tls};
 use crate::store::accounts::{Account, AccountSettings, Security};
 

@@ -1,6 +1,6 @@
 //! The fetch engine (DESIGN §4 invariants 1, 2, 3, 7, 9 and §6).
 //!
-//! - [`connector`] — the one checked way out to remote servers (no SSRF).
+//! - [`autodetect`] — the POP3 probe for the wizard's server search ([`crate::net`]).
 //! - [`fetcher`] — what every run shares (pool, keys, limits, TLS) and "Test connection".
 //! - [`run`] — one account, once: the exactly-once order of a run.
 //! - [`writer`] — the group-commit pipeline that stores a run's messages.
@@ -10,7 +10,6 @@
 //!   [`metrics`] — counters for `/metrics`.
 
 pub mod autodetect;
-pub mod connector;
 pub mod fetcher;
 pub mod metrics;
 pub mod policy;
@@ -21,7 +20,7 @@ mod writer;
 
 use std::time::Duration;
 
-pub use connector::{ConnectError, Connector};
+pub use crate::net::{ConnectError, Connector};
 pub use fetcher::{Clock, ConnectionReport, Fetcher, SystemClock};
 pub use run::{RunReport, run_once};
 pub use scheduler::{Scheduler, SchedulerSettings, Tick};

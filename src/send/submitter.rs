@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use tokio::net::TcpStream;
 
 use crate::crypto::{CryptoError, Keys, Secret};
-use crate::fetch::connector::{ConnectError, Connector};
+use crate::net::{ConnectError, Connector};
 use crate::smtp::{self, Credentials, Envelope, SendError, Session, SmtpError};
 use crate::store::identities::{self, IdentitySettings};
 use crate::store::outbox::{self, Claimed, Outcome};

@@ -19,6 +19,8 @@ use uuid::Uuid;
 pub use draft::{IdentityDraft, MessageDraft};
 pub use error::SendingError;
 
+use crate::net::discover::Found;
+use crate::send::autodetect::SmtpAutodetect;
 use crate::send::compose::{self, Outgoing, Sender, Thread};
 use crate::send::{SendingReport, SubmitError, Submitter};
 use crate::store::identities::{self, Identity, SmtpLogin};
@@ -53,6 +55,8 @@ pub struct SendingService {
     limits: SendLimits,
     /// Wakes this process's outbox worker when a message is queued.
     wake: Arc<Notify>,
+    /// Finds a domain's submission server; `None` where nobody sets up identities (CLI).
+    autodetect: Option<Arc<SmtpAutodetect>>,
 }
 
 impl SendingService {
@@ -61,7 +65,21 @@ impl SendingService {
             submitter,
             limits,
             wake: Arc::new(Notify::new()),
+            autodetect: None,
         }
+    }
+
+    /// Lets [`Self::discover_server`] search DNS and probe servers.
+    pub fn with_autodetect(mut self, autodetect: Arc<SmtpAutodetect>) -> Self {
+        self.autodetect = Some(autodetect);
+        self
+    }
+
+    /// The submission server for the domain of `address` (SRV records, then the usual
+    /// names), or `None` when nothing answered or the address has no domain.
+    pub async fn discover_server(&self, address: &str) -> Option<Found> {
+        let (_, domain) = address.trim().rsplit_once('@')?;
+        self.autodetect.as_ref()?.discover(domain).await
     }
 
     /// What the outbox worker waits on.

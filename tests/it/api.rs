@@ -595,6 +595,7 @@ async fn tokens_are_rate_limited_and_the_openapi_document_covers_every_endpoint(
         ("/accounts/{id}/check", &["post"]),
         ("/accounts/{id}/runs", &["get"]),
         ("/autodetect", &["post"]),
+        ("/autodetect/smtp", &["post"]),
         ("/messages", &["get"]),
         ("/messages/{id}", &["get", "patch", "delete"]),
         ("/messages/{id}/raw", &["get"]),

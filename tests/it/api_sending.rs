@@ -308,3 +308,112 @@ async fn send_limits_answer_with_429_and_422() {
     assert!((1..=3600).contains(&retry), "{retry}");
     app.stop().await;
 }
+
+/// "Find my server" on the sending settings and `POST /autodetect/smtp` use the domain's
+/// SRV record; a server whose certificate is not publicly trusted is still proposed, and
+/// saying so. Nothing is saved by looking.
+#[tokio::test]
+async fn the_submission_server_is_found_for_the_form_and_the_api() {
+    use std::collections::HashMap;
+
+    use crate::helpers::fake_dns::{FakeDns, Zone};
+    use crate::helpers::web::{USER_PASSWORD, WebClient, field_value};
+
+    let db = TestDb::new().await;
+    let dns = FakeDns::start(Zone {
+        srv: HashMap::from([(
+            "_submissions._tcp.example.test".into(),
+            vec![(0, 0, 4465, "out.example.test".into())],
+        )]),
+        a: HashMap::new(),
+    })
+    .await;
+    let dns_address = dns.address.to_string();
+    let app = TestApp::spawn_with(&db, &[("TRIBUTARY_DNS_SERVER", &dns_address)]).await;
+    let user = add_user(&db, "finder").await;
+    let account = crate::helpers::add_account(&db, &app.ring, user.id, "finder", "pw").await;
+    sqlx::query("UPDATE accounts SET email = 'finder@example.test' WHERE id = $1")
+        .bind(account.id)
+        .execute(&db.pool)
+        .await
+        .expect("address");
+
+    let mut web = WebClient::signed_in(&app, &user.email, USER_PASSWORD).await;
+    let path = format!("/settings/accounts/{}/sending", account.id);
+    let found = web
+        .submit(
+            &path,
+            &[
+                ("action", "detect"),
+                ("from_name", "Finder"),
+                ("smtp_host", "smtp.wrong.example"),
+            ],
+        )
+        .await;
+    assert_eq!(found.status, 200, "{}", found.body);
+    assert_eq!(
+        field_value(&found.body, "smtp_host").as_deref(),
+        Some("out.example.test")
+    );
+    assert_eq!(
+        field_value(&found.body, "smtp_port").as_deref(),
+        Some("4465")
+    );
+    assert_eq!(
+        field_value(&found.body, "from_name").as_deref(),
+        Some("Finder")
+    );
+    assert!(
+        found.body.contains("Found out.example.test on port 4465")
+            && found.body.contains("SRV record"),
+        "{}",
+        found.body
+    );
+    let (identities,): (i64,) = sqlx::query_as("SELECT count(*) FROM sending_identities")
+        .fetch_one(&db.pool)
+        .await
+        .expect("count");
+    assert_eq!(identities, 0, "looking saves nothing");
+
+    // Nothing announced and nothing answering: said, and the form keeps what was typed.
+    let none = web
+        .submit(
+            &path,
+            &[
+                ("action", "detect"),
+                ("from_address", "finder@nothing.example.test"),
+                ("smtp_host", "typed.example.test"),
+            ],
+        )
+        .await;
+    assert!(
+        none.body
+            .contains("No SMTP submission server was found automatically for nothing.example.test"),
+        "{}",
+        none.body
+    );
+    assert_eq!(
+        field_value(&none.body, "smtp_host").as_deref(),
+        Some("typed.example.test")
+    );
+
+    let api = Api {
+        app: &app,
+        token: token(&db, user.id, Scope::Read).await,
+    };
+    let answer = api
+        .post("/autodetect/smtp", json!({"email": "finder@example.test"}))
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let candidate = &answer.json()["candidates"][0];
+    assert_eq!(candidate["host"], "out.example.test");
+    assert_eq!(candidate["port"], 4465);
+    assert_eq!(candidate["security"], "tls");
+    assert_eq!(
+        candidate["usernames"],
+        json!(["finder@example.test", "finder"])
+    );
+    api.post("/autodetect/smtp", json!({"email": "no-at-sign"}))
+        .await
+        .problem(422, "validation");
+}

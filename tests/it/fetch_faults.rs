@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 use tributary::crypto::KeyRing;
-use tributary::fetch::Connector;
-use tributary::fetch::connector::Resolve;
 use tributary::model::{ErrorClass, PausedReason, RunOutcome};
+use tributary::net::Connector;
+use tributary::net::Resolve;
 use tributary::store::accounts::{Account, LeavePolicy, Security};
 use uuid::Uuid;
 

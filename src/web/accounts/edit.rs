@@ -212,17 +212,7 @@ async fn proposal(state: &AppState, email: &str, domain: &str) -> (AccountForm, 
     match state.autodetect.discover(domain).await {
         Some(server) => (
             AccountForm::proposed(email, &server.host, server.port, server.security),
-            format!(
-                "Found {} on port {} ({}) — {}.",
-                server.host,
-                server.port,
-                match server.security {
-                    Security::Tls => "secure connection",
-                    Security::StartTls => "upgraded to a secure connection with STARTTLS",
-                    Security::PlaintextDangerous => "NOT encrypted",
-                },
-                server.source
-            ),
+            super::found_in_words(&server),
         ),
         None => (
             AccountForm::proposed(email, &format!("pop.{domain}"), 995, Security::Tls),

@@ -19,6 +19,22 @@ use uuid::Uuid;
 pub use edit::{edit_get, edit_post, new_get, new_post};
 pub use sending::{sending_get, sending_post};
 
+/// "Found pop.example.org on port 995 (secure connection) — how it was found."
+fn found_in_words(server: &crate::net::discover::Found) -> String {
+    use crate::model::Security;
+    format!(
+        "Found {} on port {} ({}) — {}.",
+        server.host,
+        server.port,
+        match server.security {
+            Security::Tls => "secure connection",
+            Security::StartTls => "upgraded to a secure connection with STARTTLS",
+            Security::PlaintextDangerous => "NOT encrypted",
+        },
+        server.source
+    )
+}
+
 use super::form::Posted;
 use super::session::SignedIn;
 use super::shell::{self, Nav, Shell};

@@ -194,8 +194,49 @@ pub async fn sending_get(
     Ok(page.into_response())
 }
 
+/// "Find my server": the form as typed, with the server found for the From address's
+/// domain (or the account's) filled in and how it was found said.
+async fn detected(
+    state: &AppState,
+    signed_in: &SignedIn,
+    account: &Account,
+    mut form: SendingForm,
+) -> Result<SendingPage, WebError> {
+    let address = match form.from_address.trim() {
+        "" => account.email.clone(),
+        typed => typed.to_owned(),
+    };
+    let found = state.sending.discover_server(&address).await;
+    form.smtp_password.clear();
+    let said = match &found {
+        Some(server) => {
+            form.smtp_host = server.host.clone();
+            form.smtp_port = server.port.to_string();
+            form.smtp_security = server.security.as_str().into();
+            format!(
+                "{} Save and test sending to make sure.",
+                super::found_in_words(server)
+            )
+        }
+        None => {
+            let domain = address.rsplit_once('@').map_or("", |(_, d)| d);
+            format!(
+                "No SMTP submission server was found automatically for {domain}. Enter the \
+                 server your provider names (often smtp.{domain}, port 465)."
+            )
+        }
+    };
+    let mut shown = page(state, signed_in, account, form).await?;
+    if found.is_some() {
+        shown.notice = Some(said);
+    } else {
+        shown.error = Some(said);
+    }
+    Ok(shown)
+}
+
 /// `POST /settings/accounts/{id}/sending`: `action=save`, `test` (save, then sign in and
-/// send nothing) or `remove`.
+/// send nothing), `detect` (find the server, change nothing stored) or `remove`.
 pub async fn sending_post(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
@@ -205,6 +246,11 @@ pub async fn sending_post(
     if form.action == "remove" {
         state.sending.remove_identity(signed_in.user_id, id).await?;
         return Ok(Redirect::to("/settings/accounts").into_response());
+    }
+    if form.action == "detect" {
+        return Ok(detected(&state, &signed_in, &account, form)
+            .await?
+            .into_response());
     }
     let refused = |page: &mut SendingPage, field: &str, text: String| {
         page.error = Some(text);

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tributary::crypto::{KeyRing, Keys, Secret};
-use tributary::fetch::Connector;
 use tributary::model::Security;
+use tributary::net::Connector;
 use tributary::send::Submitter;
 use tributary::sending::{IdentityDraft, MessageDraft, SendLimits, SendingService};
 use tributary::store::outbox::OutboxMessage;

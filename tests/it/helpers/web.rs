@@ -26,12 +26,14 @@ pub struct Page {
     pub bytes: Vec<u8>,
 }
 
-/// The value of the first `name="…" value="…"` field in a page.
+/// The `value` of the first tag in a page with `name="…"` (attributes in any order).
 pub fn field_value(html: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker)? + marker.len();
-    let end = html[start..].find('"')? + start;
-    Some(html[start..end].to_owned())
+    let at = html.find(&format!("name=\"{name}\""))?;
+    let tag_start = html[..at].rfind('<')?;
+    let tag = &html[tag_start..tag_start + html[tag_start..].find('>')?];
+    let start = tag.find(" value=\"")? + " value=\"".len();
+    let end = tag[start..].find('"')? + start;
+    Some(tag[start..end].to_owned())
 }
 
 impl WebClient {
