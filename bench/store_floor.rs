@@ -1,6 +1,6 @@
 //! The store's own floor for the ingest benchmarks (issue 4a/4b): the messages of a
 //! Maildir parsed and written through exactly the statements the fetch engine uses
-//! (`mail::fields::parse`, `store::messages::insert_fetched`, group commits), with no
+//! (`mail::fields::parse`, `store::messages::insert`, group commits), with no
 //! POP3 at all. Whatever a fetch costs beyond this is the engine's; this much is what
 //! PostgreSQL needs to store, index and durably commit the same mail.
 //!
@@ -97,8 +97,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             for chunk in share.chunks(group) {
                 let mut tx = pool.begin().await?;
                 for message in chunk {
-                    messages::insert_fetched(&mut tx, user_id, account_id, recorded_at, message)
-                        .await?;
+                    messages::insert(
+                        &mut tx,
+                        user_id,
+                        account_id,
+                        recorded_at,
+                        message,
+                        messages::Origin::Fetched,
+                    )
+                    .await?;
                 }
                 tx.commit().await?;
             }

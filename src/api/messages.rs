@@ -50,6 +50,8 @@ pub struct MessageJson {
     pub seen: bool,
     pub starred: bool,
     pub trashed: bool,
+    /// Sent from here through the outbox (a copy kept with the mail), not fetched.
+    pub sent: bool,
 }
 
 fn summary_json(m: &MessageSummary) -> MessageJson {
@@ -67,6 +69,7 @@ fn summary_json(m: &MessageSummary) -> MessageJson {
         has_attachments: m.has_attachments,
         seen: m.seen,
         starred: m.starred,
+        sent: m.sent,
         trashed: m.trashed,
     }
 }
@@ -236,7 +239,7 @@ fn detail_json(detail: &MessageDetail, raw: &[u8]) -> MessageDetailJson {
     MessageDetailJson {
         message: summary_json(&detail.summary),
         account_email: detail.account_email.clone(),
-        to: detail.to_addresses.clone(),
+        to: detail.summary.to_addresses.clone(),
         cc: detail.cc_addresses.clone(),
         message_id: detail.message_id.clone(),
         size_bytes: detail.size_bytes,

@@ -225,8 +225,15 @@ async fn write_messages(
             group_started = Instant::now();
         }
         let Some(open) = tx.as_mut() else { continue };
-        let inserted =
-            messages::insert_fetched(open, user_id, account_id, recorded_at, &message).await?;
+        let inserted = messages::insert(
+            open,
+            user_id,
+            account_id,
+            recorded_at,
+            &message,
+            messages::Origin::Fetched,
+        )
+        .await?;
         group_bytes += message.raw.len();
         group.push((message.uidl, message.raw.len() as u64, inserted));
         let full = group.len() >= GROUP_MESSAGES

@@ -15,7 +15,7 @@ use crate::net::{ConnectError, Connector};
 use crate::smtp::{self, Credentials, Envelope, SendError, Session, SmtpError};
 use crate::store::identities::{self, IdentitySettings};
 use crate::store::outbox::{self, Claimed, Outcome};
-use crate::store::{StoreError, accounts};
+use crate::store::{StoreError, accounts, messages};
 use crate::tls::{self, Trust};
 
 /// How long a claim lasts: longer than one whole SMTP session can, so a live attempt
@@ -206,7 +206,9 @@ impl Submitter {
             Ok(Attempt::LeaseLost) => return Ok(None),
             Err(Failure::Unknown(e)) => Outcome::Uncertain {
                 error: format!(
-                    "the message may have been sent: the server got all of it but {e} before                      it said whether it accepted it. Check with a recipient (or the Sent folder of                      the account's own webmail) before sending it again"
+                    "the message may have been sent: the server got all of it but {e} before \
+                     it said whether it accepted it. Check with a recipient (or the Sent folder \
+                     of the account's own webmail) before sending it again"
                 ),
             },
             Err(Failure::NotSent(e)) => self.after_failure(claimed, &e),
@@ -217,8 +219,51 @@ impl Submitter {
             outcome = outcome_name(&outcome),
             "submission attempt ended"
         );
-        let mut conn = crate::store::acquire(&self.pool).await?;
-        let recorded = outbox::finish(&mut conn, claimed.id, &self.owner, &outcome).await?;
+        // The parse of a large message is CPU work; it must not hold a runtime thread.
+        let copy = match (&outcome, claimed.account_id) {
+            (Outcome::Sent { .. }, Some(account_id)) => {
+                let raw = claimed.raw.clone();
+                let parsed = tokio::task::spawn_blocking(move || {
+                    let fields = crate::mail::fields::parse(&raw);
+                    (raw, fields)
+                })
+                .await;
+                match parsed {
+                    Ok((raw, fields)) => Some((
+                        account_id,
+                        messages::NewMessage {
+                            uidl: messages::sent_uidl(claimed.id),
+                            raw,
+                            fields,
+                        },
+                    )),
+                    // The state must be recorded whatever happens to the copy.
+                    Err(error) => {
+                        tracing::error!(outbox_id = %claimed.id, %error, "no copy of a sent message");
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        // The state and the copy in Sent commit together: a sent message is never missing
+        // from the combined views, and never there twice.
+        let mut tx = self.pool.begin().await?;
+        let recorded = outbox::finish(&mut tx, claimed.id, &self.owner, &outcome).await?;
+        if recorded && let Some((account_id, message)) = &copy {
+            messages::insert(
+                &mut tx,
+                claimed.user_id,
+                *account_id,
+                OffsetDateTime::now_utc(),
+                message,
+                messages::Origin::Sent {
+                    outbox_id: claimed.id,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
         Ok(recorded.then_some(outcome))
     }
 

@@ -16,17 +16,37 @@ pub struct NewMessage {
     pub fields: MessageFields,
 }
 
-/// Stores one message and records its UIDL as stored, in the caller's transaction, so the
-/// two commit together (DESIGN invariant 1). Returns whether a new row was written: `false`
-/// means the message was already here — under this UIDL (a run that died after committing
-/// it), or byte for byte under another (a server that renumbered its UIDLs).
-pub async fn insert_fetched(
+/// Where a stored message comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Downloaded from the account's POP3 server: its UIDL is recorded as stored.
+    Fetched,
+    /// Sent through the outbox: a copy, already seen, tied to its outbox row.
+    Sent { outbox_id: Uuid },
+}
+
+/// The uidl a sent copy is stored under: never a POP3 UIDL, which cannot hold a space.
+pub fn sent_uidl(outbox_id: Uuid) -> String {
+    format!("sent {outbox_id}")
+}
+
+/// Stores one message — for [`Origin::Fetched`] also recording its UIDL as stored, in the
+/// caller's transaction, so the two commit together (DESIGN invariant 1). Returns whether
+/// a new row was written: `false` means the message was already here — under this UIDL (a
+/// run that died after committing it), or byte for byte under another (a server that
+/// renumbered its UIDLs).
+pub async fn insert(
     tx: &mut PgConnection,
     user_id: Uuid,
     account_id: Uuid,
     recorded_at: OffsetDateTime,
     message: &NewMessage,
+    origin: Origin,
 ) -> Result<bool, StoreError> {
+    let sent_outbox_id = match origin {
+        Origin::Fetched => None,
+        Origin::Sent { outbox_id } => Some(outbox_id),
+    };
     let fields = &message.fields;
     // Dates far outside any plausible range (forged or broken headers) would put a
     // message at the top or bottom of the inbox for ever: sort those by arrival.
@@ -38,14 +58,15 @@ pub async fn insert_fetched(
         "WITH stored AS (
              INSERT INTO messages (user_id, account_id, uidl, fetched_at, sort_at, date_header,
                  message_id, from_address, from_name, to_addresses, cc_addresses, subject,
-                 snippet, size_bytes, has_attachments, parse_problem, raw, search, raw_sha256)
+                 snippet, size_bytes, has_attachments, parse_problem, raw, search, raw_sha256,
+                 sent_outbox_id, seen)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18::tsvector, $19)
+                 $18::tsvector, $19, $20, $20 IS NOT NULL)
              ON CONFLICT DO NOTHING
              RETURNING 1
          ), seen AS (
              INSERT INTO account_uidls (account_id, uidl, disposition, size_bytes, recorded_at)
-             VALUES ($2, $3, 'stored', $14, $4)
+             SELECT $2, $3, 'stored', $14, $4 WHERE $20::uuid IS NULL
              ON CONFLICT (account_id, uidl) DO NOTHING
          )
          SELECT EXISTS (SELECT 1 FROM stored)",
@@ -69,6 +90,7 @@ pub async fn insert_fetched(
     .bind(&message.raw)
     .bind(crate::mail::search::document_vector(&fields.search_text))
     .bind(fields.raw_sha256.as_slice())
+    .bind(sent_outbox_id)
     .fetch_one(tx)
     .await?;
     Ok(inserted.0)
@@ -225,6 +247,9 @@ pub struct MessageSummary {
     pub seen: bool,
     pub starred: bool,
     pub trashed: bool,
+    /// Sent through the outbox (a copy), not fetched.
+    pub sent: bool,
+    pub to_addresses: Option<String>,
 }
 
 impl MessageSummary {
@@ -246,7 +271,8 @@ pub struct Page {
 
 const SUMMARY_COLUMNS: &str = "m.id, m.account_id, a.label AS account_label, \
      a.color AS account_color, m.from_address, m.from_name, m.subject, m.snippet, m.sort_at, \
-     m.has_attachments, m.seen, m.starred, m.trashed_at IS NOT NULL AS trashed";
+     m.has_attachments, m.seen, m.starred, m.trashed_at IS NOT NULL AS trashed, \
+     m.sent_outbox_id IS NOT NULL AS sent, m.to_addresses";
 
 fn push_folder(builder: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, folder: Folder) {
     builder.push(match folder {
@@ -350,10 +376,11 @@ async fn fetch_rows(
             builder.push(
                 "SELECT m.id, m.account_id, a.label AS account_label, a.color AS account_color, \
                  m.from_address, m.from_name, m.subject, m.snippet, m.sort_at, m.has_attachments, \
-                 m.seen, m.starred, m.trashed_at IS NOT NULL AS trashed FROM (SELECT m.id, \
+                 m.seen, m.starred, m.trashed_at IS NOT NULL AS trashed, \
+                 m.sent_outbox_id IS NOT NULL AS sent, m.to_addresses FROM (SELECT m.id, \
                  m.account_id, m.from_address, m.from_name, m.subject, m.snippet, m.sort_at, \
-                 m.has_attachments, m.seen, m.starred, m.trashed_at, m.search, m.search_legacy \
-                 FROM messages m",
+                 m.has_attachments, m.seen, m.starred, m.trashed_at, m.search, m.search_legacy, \
+                 m.sent_outbox_id, m.to_addresses FROM messages m",
             );
             push_filters(&mut builder, query);
             builder.push(order_by(direction));
@@ -497,7 +524,6 @@ pub struct MessageDetail {
     #[sqlx(flatten)]
     pub summary: MessageSummary,
     pub account_email: Option<String>,
-    pub to_addresses: Option<String>,
     pub cc_addresses: Option<String>,
     pub date_header: Option<OffsetDateTime>,
     pub fetched_at: OffsetDateTime,
@@ -513,7 +539,7 @@ pub async fn get(
     id: i64,
 ) -> Result<Option<MessageDetail>, StoreError> {
     Ok(sqlx::query_as::<_, MessageDetail>(&format!(
-        "SELECT {SUMMARY_COLUMNS}, a.email AS account_email, m.to_addresses, m.cc_addresses,
+        "SELECT {SUMMARY_COLUMNS}, a.email AS account_email, m.cc_addresses,
                 m.date_header, m.fetched_at, m.message_id, m.size_bytes, m.parse_problem
          FROM messages m LEFT JOIN accounts a ON a.id = m.account_id
          WHERE m.id = $1 AND m.user_id = $2"
@@ -537,7 +563,7 @@ pub async fn get_with_raw(
         raw: Vec<u8>,
     }
     let row = sqlx::query_as::<_, Row>(&format!(
-        "SELECT {SUMMARY_COLUMNS}, a.email AS account_email, m.to_addresses, m.cc_addresses,
+        "SELECT {SUMMARY_COLUMNS}, a.email AS account_email, m.cc_addresses,
                 m.date_header, m.fetched_at, m.message_id, m.size_bytes, m.parse_problem, m.raw
          FROM messages m LEFT JOIN accounts a ON a.id = m.account_id
          WHERE m.id = $1 AND m.user_id = $2"

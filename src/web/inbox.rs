@@ -45,15 +45,28 @@ struct Row {
     has_attachments: bool,
     seen: bool,
     starred: bool,
+    /// Sent from here: the sender column names the recipients instead.
+    sent: bool,
 }
 
 fn row(message: MessageSummary, words: &[String], now: OffsetDateTime) -> Row {
-    let sender = message
-        .from_name
-        .clone()
-        .filter(|name| !name.is_empty())
-        .or_else(|| message.from_address.clone())
-        .unwrap_or_else(|| "(unknown sender)".into());
+    let sender = if message.sent {
+        format!(
+            "To: {}",
+            message
+                .to_addresses
+                .as_deref()
+                .filter(|to| !to.is_empty())
+                .unwrap_or("(no recipient)")
+        )
+    } else {
+        message
+            .from_name
+            .clone()
+            .filter(|name| !name.is_empty())
+            .or_else(|| message.from_address.clone())
+            .unwrap_or_else(|| "(unknown sender)".into())
+    };
     let subject = message
         .subject
         .clone()
@@ -75,6 +88,7 @@ fn row(message: MessageSummary, words: &[String], now: OffsetDateTime) -> Row {
         has_attachments: message.has_attachments,
         seen: message.seen,
         starred: message.starred,
+        sent: message.sent,
     }
 }
 

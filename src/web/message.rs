@@ -65,6 +65,8 @@ struct MessagePage {
     chip: Option<String>,
     starred: bool,
     trashed: bool,
+    /// Sent from here through the outbox ("Sent" marker, "Sent through" instead of "Via").
+    sent: bool,
     text: Vec<TextPiece>,
     has_html: bool,
     body_url: String,
@@ -201,7 +203,7 @@ impl MessagePage {
                 .unwrap_or_else(|| "(no subject)".into()),
             from_name: summary.from_name.clone().unwrap_or_default(),
             from_address: summary.from_address.clone().unwrap_or_default(),
-            to: detail.to_addresses.clone().unwrap_or_default(),
+            to: detail.summary.to_addresses.clone().unwrap_or_default(),
             cc: detail.cc_addresses.clone().unwrap_or_default(),
             date: shell::full_date(date),
             iso: shell::iso(date),
@@ -214,6 +216,7 @@ impl MessagePage {
             chip: summary.account_id.map(shell::chip_class),
             starred: summary.starred,
             trashed: summary.trashed,
+            sent: summary.sent,
             text,
             has_html: shown.html.is_some(),
             body_url: if remote == RemoteContent::Shown {

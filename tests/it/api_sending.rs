@@ -133,6 +133,35 @@ async fn send_and_drafts_through_the_api_arrive_at_postfix() {
         Some(&b"%PDF-1.4 pretend"[..])
     );
 
+    // The sent message is kept with the mail: in the combined list, marked, searchable,
+    // byte for byte what Postfix got, and never mistaken for a fetched UIDL.
+    let found = api.get("/messages?q=API").await.json();
+    let listed = found["messages"]
+        .as_array()
+        .and_then(|all| all.iter().find(|m| m["subject"] == "Par l'API"))
+        .unwrap_or_else(|| panic!("the sent message is not found by search: {found}"))
+        .clone();
+    assert_eq!(listed["sent"], true, "{listed}");
+    assert_eq!(listed["seen"], true, "what one sent is not unread");
+    assert_eq!(listed["account_id"], account_id.as_str());
+    let stored = api.get(&format!("/messages/{}/raw", listed["id"])).await;
+    assert_eq!(stored.status, 200);
+    let (raw,): (Vec<u8>,) = sqlx::query_as("SELECT raw FROM outbox WHERE id = $1::uuid")
+        .bind(&id)
+        .fetch_one(&db.pool)
+        .await
+        .expect("outbox raw");
+    assert_eq!(
+        stored.bytes(),
+        raw.as_slice(),
+        "the copy is what was submitted"
+    );
+    let (uidls,): (i64,) = sqlx::query_as("SELECT count(*) FROM account_uidls")
+        .fetch_one(&db.pool)
+        .await
+        .expect("uidls");
+    assert_eq!(uidls, 0, "a sent copy is not a fetched message");
+
     // A draft: saved, listed, changed, then sent.
     let draft = api
         .post(

@@ -169,12 +169,13 @@ async fn older_messages_get_digests_and_a_message_offered_again_is_not_stored_tw
             fields: tributary::mail::fields::parse(bytes.as_bytes()),
             raw: bytes.into_bytes(),
         };
-        let inserted = tributary::store::messages::insert_fetched(
+        let inserted = tributary::store::messages::insert(
             &mut conn,
             user.id,
             account.id,
             time::OffsetDateTime::now_utc(),
             &message,
+            tributary::store::messages::Origin::Fetched,
         )
         .await
         .expect("insert");

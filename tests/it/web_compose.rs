@@ -151,6 +151,26 @@ async fn people_reply_forward_and_write_with_attachments_in_a_real_browser() {
         reply.from().and_then(|f| f.first()).and_then(|a| a.name()),
         Some("Alice Martin")
     );
+    // The reply sits in the combined inbox beside the original, marked "Sent" and named
+    // by its recipient; it opens like any message.
+    browser.goto(&app.url("/")).await;
+    browser.find("[data-message-list] [data-sent]").await;
+    let sent_row = browser
+        .execute(
+            "var row = document.querySelector('[data-message-list] [data-sent]').closest('li'); \
+             return row.querySelector('.sender').textContent + ' | ' + row.querySelector('.subject').textContent;",
+        )
+        .await;
+    assert_eq!(
+        sent_row.as_str(),
+        Some(format!("To: Bob Martin <bob@{LOCAL_DOMAIN}> | Re: Agenda").as_str()),
+        "{sent_row}"
+    );
+    browser.assert_accessible("inbox with sent mail").await;
+    browser
+        .click("[data-message-list] li:has([data-sent]) a.row")
+        .await;
+    browser.find("h1 [data-sent]").await;
 
     // Forward with "f": the original's attachment goes along.
     browser

@@ -197,9 +197,16 @@ pub async fn deliver_at(
         fields: tributary::mail::fields::parse(raw),
     };
     assert!(
-        messages::insert_fetched(&mut conn, user_id, account_id, at, &message)
-            .await
-            .expect("insert")
+        messages::insert(
+            &mut conn,
+            user_id,
+            account_id,
+            at,
+            &message,
+            messages::Origin::Fetched
+        )
+        .await
+        .expect("insert")
     );
     sqlx::query_scalar("SELECT id FROM messages WHERE account_id = $1 AND uidl = $2")
         .bind(account_id)
