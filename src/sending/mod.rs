@@ -45,6 +45,16 @@ impl Default for SendLimits {
     }
 }
 
+/// An uploaded file's name as it is kept: a browser may send a full path (old Edge, IE),
+/// so only the last part.
+pub fn upload_name(name: &str) -> String {
+    name.rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(name)
+        .trim()
+        .to_owned()
+}
+
 /// What "Test sending" found: the report, or the problem in the submission's words.
 pub type SendingTest = Result<SendingReport, SubmitError>;
 
@@ -209,6 +219,16 @@ impl SendingService {
         let mut conn = self.conn().await?;
         if let Some(account_id) = composition.account_id {
             store::accounts::get(&mut conn, user_id, account_id).await?;
+        }
+        // Only the user's own mail can be answered (another user's id is as unknown as
+        // one that never existed).
+        if let Some(message_id) = composition.in_reply_to
+            && !store::messages::exists(&mut conn, user_id, message_id).await?
+        {
+            return Err(SendingError::invalid(
+                "in_reply_to",
+                "the message answered is not stored here",
+            ));
         }
         Ok(outbox::save_draft(
             &mut conn,

@@ -508,6 +508,17 @@ pub async fn unread_counts(
     Ok((accounts, total))
 }
 
+/// Whether the user has a stored message with this id (trashed ones count).
+pub async fn exists(conn: &mut PgConnection, user_id: Uuid, id: i64) -> Result<bool, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM messages WHERE user_id = $1 AND id = $2)")
+            .bind(user_id)
+            .bind(id)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
 /// The id of the user's latest stored message, for live updates of the inbox.
 pub async fn newest_id(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<i64>, StoreError> {
     Ok(

@@ -122,7 +122,7 @@ impl FromRequest<AppState> for PostedCompose {
                 let content = field.bytes().await.map_err(|_| malformed())?;
                 if !filename.is_empty() {
                     form.uploads.push(Attachment {
-                        filename: display_name(&filename),
+                        filename: crate::sending::upload_name(&filename),
                         content_type,
                         content: content.to_vec(),
                     });
@@ -153,15 +153,6 @@ impl FromRequest<AppState> for PostedCompose {
         signed_in.check_csrf(&form.csrf)?;
         Ok(Self(signed_in, form))
     }
-}
-
-/// A browser may send a full path as the file name (old Edge, IE): keep the last part.
-fn display_name(name: &str) -> String {
-    name.rsplit(['/', '\\'])
-        .next()
-        .unwrap_or(name)
-        .trim()
-        .to_owned()
 }
 
 impl ComposePage {

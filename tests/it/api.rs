@@ -80,6 +80,25 @@ impl Api<'_> {
         }
     }
 
+    /// Posts a body as it is, with its content type (a hand-built multipart upload).
+    pub(crate) async fn post_bytes(&self, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
+        let response = self
+            .app
+            .http
+            .post(self.app.url(&format!("/api/v1{path}")))
+            .bearer_auth(&self.token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        Reply {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            bytes: response.bytes().await.expect("body").to_vec(),
+        }
+    }
+
     pub(crate) async fn get(&self, path: &str) -> Reply {
         self.send(reqwest::Method::GET, path, None).await
     }
@@ -610,6 +629,21 @@ async fn tokens_are_rate_limited_and_the_openapi_document_covers_every_endpoint(
         }
     }
     assert!(document["components"]["securitySchemes"]["bearer"].is_object());
+    // Messages also come as uploads: the JSON in one part, files as they are — and no
+    // other parts.
+    let upload =
+        &document["paths"]["/messages"]["post"]["requestBody"]["content"]["multipart/form-data"];
+    assert!(
+        upload.is_object(),
+        "no multipart upload: {}",
+        document["paths"]["/messages"]
+    );
+    let form = &document["components"]["schemas"]["MessageUpload"];
+    assert_eq!(form["additionalProperties"], false, "{form}");
+    assert_eq!(
+        form["properties"]["attachment"]["items"]["format"], "binary",
+        "{form}"
+    );
     assert!(document["components"]["schemas"]["AccountJson"]["properties"]["password"].is_null());
     // A new account needs these; the schema of the create body says so.
     let required = &document["components"]["schemas"]["AccountDraft"]["required"];

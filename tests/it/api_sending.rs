@@ -162,6 +162,62 @@ async fn send_and_drafts_through_the_api_arrive_at_postfix() {
         .expect("uidls");
     assert_eq!(uidls, 0, "a sent copy is not a fetched message");
 
+    // The same as a multipart upload: the JSON in one part, the file as it is (bytes no
+    // text encoding would survive), its name reduced to the last path part.
+    let file: Vec<u8> = (0u8..=255).cycle().take(70_000).collect();
+    let boundary = "tributary-test-boundary";
+    let mut upload = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"message\"\r\n\
+         Content-Type: application/json\r\n\r\n{}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"attachment\"; \
+         filename=\"C:\\\\scans\\\\scan.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n",
+        json!({"account_id": account_id, "to": [format!("dan@{LOCAL_DOMAIN}")], "subject": "Multipart"})
+    )
+    .into_bytes();
+    upload.extend_from_slice(&file);
+    upload.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let multipart = format!("multipart/form-data; boundary={boundary}");
+    let uploaded = api.post_bytes("/messages", &multipart, upload).await;
+    assert_eq!(uploaded.status, 202, "{}", uploaded.text());
+    let uploaded_id = uploaded.json()["id"].as_str().expect("id").to_owned();
+    wait_state(&api, &uploaded_id, "sent").await;
+    let delivered = postfix.wait_delivered(2).await;
+    let parsed = mail_parser::MessageParser::default()
+        .parse(&delivered[1])
+        .expect("parses");
+    assert_eq!(parsed.subject(), Some("Multipart"));
+    let attached = parsed.attachment(0).expect("the file is attached");
+    assert_eq!(
+        mail_parser::MimeHeaders::attachment_name(attached),
+        Some("scan.bin")
+    );
+    assert!(
+        attached.contents() == file.as_slice(),
+        "the file arrives byte for byte"
+    );
+    let no_message = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"a\"\r\n\r\nx\r\n--{boundary}--\r\n"
+    );
+    api.post_bytes("/messages", &multipart, no_message.into_bytes())
+        .await
+        .problem(422, "validation");
+    api.post_bytes("/messages", &multipart, b"not multipart at all".to_vec())
+        .await
+        .problem(400, "bad-request");
+
+    // Answering a message that is not the user's: refused in words, as a draft too.
+    for draft in [true, false] {
+        let body = api
+            .post(
+                "/messages",
+                json!({"account_id": account_id, "to": [format!("bob@{LOCAL_DOMAIN}")],
+                       "in_reply_to": i64::MAX, "draft": draft}),
+            )
+            .await
+            .problem(422, "validation");
+        assert_eq!(body["field"], "in_reply_to", "{body}");
+    }
+
     // A draft: saved, listed, changed, then sent.
     let draft = api
         .post(
