@@ -4,3 +4,7 @@
 -- never meet a fetched message's UIDL, and account_uidls never learns of it. Removing the
 -- message from Sent (the outbox row) removes the copy with it.
 ALTER TABLE messages ADD COLUMN sent_outbox_id uuid UNIQUE REFERENCES outbox (id) ON DELETE CASCADE;
+
+-- What kind of failure the last attempt met (the error classes of fetching: auth, tls,
+-- network, …), so callers can say "fix the password" or "try later" without reading words.
+ALTER TABLE outbox ADD COLUMN error_class text;

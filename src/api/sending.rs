@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::extract::{ApiJson, ApiPath, ApiQuery, ApiUser};
 use super::{ApiError, Problem};
-use crate::model::{OutboxState, Security, SmtpAuth};
+use crate::model::{ErrorClass, OutboxState, Security, SmtpAuth};
 use crate::sending::{IdentityDraft, MessageDraft, SendingTest};
 use crate::state::AppState;
 use crate::store::identities::Identity;
@@ -352,6 +352,9 @@ pub struct OutboxJson {
     pub error: Option<String>,
     /// The server's last answer, as it said it.
     pub server_reply: Option<String>,
+    /// What kind of failure the last attempt met (`auth`: fix the sign-in, `tls`: the
+    /// certificate or STARTTLS, `network`, `sys_temp`, `sys_perm`, …).
+    pub error_class: Option<ErrorClass>,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
@@ -377,6 +380,7 @@ impl From<OutboxMessage> for OutboxJson {
             next_attempt_at: m.next_attempt_at,
             error: m.last_error,
             server_reply: m.last_reply,
+            error_class: m.error_class,
             updated_at: m.updated_at,
             sent_at: m.sent_at,
         }

@@ -10,11 +10,12 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::error::CliError;
-use super::pop3::{EXIT_FAILURE, EXIT_PROTOCOL, EXIT_TEMPORARY, EXIT_USAGE};
+use super::pop3::{EXIT_AUTH, EXIT_FAILURE, EXIT_PROTOCOL, EXIT_TEMPORARY, EXIT_TLS, EXIT_USAGE};
 use crate::config::Config;
 use crate::crypto::Keys;
-use crate::fetch::{Connector, scheduler::owner_id};
-use crate::model::{OutboxState, Security, SmtpAuth};
+use crate::fetch::scheduler::owner_id;
+use crate::model::{ErrorClass, OutboxState, Security, SmtpAuth};
+use crate::net::Connector;
 use crate::send::Submitter;
 use crate::send::submitter::lease_for;
 use crate::sending::{IdentityDraft, MessageDraft, SendingService};
@@ -156,9 +157,10 @@ pub async fn configure(args: SendingArgs, config: Config) -> Result<(), CliError
 }
 
 /// Queues the message, submits it from this process and says how it ended.
-/// Exit codes: 0 sent, 1 may have been sent (check before sending again), 2 bad arguments,
-/// 5 not sent yet — a temporary problem; it stays queued and `serve` retries it,
-/// 6 refused (the reason is printed; the message is kept as failed).
+/// Exit codes (as `pop3 fetch`): 0 sent, 1 may have been sent (check before sending
+/// again), 2 bad arguments, 3 sign-in refused, 4 TLS problem (untrusted certificate, no
+/// STARTTLS), 5 not sent yet — a temporary problem; it stays queued and `serve` retries
+/// it, 6 refused otherwise (the reason is printed; the message is kept as failed).
 pub async fn send(args: SendArgs, config: Config) -> ExitCode {
     match send_inner(args, config).await {
         Ok(code) => code,
@@ -228,10 +230,12 @@ async fn send_inner(args: SendArgs, config: Config) -> Result<ExitCode, CliError
     if let Some(error) = &message.last_error {
         println!("{error}");
     }
-    Ok(ExitCode::from(match message.state {
-        OutboxState::Sent => 0,
-        OutboxState::Queued | OutboxState::Submitting => EXIT_TEMPORARY,
-        OutboxState::Failed => EXIT_PROTOCOL,
-        OutboxState::Uncertain | OutboxState::Draft => EXIT_FAILURE,
+    Ok(ExitCode::from(match (message.state, message.error_class) {
+        (OutboxState::Sent, _) => 0,
+        (OutboxState::Queued | OutboxState::Submitting, _) => EXIT_TEMPORARY,
+        (OutboxState::Failed, Some(ErrorClass::Auth)) => EXIT_AUTH,
+        (OutboxState::Failed, Some(ErrorClass::Tls)) => EXIT_TLS,
+        (OutboxState::Failed, _) => EXIT_PROTOCOL,
+        (OutboxState::Uncertain | OutboxState::Draft, _) => EXIT_FAILURE,
     }))
 }

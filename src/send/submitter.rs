@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use tokio::net::TcpStream;
 
 use crate::crypto::{CryptoError, Keys, Secret};
+use crate::model::ErrorClass;
 use crate::net::{ConnectError, Connector};
 use crate::smtp::{self, Credentials, Envelope, SendError, Session, SmtpError};
 use crate::store::identities::{self, IdentitySettings};
@@ -61,6 +62,28 @@ impl From<sqlx::Error> for SubmitError {
 }
 
 impl SubmitError {
+    /// What kind of failure it is, in the vocabulary fetching uses too.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::Connect(ConnectError::Refused) => ErrorClass::RefusedAddress,
+            Self::Connect(ConnectError::Timeout) => ErrorClass::Timeout,
+            Self::Connect(_) => ErrorClass::Network,
+            Self::Smtp(e) if e.is_auth() => ErrorClass::Auth,
+            Self::Smtp(e) if e.is_tls() => ErrorClass::Tls,
+            Self::Smtp(SmtpError::Timeout(_)) => ErrorClass::Timeout,
+            Self::Smtp(SmtpError::Connect(_) | SmtpError::Io { .. } | SmtpError::Closed(_)) => {
+                ErrorClass::Network
+            }
+            Self::Smtp(e) if e.is_transient() => ErrorClass::SysTemp,
+            Self::Smtp(e) if e.code().is_some() => ErrorClass::SysPerm,
+            Self::Smtp(_) => ErrorClass::Protocol,
+            Self::Store(_) => ErrorClass::Database,
+            Self::PasswordUnreadable => ErrorClass::PasswordUnreadable,
+            Self::Keys(_) => ErrorClass::Keys,
+            Self::NoIdentity | Self::NoAccount | Self::Settings(_) => ErrorClass::Settings,
+        }
+    }
+
     /// Worth trying again later without anyone changing anything.
     pub fn is_transient(&self) -> bool {
         match self {
@@ -276,11 +299,13 @@ impl Submitter {
         match self.retry_delays.get(attempt.saturating_sub(1)) {
             Some(delay) if error.is_transient() => Outcome::Retry {
                 error: error.to_string(),
+                class: error.class(),
                 reply,
                 retry_at: OffsetDateTime::now_utc() + *delay,
             },
             _ => Outcome::Failed {
                 error: error.to_string(),
+                class: error.class(),
                 reply,
             },
         }

@@ -110,6 +110,18 @@ impl SmtpError {
         }
     }
 
+    /// The connection could not be made secure as the settings ask (certificate, missing
+    /// or refused STARTTLS, or credentials that would go out unencrypted).
+    pub fn is_tls(&self) -> bool {
+        matches!(
+            self,
+            Self::Tls(_)
+                | Self::StartTlsNotOffered
+                | Self::StartTlsRefused(_)
+                | Self::PlaintextRefused
+        )
+    }
+
     /// The user name or password (or the sign-in method) is wrong.
     pub fn is_auth(&self) -> bool {
         matches!(self, Self::Auth { .. } | Self::AuthUnsupported(_)) && !self.is_transient()

@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::StoreError;
+use crate::model::ErrorClass;
 
 pub use crate::model::OutboxState;
 
@@ -32,6 +33,7 @@ pub struct OutboxMessage {
     pub next_attempt_at: Option<OffsetDateTime>,
     pub last_error: Option<String>,
     pub last_reply: Option<String>,
+    pub error_class: Option<ErrorClass>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub queued_at: Option<OffsetDateTime>,
@@ -40,7 +42,7 @@ pub struct OutboxMessage {
 
 const OUTBOX_COLUMNS: &str = "id, user_id, account_id, state, to_addresses, cc_addresses, \
      bcc_addresses, subject, body, in_reply_to, message_id, attempts, next_attempt_at, last_error, \
-     last_reply, created_at, updated_at, queued_at, sent_at";
+     last_reply, error_class, created_at, updated_at, queued_at, sent_at";
 
 /// What the person wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -141,8 +143,8 @@ async fn upsert(
                  raw = $12, envelope_from = $13, envelope_to = $14,
                  next_attempt_at = CASE WHEN $15 THEN now() END,
                  queued_at = CASE WHEN $15 THEN now() END,
-                 attempts = 0, last_error = NULL, last_reply = NULL, lease_owner = NULL,
-                 lease_expires_at = NULL, updated_at = now()
+                 attempts = 0, last_error = NULL, last_reply = NULL, error_class = NULL,
+                 lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
              WHERE id = $1 AND user_id = $2 AND state = ANY($16)
              RETURNING {OUTBOX_COLUMNS}"
         ),
@@ -376,12 +378,14 @@ pub enum Outcome {
     /// Definitely not sent; try again at `retry_at`.
     Retry {
         error: String,
+        class: ErrorClass,
         reply: Option<String>,
         retry_at: OffsetDateTime,
     },
     /// Definitely not sent, and it will not be retried.
     Failed {
         error: String,
+        class: ErrorClass,
         reply: Option<String>,
     },
     /// The final dot may have left and no answer came.
@@ -396,28 +400,41 @@ pub async fn finish(
     owner: &str,
     outcome: &Outcome,
 ) -> Result<bool, StoreError> {
-    let (state, error, reply, retry_at) = match outcome {
-        Outcome::Sent { reply } => (OutboxState::Sent, None, Some(reply.as_str()), None),
+    let (state, error, class, reply, retry_at) = match outcome {
+        Outcome::Sent { reply } => (OutboxState::Sent, None, None, Some(reply.as_str()), None),
         Outcome::Retry {
             error,
+            class,
             reply,
             retry_at,
         } => (
             OutboxState::Queued,
             Some(error.as_str()),
+            Some(*class),
             reply.as_deref(),
             Some(*retry_at),
         ),
-        Outcome::Failed { error, reply } => (
+        Outcome::Failed {
+            error,
+            class,
+            reply,
+        } => (
             OutboxState::Failed,
             Some(error.as_str()),
+            Some(*class),
             reply.as_deref(),
             None,
         ),
-        Outcome::Uncertain { error } => (OutboxState::Uncertain, Some(error.as_str()), None, None),
+        Outcome::Uncertain { error } => (
+            OutboxState::Uncertain,
+            Some(error.as_str()),
+            None,
+            None,
+            None,
+        ),
     };
     Ok(sqlx::query(
-        "UPDATE outbox SET state = $3, last_error = $4, last_reply = $5,
+        "UPDATE outbox SET state = $3, last_error = $4, last_reply = $5, error_class = $7,
              next_attempt_at = $6, lease_owner = NULL, lease_expires_at = NULL,
              sent_at = CASE WHEN $3 = 'sent' THEN now() END, updated_at = now()
          WHERE id = $1 AND lease_owner = $2
@@ -429,6 +446,7 @@ pub async fn finish(
     .bind(error)
     .bind(reply)
     .bind(retry_at)
+    .bind(class)
     .execute(conn)
     .await?
     .rows_affected()

@@ -106,7 +106,7 @@ async fn set_up_sending_and_send_from_the_command_line() {
     assert_eq!(bad.code, Some(2), "{bad:?}");
     assert!(bad.stderr.contains("not an email address"), "{bad:?}");
 
-    // A wrong separate login: the sign-in test fails in words, and sending is refused (6).
+    // A wrong separate login: the sign-in test fails in words, and sending is refused (3).
     let wrong = cli(&[
         "account",
         "sending",
@@ -138,6 +138,36 @@ async fn set_up_sending_and_send_from_the_command_line() {
     .stdin("x")
     .run()
     .await;
-    assert_eq!(refused.code, Some(6), "{refused:?}");
-    assert!(refused.stdout.contains("failed"), "{refused:?}");
+    assert_eq!(refused.code, Some(3), "sign-in refused: {refused:?}");
+    assert!(
+        refused.stdout.contains("failed") && refused.stdout.contains("rejected the sign-in"),
+        "{refused:?}"
+    );
+
+    // The test CA not given: the certificate is not trusted — exit 4, and said so.
+    let untrusted = cli(&[
+        "account",
+        "sending",
+        "--account",
+        &id,
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        &port,
+    ])
+    .run()
+    .await;
+    assert_eq!(untrusted.code, Some(1), "{untrusted:?}");
+    let refused = cli(&[
+        "send",
+        "--account",
+        &id,
+        "--to",
+        &format!("bob@{LOCAL_DOMAIN}"),
+    ])
+    .stdin("x")
+    .run()
+    .await;
+    assert_eq!(refused.code, Some(4), "TLS: {refused:?}");
+    assert!(refused.stdout.contains("TLS error"), "{refused:?}");
 }

@@ -168,6 +168,11 @@ async fn a_permanent_refusal_fails_at_once_and_keeps_the_message() {
     let failed = submit_until_settled(&s.sending, s.user, id).await;
     assert_eq!(failed.state, OutboxState::Failed);
     assert_eq!(failed.attempts, 1, "a permanent refusal is not retried");
+    assert_eq!(
+        failed.error_class,
+        Some(tributary::model::ErrorClass::SysPerm),
+        "a 5xx is the server's permanent no"
+    );
     assert!(
         failed
             .last_error
