@@ -260,7 +260,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<T> {
         self.tls.as_ref()
     }
 
-    /// Signs in. The transcript at debug level shows `AUTH <mechanism> ***`.
+    /// Signs in. The transcript at debug level shows `AUTH <mechanism> ***` and `***` for
+    /// each answer to the server's challenges.
     pub async fn login(
         &mut self,
         credentials: &Credentials,
@@ -289,7 +290,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<T> {
         if !self.extensions.has_auth(mechanism) {
             return Err(SmtpError::AuthUnsupported(mechanism));
         }
-        tracing::debug!(mechanism, "SMTP C: AUTH {mechanism} ***");
         let mut reply = self
             .conn
             .command(&format!("AUTH {mechanism}"), Step::Command("AUTH"))
@@ -301,6 +301,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<T> {
                 Some(response) => zeroize::Zeroizing::new(format!("{}\r\n", response.expose())),
                 None => zeroize::Zeroizing::new("*\r\n".to_owned()),
             };
+            tracing::debug!("SMTP C: ***");
             self.conn
                 .write_all(line.as_bytes(), Step::Command("AUTH"))
                 .await?;

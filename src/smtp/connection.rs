@@ -16,6 +16,18 @@ const READ_CHUNK: usize = 16 * 1024;
 /// Bytes of the message written at a time while dot-stuffing.
 const WRITE_CHUNK: usize = 64 * 1024;
 
+/// A command as the debug transcript shows it: AUTH keeps only its mechanism, so an
+/// initial response (credentials) never reaches a log.
+pub fn transcript_line(line: &str) -> std::borrow::Cow<'_, str> {
+    match line.get(..5) {
+        Some(verb) if verb.eq_ignore_ascii_case("AUTH ") => {
+            let mechanism = line[5..].split(' ').next().unwrap_or_default();
+            format!("AUTH {mechanism} ***").into()
+        }
+        _ => line.into(),
+    }
+}
+
 #[derive(Debug)]
 pub struct Connection<S> {
     stream: S,
@@ -125,6 +137,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         loop {
             let line = self.read_line(idle, step).await?;
             if let Some(reply) = parser.push(&line)? {
+                tracing::debug!("SMTP S: {} {}", reply.code, reply.text());
                 return Ok(reply);
             }
         }
@@ -149,6 +162,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
     /// Sends one command line and reads its reply.
     pub async fn command(&mut self, line: &str, step: Step) -> Result<Reply, SmtpError> {
+        tracing::debug!("SMTP C: {}", transcript_line(line));
         let mut bytes = Vec::with_capacity(line.len() + 2);
         bytes.extend_from_slice(line.as_bytes());
         bytes.extend_from_slice(b"\r\n");
@@ -200,6 +214,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_transcript_never_shows_credentials() {
+        assert_eq!(
+            transcript_line("AUTH PLAIN AGFubgBzZWNyZXQ="),
+            "AUTH PLAIN ***"
+        );
+        assert_eq!(transcript_line("auth login YW5u"), "AUTH login ***");
+        assert_eq!(transcript_line("AUTH PLAIN"), "AUTH PLAIN ***");
+        assert_eq!(
+            transcript_line("MAIL FROM:<a@example.org>"),
+            "MAIL FROM:<a@example.org>"
+        );
+        assert_eq!(transcript_line("AUTHX"), "AUTHX");
+    }
 
     async fn written(message: &[u8]) -> Vec<u8> {
         let (client, mut server) = tokio::io::duplex(1 << 20);

@@ -1,6 +1,7 @@
 //! Sending through a real Postfix (submission on implicit TLS and STARTTLS, SASL through
 //! Dovecot), read back from the Maildir it delivers into.
 
+use base64::Engine as _;
 use mail_parser::MessageParser;
 use tributary::model::{OutboxState, Security};
 use tributary::send::SubmitError;
@@ -214,10 +215,34 @@ async fn a_wrong_password_and_a_server_without_starttls_are_refused_in_words() {
         )
         .await
         .expect("identity");
+    // The debug transcript of the attempt: every command and reply, the sign-in hidden.
+    let transcript = Transcript::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(transcript.clone())
+        .with_ansi(false)
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
     let test = sending
         .test_identity(user.id, account.id)
         .await
         .expect("test runs");
+    drop(guard);
+    let logged = transcript.text();
+    for line in [
+        "SMTP S: 220",
+        "SMTP C: EHLO",
+        "SMTP C: AUTH PLAIN ***",
+        "SMTP C: ***",
+        "SMTP S: 535",
+    ] {
+        assert!(logged.contains(line), "{line:?} missing from\n{logged}");
+    }
+    let plain = base64::engine::general_purpose::STANDARD.encode("\0alice\0not the password");
+    assert!(
+        !logged.contains("not the password") && !logged.contains(&plain),
+        "credentials in the transcript:\n{logged}"
+    );
     let Err(SubmitError::Smtp(error @ SmtpError::Auth { code: 535, .. })) = &test else {
         panic!("expected a rejected sign-in, got {test:?}");
     };
@@ -298,4 +323,33 @@ async fn a_wrong_password_and_a_server_without_starttls_are_refused_in_words() {
         matches!(refused, Err(SendingError::NoIdentity)),
         "{refused:?}"
     );
+}
+
+/// Log lines written by a test's own subscriber.
+#[derive(Clone, Default)]
+struct Transcript(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Transcript {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("transcript")).into_owned()
+    }
+}
+
+impl std::io::Write for Transcript {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("transcript").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Transcript {
+    type Writer = Self;
+
+    fn make_writer(&'a self) -> Self {
+        self.clone()
+    }
 }
