@@ -37,6 +37,23 @@ impl From<String> for Secret {
     }
 }
 
+/// A user name and password for a remote server (POP3 or SMTP); `Debug` shows the name
+/// and hides the password.
+#[derive(Clone)]
+pub struct Credentials {
+    pub username: String,
+    pub password: Secret,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field("password", &self.password)
+            .finish()
+    }
+}
+
 /// Compares two byte strings in time that does not depend on where they differ.
 /// (The lengths may be told apart: callers compare digests or tokens of fixed length.)
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

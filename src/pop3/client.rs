@@ -26,20 +26,8 @@ use crate::secret::Secret;
 /// accounts (`crate::model`), so the client takes exactly what an account stores.
 pub use crate::model::{AuthMethod, Security};
 
-#[derive(Clone)]
-pub struct Credentials {
-    pub username: String,
-    pub password: Secret,
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials")
-            .field("username", &self.username)
-            .field("password", &self.password)
-            .finish()
-    }
-}
+/// A user name and password to sign in with (shared with the other client).
+pub use crate::secret::Credentials;
 
 /// Deadlines for one session. Every remote wait has one.
 #[derive(Debug, Clone, Copy)]

@@ -23,20 +23,8 @@ use crate::tls::{self, Stream, TLS_READ_BUFFER, TlsInfo};
 /// accounts (`crate::model`).
 pub use crate::model::{Security, SmtpAuth};
 
-#[derive(Clone)]
-pub struct Credentials {
-    pub username: String,
-    pub password: Secret,
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials")
-            .field("username", &self.username)
-            .field("password", &self.password)
-            .finish()
-    }
-}
+/// A user name and password to sign in with (shared with the other client).
+pub use crate::secret::Credentials;
 
 /// Deadlines for one session, after RFC 5321 §4.5.3.2 (which asks for minutes: a busy
 /// server may scan the message before it answers the final dot).

@@ -9,6 +9,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::StoreError;
+pub use super::resealing::ResealBatch;
+use super::resealing::{self, SealedPasswords};
 use crate::crypto::{KeyId, KeyRing, Sealed, Secret};
 use crate::model::{ErrorClass, PausedReason};
 
@@ -360,85 +362,30 @@ pub async fn delete(
     Ok(())
 }
 
-/// How many stored passwords are sealed under a key other than `active`.
-/// Spans all users: this is the operator's view for key rotation.
+/// The POP3 passwords, for key rotation.
+const PASSWORDS: SealedPasswords = SealedPasswords {
+    table: "accounts",
+    id: "id",
+    what: "POP3 password",
+    binding: |id| binding(id).to_vec(),
+};
+
+/// How many POP3 passwords are sealed under a key other than `active`. Spans all
+/// users: this is the operator's view for key rotation.
 pub async fn count_sealed_under_other_keys(
     conn: &mut PgConnection,
     active: &KeyId,
 ) -> Result<i64, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT count(*) FROM accounts WHERE password_key_id <> $1")
-            .bind(active.as_str())
-            .fetch_one(conn)
-            .await?,
-    )
+    resealing::count_under_other_keys(conn, PASSWORDS, active).await
 }
 
-/// What one batch of re-sealing did.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ResealBatch {
-    pub resealed: u64,
-    /// Rows that could not be opened with the ring (key missing, data altered).
-    pub failed: u64,
-    /// The last account id looked at: the next batch starts after it.
-    pub last_id: Option<Uuid>,
-}
-
-/// Re-seals up to `limit` passwords that are not under the ring's active key, starting
-/// after `after`, in one transaction. Rows are locked while re-sealed, so a concurrent
-/// password change waits instead of being overwritten; the ciphertext is re-read under
-/// the lock, so a change that committed first is re-sealed, not lost.
+/// Re-seals up to `limit` POP3 passwords not under the ring's active key, after `after`
+/// (see [`resealing::reseal_batch`]).
 pub async fn reseal_batch(
     conn: &mut PgConnection,
     ring: &KeyRing,
     after: Option<Uuid>,
     limit: i64,
 ) -> Result<ResealBatch, StoreError> {
-    let active = ring.active().id().clone();
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let rows: Vec<(Uuid, String, Vec<u8>, Vec<u8>)> = sqlx::query_as(
-        "SELECT id, password_key_id, password_nonce, password_ciphertext
-         FROM accounts
-         WHERE password_key_id <> $1 AND ($2::uuid IS NULL OR id > $2)
-         ORDER BY id
-         LIMIT $3
-         FOR UPDATE",
-    )
-    .bind(active.as_str())
-    .bind(after)
-    .bind(limit)
-    .fetch_all(&mut *tx)
-    .await?;
-
-    let mut batch = ResealBatch::default();
-    for (id, key_id, nonce, ciphertext) in rows {
-        batch.last_id = Some(id);
-        let old = Sealed {
-            key_id: KeyId::from_stored(key_id),
-            nonce,
-            ciphertext,
-        };
-        let plaintext = match ring.open(&binding(id), &old) {
-            Ok(plaintext) => plaintext,
-            Err(e) => {
-                tracing::warn!(account_id = %id, error = %e, "cannot re-seal this account's password");
-                batch.failed += 1;
-                continue;
-            }
-        };
-        let new = ring.seal(&binding(id), &plaintext)?;
-        sqlx::query(
-            "UPDATE accounts SET password_ciphertext = $2, password_nonce = $3, password_key_id = $4
-             WHERE id = $1",
-        )
-        .bind(id)
-        .bind(&new.ciphertext)
-        .bind(&new.nonce)
-        .bind(new.key_id.as_str())
-        .execute(&mut *tx)
-        .await?;
-        batch.resealed += 1;
-    }
-    tx.commit().await?;
-    Ok(batch)
+    resealing::reseal_batch(conn, PASSWORDS, ring, after, limit).await
 }

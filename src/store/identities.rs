@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::StoreError;
+use super::resealing::{self, SealedPasswords};
 use crate::crypto::{KeyId, KeyRing, Sealed, Secret};
 
 pub use crate::model::{Security, SmtpAuth};
@@ -251,72 +252,30 @@ pub async fn password(
     }
 }
 
-/// How many SMTP passwords are sealed under a key other than `active` (all users).
+/// The separate SMTP passwords, for key rotation.
+const PASSWORDS: SealedPasswords = SealedPasswords {
+    table: "sending_identities",
+    id: "account_id",
+    what: "SMTP password",
+    binding,
+};
+
+/// How many SMTP passwords are sealed under a key other than `active`. Spans all
+/// users: this is the operator's view for key rotation.
 pub async fn count_sealed_under_other_keys(
     conn: &mut PgConnection,
     active: &KeyId,
 ) -> Result<i64, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT count(*) FROM sending_identities WHERE password_key_id <> $1")
-            .bind(active.as_str())
-            .fetch_one(conn)
-            .await?,
-    )
+    resealing::count_under_other_keys(conn, PASSWORDS, active).await
 }
 
-/// Re-seals up to `limit` SMTP passwords not under the active key, after `after`, in one
-/// transaction, with the rows locked (as `accounts::reseal_batch` does).
+/// Re-seals up to `limit` SMTP passwords not under the active key, after `after`
+/// (see [`resealing::reseal_batch`]).
 pub async fn reseal_batch(
     conn: &mut PgConnection,
     ring: &KeyRing,
     after: Option<Uuid>,
     limit: i64,
-) -> Result<super::accounts::ResealBatch, StoreError> {
-    let active = ring.active().id().clone();
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let rows: Vec<(Uuid, String, Vec<u8>, Vec<u8>)> = sqlx::query_as(
-        "SELECT account_id, password_key_id, password_nonce, password_ciphertext
-         FROM sending_identities
-         WHERE password_key_id <> $1 AND ($2::uuid IS NULL OR account_id > $2)
-         ORDER BY account_id
-         LIMIT $3
-         FOR UPDATE",
-    )
-    .bind(active.as_str())
-    .bind(after)
-    .bind(limit)
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut batch = super::accounts::ResealBatch::default();
-    for (id, key_id, nonce, ciphertext) in rows {
-        batch.last_id = Some(id);
-        let old = Sealed {
-            key_id: KeyId::from_stored(key_id),
-            nonce,
-            ciphertext,
-        };
-        let plaintext = match ring.open(&binding(id), &old) {
-            Ok(plaintext) => plaintext,
-            Err(e) => {
-                tracing::warn!(account_id = %id, error = %e, "cannot re-seal this account's SMTP password");
-                batch.failed += 1;
-                continue;
-            }
-        };
-        let new = ring.seal(&binding(id), &plaintext)?;
-        sqlx::query(
-            "UPDATE sending_identities
-             SET password_ciphertext = $2, password_nonce = $3, password_key_id = $4
-             WHERE account_id = $1",
-        )
-        .bind(id)
-        .bind(&new.ciphertext)
-        .bind(&new.nonce)
-        .bind(new.key_id.as_str())
-        .execute(&mut *tx)
-        .await?;
-        batch.resealed += 1;
-    }
-    tx.commit().await?;
-    Ok(batch)
+) -> Result<resealing::ResealBatch, StoreError> {
+    resealing::reseal_batch(conn, PASSWORDS, ring, after, limit).await
 }

@@ -11,6 +11,7 @@ pub mod identities;
 pub mod login_failures;
 pub mod messages;
 pub mod outbox;
+mod resealing;
 pub mod sessions;
 pub mod users;
 
