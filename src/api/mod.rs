@@ -140,6 +140,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             sending::identity_delete
         ))
         .routes(routes!(sending::identity_test_post))
+        .routes(routes!(sending::identity_try_post))
         .merge(
             // Messages carry attachments: a larger body limit than the rest.
             OpenApiRouter::new()

@@ -161,6 +161,25 @@ pub async fn identity_test_post(
     Ok(Json(test.into()))
 }
 
+/// Signs in to an SMTP server with settings not saved (the same body as PUT) and sends
+/// nothing; stores nothing (write scope: it may open the stored passwords).
+#[utoipa::path(post, path = "/accounts/{id}/sending/try", tag = "sending", request_body = IdentityDraft,
+    params(("id" = Uuid, Path, description = "The account's id")),
+    responses((status = 200, body = SendingTestJson), (status = 400, response = Problem), (status = 401, response = Problem),
+        (status = 403, response = Problem), (status = 404, response = Problem), (status = 415, response = Problem),
+        (status = 422, response = Problem), (status = 429, response = Problem)),
+    security(("bearer" = [])))]
+pub async fn identity_try_post(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(draft): ApiJson<IdentityDraft>,
+) -> Result<Json<SendingTestJson>, ApiError> {
+    user.require_write()?;
+    let test = state.sending.test_unsaved(user.user_id, id, draft).await?;
+    Ok(Json(test.into()))
+}
+
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentBody {

@@ -14,7 +14,7 @@ use crate::crypto::{CryptoError, Keys, Secret};
 use crate::model::ErrorClass;
 use crate::net::{ConnectError, Connector};
 use crate::smtp::{self, Credentials, Envelope, SendError, Session, SmtpError};
-use crate::store::identities::{self, IdentitySettings};
+use crate::store::identities::{self, IdentitySettings, SmtpLogin};
 use crate::store::outbox::{self, Claimed, Outcome};
 use crate::store::{StoreError, accounts, messages};
 use crate::tls::{self, Trust};
@@ -185,40 +185,80 @@ impl Submitter {
         user_id: uuid::Uuid,
         account_id: uuid::Uuid,
     ) -> Result<(IdentitySettings, Credentials), SubmitError> {
-        let ring = self.keys.current().map_err(SubmitError::Keys)?;
         let mut conn = crate::store::acquire(&self.pool).await?;
         let identity = identities::get(&mut conn, user_id, account_id)
             .await?
             .ok_or(SubmitError::NoIdentity)?;
+        let credentials = self
+            .login(&mut conn, user_id, account_id, SmtpLogin::Keep)
+            .await?;
+        Ok((identity.settings(), credentials))
+    }
+
+    /// "Test sending" with settings not saved (yet): signs in as `login` says, sends nothing.
+    pub async fn test_unsaved(
+        &self,
+        user_id: uuid::Uuid,
+        account_id: uuid::Uuid,
+        settings: &IdentitySettings,
+        login: SmtpLogin<'_>,
+    ) -> Result<SendingReport, SubmitError> {
+        let mut conn = crate::store::acquire(&self.pool).await?;
+        let credentials = self.login(&mut conn, user_id, account_id, login).await?;
+        drop(conn);
+        self.test(settings, &credentials).await
+    }
+
+    /// The user name and password for `login`: given, or the stored SMTP login (`Keep`,
+    /// which is the POP3 one when the identity has none of its own), or the POP3 one.
+    async fn login(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        user_id: uuid::Uuid,
+        account_id: uuid::Uuid,
+        login: SmtpLogin<'_>,
+    ) -> Result<Credentials, SubmitError> {
+        let ring = self.keys.current().map_err(SubmitError::Keys)?;
         let unreadable = |e| match e {
             StoreError::Crypto(_) => SubmitError::PasswordUnreadable,
             other => SubmitError::Store(other),
         };
-        let credentials = match identities::password(&mut conn, &ring, user_id, account_id)
-            .await
-            .map_err(unreadable)?
-        {
-            Some(password) => Credentials {
-                username: identity.smtp_username.clone().unwrap_or_default(),
-                password,
-            },
-            None => {
-                let account = accounts::get(&mut conn, user_id, account_id)
-                    .await
-                    .map_err(|e| match e {
-                        StoreError::NotFound => SubmitError::NoAccount,
-                        other => other.into(),
-                    })?;
-                let password: Secret = accounts::password(&mut conn, &ring, user_id, account_id)
+        match login {
+            SmtpLogin::Own { username, password } => {
+                return Ok(Credentials {
+                    username: username.to_owned(),
+                    password: password.clone(),
+                });
+            }
+            SmtpLogin::Keep => {
+                let stored = identities::password(conn, &ring, user_id, account_id)
                     .await
                     .map_err(unreadable)?;
-                Credentials {
-                    username: account.username,
-                    password,
+                if let Some(password) = stored {
+                    let identity = identities::get(conn, user_id, account_id)
+                        .await?
+                        .ok_or(SubmitError::NoIdentity)?;
+                    return Ok(Credentials {
+                        username: identity.smtp_username.unwrap_or_default(),
+                        password,
+                    });
                 }
             }
-        };
-        Ok((identity.settings(), credentials))
+            SmtpLogin::SameAsPop3 => {}
+        }
+        let account = accounts::get(conn, user_id, account_id)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => SubmitError::NoAccount,
+                other => other.into(),
+            })?;
+        let password: Secret = accounts::password(conn, &ring, user_id, account_id)
+            .await
+            .map_err(unreadable)?;
+        Ok(Credentials {
+            username: account.username,
+            password,
+        })
     }
 
     /// One attempt at a claimed message, recorded. Returns what was recorded, or `None`

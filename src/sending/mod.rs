@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+use draft::ValidIdentity;
 pub use draft::{IdentityDraft, MessageDraft};
 pub use error::SendingError;
 
@@ -148,23 +149,7 @@ impl SendingService {
         let account = store::accounts::get(&mut conn, user_id, account_id).await?;
         let existing = identities::get(&mut conn, user_id, account_id).await?;
         let valid = draft.validate(&account)?;
-        let login = match (&valid.smtp_username, &valid.smtp_password) {
-            (None, _) => SmtpLogin::SameAsPop3,
-            (Some(username), Some(password)) => SmtpLogin::Own { username, password },
-            (Some(username), None) => {
-                let same_user = existing
-                    .as_ref()
-                    .and_then(|e| e.smtp_username.as_deref())
-                    .is_some_and(|stored| stored == username);
-                if !same_user {
-                    return Err(SendingError::invalid(
-                        "smtp_password",
-                        "enter the password for this SMTP user name",
-                    ));
-                }
-                SmtpLogin::Keep
-            }
-        };
+        let login = smtp_login(&valid, existing.as_ref())?;
         let ring = self.submitter.keys.current().map_err(SendingError::Keys)?;
         Ok(identities::save(
             &mut conn,
@@ -175,6 +160,26 @@ impl SendingService {
             login,
         )
         .await?)
+    }
+
+    /// "Test sending" with settings as typed, before (or instead of) saving them: signs in,
+    /// sends nothing, stores nothing.
+    pub async fn test_unsaved(
+        &self,
+        user_id: Uuid,
+        account_id: Uuid,
+        draft: IdentityDraft,
+    ) -> Result<SendingTest, SendingError> {
+        let mut conn = self.conn().await?;
+        let account = store::accounts::get(&mut conn, user_id, account_id).await?;
+        let existing = identities::get(&mut conn, user_id, account_id).await?;
+        drop(conn);
+        let valid = draft.validate(&account)?;
+        let login = smtp_login(&valid, existing.as_ref())?;
+        Ok(self
+            .submitter
+            .test_unsaved(user_id, account_id, &valid.settings, login)
+            .await)
     }
 
     pub async fn remove_identity(
@@ -365,6 +370,31 @@ impl SendingService {
                 return Ok(message);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// Which login validated settings ask for: the POP3 one, a new one of their own, or the
+/// one stored (a separate user name kept without typing its password again).
+fn smtp_login<'a>(
+    valid: &'a ValidIdentity,
+    existing: Option<&Identity>,
+) -> Result<SmtpLogin<'a>, SendingError> {
+    match (&valid.smtp_username, &valid.smtp_password) {
+        (None, _) => Ok(SmtpLogin::SameAsPop3),
+        (Some(username), Some(password)) => Ok(SmtpLogin::Own { username, password }),
+        (Some(username), None) => {
+            let same_user = existing
+                .and_then(|e| e.smtp_username.as_deref())
+                .is_some_and(|stored| stored == username);
+            if same_user {
+                Ok(SmtpLogin::Keep)
+            } else {
+                Err(SendingError::invalid(
+                    "smtp_password",
+                    "enter the password for this SMTP user name",
+                ))
+            }
         }
     }
 }

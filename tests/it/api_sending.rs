@@ -86,6 +86,31 @@ async fn send_and_drafts_through_the_api_arrive_at_postfix() {
         "{body}"
     );
 
+    // Tried before saving: signs in, stores nothing; a wrong password says so.
+    let tried = api
+        .post(
+            &format!("/accounts/{account_id}/sending/try"),
+            identity(&postfix),
+        )
+        .await;
+    assert_eq!(tried.json()["ok"], true, "{}", tried.text());
+    let mut wrong = identity(&postfix);
+    wrong["smtp_username"] = json!("alice");
+    wrong["smtp_password"] = json!("not it");
+    let refused = api
+        .post(&format!("/accounts/{account_id}/sending/try"), wrong)
+        .await
+        .json();
+    assert_eq!(refused["ok"], false, "{refused}");
+    assert!(
+        refused["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("rejected the sign-in") && !e.contains("not it")),
+        "{refused}"
+    );
+    let still_none = api.get(&format!("/accounts/{account_id}/sending")).await;
+    assert_eq!(still_none.json(), Value::Null, "trying saves nothing");
+
     let saved = api
         .put(
             &format!("/accounts/{account_id}/sending"),

@@ -100,9 +100,21 @@ async fn people_reply_forward_and_write_with_attachments_in_a_real_browser() {
     browser
         .fill("textarea[name=tls_ca_pem]", &postfix.certs.ca_pem)
         .await;
+    // Tried before saving: it signs in, and nothing is stored.
+    browser.click("[data-try-sending]").await;
+    let tried = browser.text("[data-sending-notice]").await;
+    assert!(
+        tried.contains("Test sending worked") && tried.contains("nothing saved"),
+        "{tried}"
+    );
+    let (identities,): (i64,) = sqlx::query_as("SELECT count(*) FROM sending_identities")
+        .fetch_one(&db.pool)
+        .await
+        .expect("count");
+    assert_eq!(identities, 0, "testing without saving saves nothing");
     browser.click("[data-test-sending]").await;
-    let notice = browser.text("[data-sending-notice]").await;
-    assert!(notice.contains("Test sending worked"), "{notice}");
+    // The page before had a notice too: wait for the one saying it was saved.
+    browser.wait_for_text("Saved. Test sending worked").await;
     browser.assert_accessible("send mail as").await;
     assert_eq!(postfix.delivered().len(), 0, "testing sends nothing");
 

@@ -236,7 +236,8 @@ async fn detected(
 }
 
 /// `POST /settings/accounts/{id}/sending`: `action=save`, `test` (save, then sign in and
-/// send nothing), `detect` (find the server, change nothing stored) or `remove`.
+/// send nothing), `try` (test without saving), `detect` (find the server, change nothing
+/// stored) or `remove`.
 pub async fn sending_post(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
@@ -266,6 +267,40 @@ pub async fn sending_post(
     };
     let mut blank_password = form.clone();
     blank_password.smtp_password.clear();
+    if form.action == "try" {
+        // Pages never carry a password back, so a typed one must be typed again to save.
+        let retype = if form.smtp_password.is_empty() {
+            ""
+        } else {
+            " Type the SMTP password again to save it."
+        };
+        let mut shown = page(&state, &signed_in, &account, blank_password).await?;
+        match state
+            .sending
+            .test_unsaved(signed_in.user_id, id, draft)
+            .await
+        {
+            Ok(Ok(report)) => {
+                shown.notice = Some(format!(
+                    "Test sending worked: signed in over {}. Nothing was sent, and nothing \
+                     saved yet.{retype}",
+                    report
+                        .tls_version
+                        .as_deref()
+                        .unwrap_or("a connection WITHOUT encryption")
+                ));
+            }
+            Ok(Err(error)) => {
+                shown.error = Some(format!("Test sending failed (nothing saved): {error}"));
+            }
+            Err(SendingError::Invalid(invalid)) => {
+                refused(&mut shown, invalid.field, invalid.problem);
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, shown).into_response());
+            }
+            Err(other) => return Err(other.into()),
+        }
+        return Ok(shown.into_response());
+    }
     match state
         .sending
         .save_identity(signed_in.user_id, id, draft)
