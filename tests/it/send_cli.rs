@@ -106,6 +106,12 @@ async fn set_up_sending_and_send_from_the_command_line() {
     assert_eq!(bad.code, Some(2), "{bad:?}");
     assert!(bad.stderr.contains("not an email address"), "{bad:?}");
 
+    let bob = format!("bob@{LOCAL_DOMAIN}");
+    let send_to_bob = || {
+        cli(&["send", "--account", &id, "--to", &bob])
+            .stdin("x")
+            .run()
+    };
     // A wrong separate login: the sign-in test fails in words, and sending is refused (3).
     let wrong = cli(&[
         "account",
@@ -128,16 +134,7 @@ async fn set_up_sending_and_send_from_the_command_line() {
     assert_eq!(wrong.code, Some(1), "{wrong:?}");
     assert!(wrong.stderr.contains("rejected the sign-in"), "{wrong:?}");
     assert!(!wrong.stderr.contains("wrong password"));
-    let refused = cli(&[
-        "send",
-        "--account",
-        &id,
-        "--to",
-        &format!("bob@{LOCAL_DOMAIN}"),
-    ])
-    .stdin("x")
-    .run()
-    .await;
+    let refused = send_to_bob().await;
     assert_eq!(refused.code, Some(3), "sign-in refused: {refused:?}");
     assert!(
         refused.stdout.contains("failed") && refused.stdout.contains("rejected the sign-in"),
@@ -158,16 +155,7 @@ async fn set_up_sending_and_send_from_the_command_line() {
     .run()
     .await;
     assert_eq!(untrusted.code, Some(1), "{untrusted:?}");
-    let refused = cli(&[
-        "send",
-        "--account",
-        &id,
-        "--to",
-        &format!("bob@{LOCAL_DOMAIN}"),
-    ])
-    .stdin("x")
-    .run()
-    .await;
+    let refused = send_to_bob().await;
     assert_eq!(refused.code, Some(4), "TLS: {refused:?}");
     assert!(refused.stdout.contains("TLS error"), "{refused:?}");
 }
