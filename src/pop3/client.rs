@@ -29,6 +29,90 @@ pub use crate::model::{AuthMethod, Security};
 /// A user name and password to sign in with (shared with the other client).
 pub use crate::secret::Credentials;
 
+/// An OAuth 2.0 access token for one mailbox, and where it is presented (OAUTHBEARER
+/// names the host and port).
+#[derive(Debug)]
+pub struct OAuthToken<'a> {
+    pub username: &'a str,
+    pub access_token: &'a Secret,
+    pub host: &'a str,
+    pub port: u16,
+}
+
+/// The two SASL mechanisms that carry an OAuth 2.0 bearer token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthMechanism {
+    /// Google's and Microsoft's own, `user=…^Aauth=Bearer …^A^A`.
+    XOAuth2,
+    /// RFC 7628, with a GS2 header naming the user.
+    OAuthBearer,
+}
+
+impl OAuthMechanism {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::XOAuth2 => "XOAUTH2",
+            Self::OAuthBearer => "OAUTHBEARER",
+        }
+    }
+
+    fn unsupported(self) -> &'static str {
+        match self {
+            Self::XOAuth2 => "SASL XOAUTH2",
+            Self::OAuthBearer => "SASL OAUTHBEARER",
+        }
+    }
+
+    /// The client's response carrying the token, base64-encoded.
+    fn initial_response(self, token: &OAuthToken<'_>) -> Secret {
+        let bearer = token.access_token.expose();
+        let message = zeroize::Zeroizing::new(match self {
+            Self::XOAuth2 => format!("user={}\x01auth=Bearer {bearer}\x01\x01", token.username),
+            // RFC 7628 §3.1: a "," or "=" in the user name is escaped as in RFC 5801.
+            Self::OAuthBearer => format!(
+                "n,a={},\x01host={}\x01port={}\x01auth=Bearer {bearer}\x01\x01",
+                token.username.replace('=', "=3D").replace(',', "=2C"),
+                token.host,
+                token.port
+            ),
+        });
+        Secret::new(BASE64.encode(message.as_bytes()))
+    }
+
+    /// What answers the server's error challenge so that it sends its final `-ERR`.
+    fn error_acknowledgement(self) -> &'static str {
+        match self {
+            Self::XOAuth2 => "",
+            // base64 of the single byte %x01.
+            Self::OAuthBearer => "AQ==",
+        }
+    }
+}
+
+/// The provider's JSON error (base64 in the `+` line) in words: `{"status":"401", …}`.
+fn oauth_error_words(challenge: &[u8]) -> String {
+    let status = BASE64
+        .decode(challenge)
+        .ok()
+        .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
+        .and_then(|error| {
+            error
+                .get("status")
+                .map(|s| s.as_str().map_or_else(|| s.to_string(), str::to_owned))
+        });
+    match status {
+        Some(status) => format!(
+            "the access token was refused, status {}",
+            status
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .take(16)
+                .collect::<String>()
+        ),
+        None => "the access token was refused".to_owned(),
+    }
+}
+
 /// Deadlines for one session. Every remote wait has one.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
@@ -327,7 +411,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<Authorization, T> {
                 self.sasl(&caps, "LOGIN", &[user, password]).await?;
             }
         }
-        Ok(Session {
+        Ok(self.into_transaction())
+    }
+
+    fn into_transaction(self) -> Session<Transaction, T> {
+        Session {
             conn: self.conn,
             greeting: self.greeting,
             capabilities: self.capabilities,
@@ -337,7 +425,63 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<Authorization, T> {
             pipelining: self.pipelining,
             unread_bodies: 0,
             _state: PhantomData,
-        })
+        }
+    }
+
+    /// Signs in with an OAuth 2.0 access token (the provider's sign-in, not a password).
+    /// Always the two-step form — `AUTH <mechanism>`, then the token after the server's
+    /// `+` — because Microsoft refuses the one-line initial response. A server that
+    /// refuses the token first sends a `+` carrying a JSON error; that is answered as the
+    /// mechanism asks (an empty line for XOAUTH2, `%x01` for OAUTHBEARER: RFC 7628
+    /// §3.2.3), and the `-ERR` that follows becomes an auth error naming the status.
+    pub async fn login_oauth(
+        mut self,
+        token: &OAuthToken<'_>,
+        mechanism: OAuthMechanism,
+    ) -> Result<Session<Transaction, T>, Pop3Error> {
+        if self.tls.is_none() && self.security != Security::PlaintextDangerous {
+            return Err(Pop3Error::PlaintextRefused);
+        }
+        let caps = self.capabilities.clone();
+        let name = mechanism.name();
+        if !caps.has_sasl(name) && !caps.sasl.is_empty() {
+            return Err(Pop3Error::Unsupported(mechanism.unsupported()));
+        }
+        let reply = self.conn.command(&Command::Auth(name)).await?;
+        match reply {
+            Reply::Continue(_) => {}
+            other => {
+                expect_ok(other, "AUTH", true, &caps)?;
+                return Err(Pop3Error::Protocol(format!(
+                    "the server accepted AUTH {name} before the token was sent"
+                )));
+            }
+        }
+        let response = mechanism.initial_response(token);
+        let reply = self
+            .conn
+            .command(&Command::SaslResponse(response.expose()))
+            .await?;
+        match reply {
+            Reply::Continue(challenge) => {
+                let refused = oauth_error_words(&challenge);
+                let reply = self
+                    .conn
+                    .command(&Command::SaslResponse(mechanism.error_acknowledgement()))
+                    .await?;
+                let text = match reply {
+                    Reply::Err { text, .. } => text,
+                    _ => ServerText::default(),
+                };
+                Err(Pop3Error::Auth(ServerText::new(
+                    format!("{} ({refused})", text.as_str()).trim().as_bytes(),
+                )))
+            }
+            other => {
+                expect_ok(other, "AUTH", true, &caps)?;
+                Ok(self.into_transaction())
+            }
+        }
     }
 
     /// RFC 5034: `AUTH mechanism`, then one response per `+` challenge. A place for

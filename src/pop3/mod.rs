@@ -13,8 +13,8 @@ pub mod response;
 pub mod tls;
 
 pub use client::{
-    AuthMethod, Authorization, Credentials, Limits, RetrOutcome, Retrieval, Security, Session,
-    SessionOptions, Stream, Timeouts, Transaction, connect,
+    AuthMethod, Authorization, Credentials, Limits, OAuthMechanism, OAuthToken, RetrOutcome,
+    Retrieval, Security, Session, SessionOptions, Stream, Timeouts, Transaction, connect,
 };
 pub use error::{Phase, Pop3Error, ServerText};
 pub use response::Capabilities;

@@ -28,6 +28,7 @@ mod migrations;
 mod pop3_courier;
 mod pop3_dovecot;
 mod pop3_faults;
+mod pop3_oauth;
 mod rotation;
 mod send_cli;
 mod send_faults;
