@@ -15,7 +15,8 @@
 //! - [`net`] — the checked connector (no SSRF), DNS and server discovery shared by both
 //!   clients.
 //! - [`pop3`] — our POP3 client; [`smtp`] — our SMTP submission client; [`tls`] — the
-//!   trust and handshake both use; [`secret`] — the `Secret` type both share; [`model`] —
+//!   trust and handshake both use; [`secret`] — the `Secret` type both share; [`sasl`] —
+//!   the OAuth 2.0 sign-in messages both send; [`model`] —
 //!   the vocabulary every layer shares (security modes, run outcomes, error classes, …).
 //! - [`config`] — settings from the environment; [`app`] wires it all into a server;
 //!   [`cli`] is the `tributary` command.
@@ -34,6 +35,7 @@ pub mod model;
 pub mod net;
 pub mod pop3;
 pub mod rotation;
+pub mod sasl;
 pub mod secret;
 pub mod send;
 pub mod sending;

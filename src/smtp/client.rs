@@ -15,6 +15,7 @@ use tokio::time::Instant;
 use super::connection::Connection;
 use super::error::{SendError, SmtpError, Step};
 use super::reply::{Extensions, Reply};
+use crate::sasl::{OAuthMechanism, OAuthToken};
 use crate::secret::Secret;
 use crate::server_text::ServerText;
 use crate::tls::{self, Stream, TLS_READ_BUFFER, TlsInfo};
@@ -297,6 +298,61 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<T> {
         }
         match reply.code {
             235 => Ok(()),
+            code => Err(SmtpError::Auth {
+                code,
+                text: reply.text(),
+            }),
+        }
+    }
+
+    /// Signs in with an OAuth 2.0 access token, in two steps as for POP3: `AUTH
+    /// <mechanism>`, the token after the `334`; a refused token first gets a `334` with
+    /// the provider's JSON error, answered as the mechanism asks, then the final `5xx`.
+    pub async fn login_oauth(
+        &mut self,
+        token: &OAuthToken<'_>,
+        mechanism: OAuthMechanism,
+    ) -> Result<(), SmtpError> {
+        if self.tls.is_none() && self.security != Security::PlaintextDangerous {
+            return Err(SmtpError::PlaintextRefused);
+        }
+        let name = mechanism.name();
+        if !self.extensions.has_auth(name) {
+            return Err(SmtpError::AuthUnsupported(name));
+        }
+        let reply = self
+            .conn
+            .command(&format!("AUTH {name}"), Step::Command("AUTH"))
+            .await?;
+        if reply.code != 334 {
+            return Err(SmtpError::Auth {
+                code: reply.code,
+                text: reply.text(),
+            });
+        }
+        let response = mechanism.initial_response(token);
+        let line = zeroize::Zeroizing::new(format!("{}\r\n", response.expose()));
+        tracing::debug!("SMTP C: ***");
+        self.conn
+            .write_all(line.as_bytes(), Step::Command("AUTH"))
+            .await?;
+        let reply = self.conn.read_reply(Step::Command("AUTH")).await?;
+        match reply.code {
+            235 => Ok(()),
+            334 => {
+                let challenge = reply.lines.first().cloned().unwrap_or_default();
+                let refused = crate::sasl::oauth_error_words(&challenge);
+                let ack = format!("{}\r\n", mechanism.error_acknowledgement());
+                tracing::debug!("SMTP C: {}", ack.trim_end());
+                self.conn
+                    .write_all(ack.as_bytes(), Step::Command("AUTH"))
+                    .await?;
+                let last = self.conn.read_reply(Step::Command("AUTH")).await?;
+                Err(SmtpError::Auth {
+                    code: last.code,
+                    text: ServerText::new(format!("{} ({refused})", last.text()).trim().as_bytes()),
+                })
+            }
             code => Err(SmtpError::Auth {
                 code,
                 text: reply.text(),

@@ -1,6 +1,6 @@
-//! OAuth 2.0 sign-in to POP3 (XOAUTH2, OAUTHBEARER) against a scripted server that
-//! behaves as Microsoft's does: the token only in the two-step form, and a refused token
-//! answered with a JSON error challenge before the `-ERR`.
+//! OAuth 2.0 sign-in to POP3 and SMTP (XOAUTH2, OAUTHBEARER) against scripted servers
+//! that behave as Microsoft's do: the token only in the two-step form, and a refused token
+//! answered with a JSON error challenge before the final refusal.
 
 use std::time::Duration;
 
@@ -159,5 +159,90 @@ async fn a_server_without_the_mechanism_is_told_apart() {
     assert!(
         !lines(&server).iter().any(|l| l.starts_with("AUTH")),
         "nothing sent"
+    );
+}
+
+#[tokio::test]
+async fn smtp_signs_in_with_a_token_and_words_a_refused_one() {
+    let error =
+        BASE64.encode(br#"{"status":"400","schemes":"Bearer","scope":"https://mail.google.com/"}"#);
+    let opening = |rest: Vec<Step>| {
+        let mut script = vec![
+            send("220 fake.example ESMTP\r\n"),
+            Step::Expect("EHLO"),
+            send("250-fake.example\r\n250 AUTH PLAIN XOAUTH2 OAUTHBEARER\r\n"),
+            Step::Expect("AUTH XOAUTH2"),
+            send("334 \r\n"),
+            Step::Expect(""),
+        ];
+        script.extend(rest);
+        script
+    };
+    let server = FakePop3::start_scripts(
+        vec![
+            opening(vec![send("235 2.7.0 Accepted\r\n"), Step::Hang]),
+            opening(vec![
+                send(&format!("334 {error}\r\n")),
+                Step::Expect(""),
+                send("535 5.7.8 Username and Password not accepted\r\n"),
+                Step::Close,
+            ]),
+        ],
+        None,
+    )
+    .await;
+    let secret = Secret::new(TOKEN);
+    let token = OAuthToken {
+        username: "ann@gmail.example",
+        access_token: &secret,
+        host: "127.0.0.1",
+        port: server.port,
+    };
+    let options = tributary::smtp::Options::new(
+        Security::PlaintextDangerous,
+        &Trust::WebPki,
+        "gmail.example",
+    )
+    .expect("options");
+    for attempt in 0..2 {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", server.port))
+            .await
+            .expect("connect");
+        let mut session = tributary::smtp::Session::start(tcp, "127.0.0.1", &options)
+            .await
+            .expect("session");
+        let signed_in = session.login_oauth(&token, OAuthMechanism::XOAuth2).await;
+        if attempt == 0 {
+            signed_in.expect("accepted");
+        } else {
+            let error = signed_in.expect_err("refused");
+            assert!(error.is_auth(), "{error:?}");
+            let words = error.to_string();
+            assert!(
+                words.contains("535") && words.contains("access token was refused, status 400"),
+                "{words}"
+            );
+            assert!(!words.contains(TOKEN));
+        }
+    }
+    let sent = lines(&server);
+    let tokens: Vec<String> = sent
+        .iter()
+        .filter(|l| {
+            BASE64
+                .decode(l.as_str())
+                .is_ok_and(|d| d.starts_with(b"user="))
+        })
+        .map(|l| decoded(l))
+        .collect();
+    assert_eq!(
+        tokens,
+        vec![format!("user=ann@gmail.example\x01auth=Bearer {TOKEN}\x01\x01"); 2],
+        "{sent:?}"
+    );
+    assert_eq!(
+        sent.iter().filter(|l| *l == "AUTH XOAUTH2").count(),
+        2,
+        "two-step form: {sent:?}"
     );
 }
