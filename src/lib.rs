@@ -11,7 +11,8 @@
 //! - [`fetch`] — the scheduler and the exactly-once fetch of one account.
 //! - [`store`] — PostgreSQL queries, one module per table; migrations in `migrations/`.
 //! - [`crypto`] — the master key ring, sealing of remote passwords, user password hashes.
-//! - [`mail`] — pure functions over raw messages: fields, display, HTML sanitising.
+//! - [`mail`] — pure functions over raw messages: fields, display, HTML sanitising;
+//!   [`providers`] — what is known of the big mail providers (servers, sign-in, advice).
 //! - [`net`] — the checked connector (no SSRF), DNS and server discovery shared by both
 //!   clients.
 //! - [`pop3`] — our POP3 client; [`smtp`] — our SMTP submission client; [`tls`] — the
@@ -34,6 +35,7 @@ pub mod maintenance;
 pub mod model;
 pub mod net;
 pub mod pop3;
+pub mod providers;
 pub mod rotation;
 pub mod sasl;
 pub mod secret;

@@ -353,6 +353,23 @@ pub struct CandidateJson {
 pub struct AutodetectJson {
     /// Empty when nothing answered.
     pub candidates: Vec<CandidateJson>,
+    /// What Tributary knows of the address's provider, when it is a known one.
+    pub provider: Option<ProviderJson>,
+}
+
+/// A known mail provider's needs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProviderJson {
+    pub name: String,
+    /// `password`, `app_password`, `microsoft` (OAuth2 only) or `google` (app password or
+    /// OAuth2).
+    pub sign_in: String,
+    /// The provider refuses more frequent checks.
+    pub min_poll_minutes: Option<u32>,
+    /// What the person must do first, in one sentence.
+    pub advice: String,
+    /// `false`: the provider has no POP3 at all.
+    pub offers_pop3: bool,
 }
 
 /// The address and its two parts, or why it cannot be one.
@@ -375,6 +392,19 @@ fn split_address(email: &str) -> Result<(String, String, String), ApiError> {
 }
 
 fn candidates(email: String, local: String, found: Option<Found>) -> AutodetectJson {
+    let provider = crate::providers::for_address(&email).map(|p| ProviderJson {
+        name: p.name.to_owned(),
+        sign_in: match p.sign_in {
+            crate::providers::SignIn::Password => "password",
+            crate::providers::SignIn::AppPassword => "app_password",
+            crate::providers::SignIn::Microsoft => "microsoft",
+            crate::providers::SignIn::Google => "google",
+        }
+        .to_owned(),
+        min_poll_minutes: p.min_poll_minutes,
+        advice: p.advice.split_whitespace().collect::<Vec<_>>().join(" "),
+        offers_pop3: p.pop3.is_some(),
+    });
     let candidates = found
         .map(|found| CandidateJson {
             host: found.host,
@@ -385,7 +415,10 @@ fn candidates(email: String, local: String, found: Option<Found>) -> AutodetectJ
         })
         .into_iter()
         .collect();
-    AutodetectJson { candidates }
+    AutodetectJson {
+        candidates,
+        provider,
+    }
 }
 
 /// Proposes the POP3 server for an address: DNS SRV records, then the usual names

@@ -23,6 +23,7 @@ pub const POP3_PLAN: Plan = Plan {
         tls: 995,
         starttls: 110,
     },
+    known: |domain| crate::providers::for_domain(domain).and_then(|p| p.pop3),
 };
 
 pub type Autodetect = Discovery<Pop3Probe>;

@@ -1,6 +1,7 @@
 //! Finding a mail domain's server for a protocol, for the wizards.
 //!
-//! First what the domain announces (RFC 6186 §3.4 / RFC 8314 §5.1: the implicit-TLS
+//! First what Tributary knows of the domain's provider (`crate::providers`), then what the
+//! domain announces (RFC 6186 §3.4 / RFC 8314 §5.1: the implicit-TLS
 //! service before the STARTTLS one; a target of "." means "not offered"), then the usual
 //! names on the implicit-TLS port and the STARTTLS port. A candidate counts only when the
 //! protocol's server really answers there over TLS with a certificate we trust — the
@@ -39,6 +40,8 @@ pub struct Plan {
     /// Host name prefixes tried in this order (`pop`, `pop3`, `mail`).
     pub prefixes: &'static [&'static str],
     pub ports: ProbePorts,
+    /// The server a known provider of the domain uses (`crate::providers`), taken as it is.
+    pub known: fn(&str) -> Option<crate::providers::Server>,
 }
 
 /// Proves that a protocol's server answers on a connected socket.
@@ -120,6 +123,14 @@ impl<P: Probe> Discovery<P> {
     /// The best server for `domain`, or `None` when nothing answered.
     pub async fn discover(&self, domain: &str) -> Option<Found> {
         let domain = clean_domain(domain)?;
+        if let Some(server) = (self.plan.known)(&domain) {
+            return Some(Found {
+                host: server.host.to_owned(),
+                port: server.port,
+                security: server.security,
+                source: "from Tributary's list of mail providers",
+            });
+        }
         let mut announced = None;
         for (service, security) in [
             (self.plan.srv_tls, Security::Tls),

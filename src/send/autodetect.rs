@@ -24,6 +24,7 @@ pub const SUBMISSION_PLAN: Plan = Plan {
         tls: 465,
         starttls: 587,
     },
+    known: |domain| crate::providers::for_domain(domain).and_then(|p| p.smtp),
 };
 
 pub type SmtpAutodetect = Discovery<SmtpProbe>;

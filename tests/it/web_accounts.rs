@@ -332,3 +332,96 @@ async fn a_link_from_another_site_fills_in_the_address_but_looks_nothing_up() {
     assert!(queries() > 0);
     app.stop().await;
 }
+
+/// Known providers come from Tributary's own list, before any DNS lookup: their servers,
+/// what the person must do first, a polling floor where the provider has one, and a plain
+/// "no POP3" where there is none — in the wizard and in the API alike.
+#[tokio::test]
+async fn known_providers_are_proposed_without_asking_dns() {
+    let db = TestDb::new().await;
+    let ann = add_user(&db, "ann").await;
+    let dns = FakeDns::announcing_pop3s(995).await;
+    let dns_address = dns.address.to_string();
+    let app = TestApp::spawn_with(&db, &[("TRIBUTARY_DNS_SERVER", &dns_address)]).await;
+    let mut web = WebClient::signed_in(&app, &ann.email, USER_PASSWORD).await;
+    let wizard =
+        |email: &str| format!("/settings/accounts/new?email={}", email.replace('@', "%40"));
+
+    let webde = web.get(&wizard("anna@WEB.DE")).await;
+    assert_eq!(
+        field_value(&webde.body, "host").as_deref(),
+        Some("pop3.web.de")
+    );
+    assert_eq!(field_value(&webde.body, "port").as_deref(), Some("995"));
+    assert_eq!(
+        field_value(&webde.body, "poll_minutes").as_deref(),
+        Some("15")
+    );
+    assert!(
+        webde.body.contains("list of mail providers") && webde.body.contains("every 15 minutes"),
+        "{}",
+        webde.body
+    );
+    let outlook = web.get(&wizard("ann@hotmail.fr")).await;
+    assert_eq!(
+        field_value(&outlook.body, "host").as_deref(),
+        Some("outlook.office365.com")
+    );
+    assert!(
+        outlook.body.contains("Microsoft sign-in"),
+        "{}",
+        outlook.body
+    );
+    let icloud = web.get(&wizard("ann@icloud.com")).await;
+    assert!(
+        icloud.body.contains("iCloud Mail offers no POP3"),
+        "{}",
+        icloud.body
+    );
+    assert_eq!(
+        dns.queries.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "known providers need no DNS"
+    );
+
+    let token = crate::api::token(&db, ann.id, tributary::store::api_tokens::Scope::Read).await;
+    let api = crate::api::Api { app: &app, token };
+    let gmail = api
+        .post("/autodetect", serde_json::json!({"email": "ann@gmail.com"}))
+        .await
+        .json();
+    assert_eq!(gmail["candidates"][0]["host"], "pop.gmail.com", "{gmail}");
+    assert_eq!(gmail["provider"]["sign_in"], "google", "{gmail}");
+    assert!(
+        gmail["provider"]["advice"]
+            .as_str()
+            .is_some_and(|a| a.contains("Enable POP")),
+        "{gmail}"
+    );
+    let smtp = api
+        .post(
+            "/autodetect/smtp",
+            serde_json::json!({"email": "ann@gmail.com"}),
+        )
+        .await
+        .json();
+    assert_eq!(
+        (
+            &smtp["candidates"][0]["host"],
+            &smtp["candidates"][0]["port"]
+        ),
+        (
+            &serde_json::json!("smtp.gmail.com"),
+            &serde_json::json!(465)
+        ),
+        "{smtp}"
+    );
+    let unknown = api
+        .post(
+            "/autodetect",
+            serde_json::json!({"email": "ann@nothing.example.test"}),
+        )
+        .await
+        .json();
+    assert!(unknown["provider"].is_null(), "{unknown}");
+}

@@ -209,11 +209,27 @@ pub struct NewQuery {
 
 /// The server to propose for `domain`, and how it was found, in words.
 async fn proposal(state: &AppState, email: &str, domain: &str) -> (AccountForm, String) {
+    let provider = crate::providers::for_domain(domain);
+    if let Some(provider) = provider.filter(|p| p.pop3.is_none()) {
+        let form = AccountForm::proposed(email, "", 995, Security::Tls);
+        return (form, format!("{}: {}", provider.name, provider.advice));
+    }
     match state.autodetect.discover(domain).await {
-        Some(server) => (
-            AccountForm::proposed(email, &server.host, server.port, server.security),
-            super::found_in_words(&server),
-        ),
+        Some(server) => {
+            let mut form = AccountForm::proposed(email, &server.host, server.port, server.security);
+            let mut said = super::found_in_words(&server);
+            if let Some(provider) = provider {
+                said = format!("{said} {}: {}", provider.name, provider.advice);
+                if provider.sign_in == crate::providers::SignIn::Microsoft {
+                    said.push_str(" Tributary does not offer Microsoft sign-in yet.");
+                }
+                if let Some(minutes) = provider.min_poll_minutes {
+                    form.polling = "fixed".into();
+                    form.poll_minutes = minutes.to_string();
+                }
+            }
+            (form, said)
+        }
         None => (
             AccountForm::proposed(email, &format!("pop.{domain}"), 995, Security::Tls),
             format!(
