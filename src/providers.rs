@@ -194,6 +194,14 @@ pub fn for_address(address: &str) -> Option<&'static Provider> {
     for_domain(domain)
 }
 
+/// The provider whose POP3 server this is (`POP3.web.de` → WEB.DE), if known.
+pub fn for_pop3_host(host: &str) -> Option<&'static Provider> {
+    let host = host.trim().trim_end_matches('.');
+    PROVIDERS
+        .iter()
+        .find(|p| p.pop3.is_some_and(|s| s.host.eq_ignore_ascii_case(host)))
+}
+
 pub fn for_domain(domain: &str) -> Option<&'static Provider> {
     let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
     PROVIDERS

@@ -365,6 +365,25 @@ pub(crate) fn validate(
             "must be between 1 and 1440 minutes",
         ));
     }
+    // A provider that locks out accounts checked too often (WEB.DE) gets at most its pace:
+    // "automatic" becomes exactly that pace, and a faster fixed one is refused in words.
+    let floor = crate::providers::for_pop3_host(&host).and_then(|p| {
+        p.min_poll_minutes
+            .map(|m| (p.name, i32::try_from(m).unwrap_or(i32::MAX)))
+    });
+    let poll_minutes = match (draft.poll_minutes, floor) {
+        (None, Some((_, minimum))) => Some(minimum),
+        (Some(minutes), Some((name, minimum))) if minutes < minimum => {
+            return Err(invalid(
+                "poll_minutes",
+                format!(
+                    "{name} locks accounts that are checked more often than every {minimum} \
+                     minutes: choose {minimum} or more"
+                ),
+            ));
+        }
+        (chosen, _) => chosen,
+    };
     if let Some(bytes) = draft.max_message_bytes
         && bytes < 1024
     {
@@ -414,7 +433,7 @@ pub(crate) fn validate(
             leave_on_server: draft.leave_on_server,
             delete_after_days,
             import_mode: draft.import_mode,
-            poll_minutes: draft.poll_minutes,
+            poll_minutes,
             max_message_bytes: draft.max_message_bytes,
         },
         password: draft.password,
@@ -441,6 +460,27 @@ mod tests {
         assert_eq!(account.port, 995);
         assert_eq!(account.label, "me@example.org");
         assert_eq!(account.leave_on_server, LeavePolicy::Keep);
+    }
+
+    #[test]
+    fn a_provider_with_a_polling_floor_is_never_polled_faster() {
+        let webde = |poll_minutes| AccountDraft {
+            password: Some(Secret::new("pw")),
+            poll_minutes,
+            ..AccountDraft::new("anna@web.de", "POP3.web.de", "anna@web.de")
+        };
+        let automatic = validate(webde(None), Password::Required).expect("valid");
+        assert_eq!(automatic.settings.poll_minutes, Some(15));
+        let slower = validate(webde(Some(30)), Password::Required).expect("valid");
+        assert_eq!(slower.settings.poll_minutes, Some(30));
+        let error = validate(webde(Some(5)), Password::Required).expect_err("too often");
+        assert_eq!(error.field, "poll_minutes");
+        assert!(error.problem.contains("WEB.DE"), "{}", error.problem);
+        let elsewhere = validate(draft(), Password::Required).expect("valid");
+        assert_eq!(
+            elsewhere.settings.poll_minutes, None,
+            "others keep automatic"
+        );
     }
 
     #[test]
