@@ -11,8 +11,9 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::crypto::{CryptoError, KeyFileOutcome, Keys};
-use crate::fetch::{self, Connector, FetchError, Fetcher, Scheduler, SchedulerSettings};
+use crate::fetch::{self, FetchError, Fetcher, Scheduler, SchedulerSettings};
 use crate::first_run::SetupGate;
+use crate::net::Connector;
 use crate::state::AppState;
 use crate::store::{self, StoreError};
 use crate::{api, web};

@@ -15,8 +15,9 @@ use crate::accounts::{AccountDraft, AccountService, parse_leave};
 use crate::app::App;
 use crate::config::Config;
 use crate::crypto::Keys;
-use crate::fetch::{self, Connector, Fetcher};
+use crate::fetch::{self, Fetcher};
 use crate::model::{ErrorClass, ImportMode, LeavePolicy, RunOutcome, Trigger};
+use crate::net::Connector;
 use crate::store::{self, accounts::Account};
 
 /// How long a command waits for a POP3 server to accept the connection.

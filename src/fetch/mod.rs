@@ -20,7 +20,7 @@ mod writer;
 
 use std::time::Duration;
 
-pub use crate::net::{ConnectError, Connector};
+use crate::net::ConnectError;
 pub use fetcher::{Clock, ConnectionReport, Fetcher, SystemClock};
 pub use run::{RunReport, run_once};
 pub use scheduler::{Scheduler, SchedulerSettings, Tick};
@@ -79,9 +79,7 @@ impl FetchError {
     /// The error's class, for `last_error_kind`, `fetch_runs.error_kind` and metrics.
     pub fn class(&self) -> ErrorClass {
         match self {
-            Self::Connect(ConnectError::Refused) => ErrorClass::RefusedAddress,
-            Self::Connect(ConnectError::Timeout) => ErrorClass::Timeout,
-            Self::Connect(_) => ErrorClass::Network,
+            Self::Connect(e) => e.class(),
             Self::Pop3(e) => match e {
                 Pop3Error::Auth(_) => ErrorClass::Auth,
                 Pop3Error::InUse(_) => ErrorClass::InUse,

@@ -31,6 +31,16 @@ impl ConnectError {
     pub fn is_transient(&self) -> bool {
         !matches!(self, Self::Refused)
     }
+
+    /// The error class a failed fetch or submission records for it.
+    pub fn class(&self) -> crate::model::ErrorClass {
+        use crate::model::ErrorClass;
+        match self {
+            Self::Refused => ErrorClass::RefusedAddress,
+            Self::Timeout => ErrorClass::Timeout,
+            Self::Resolve(_) | Self::NoAddresses | Self::Connect(_) => ErrorClass::Network,
+        }
+    }
 }
 
 /// Name resolution, replaceable so tests can play a rebinding DNS server.

@@ -65,9 +65,7 @@ impl SubmitError {
     /// What kind of failure it is, in the vocabulary fetching uses too.
     pub fn class(&self) -> ErrorClass {
         match self {
-            Self::Connect(ConnectError::Refused) => ErrorClass::RefusedAddress,
-            Self::Connect(ConnectError::Timeout) => ErrorClass::Timeout,
-            Self::Connect(_) => ErrorClass::Network,
+            Self::Connect(e) => e.class(),
             Self::Smtp(e) if e.is_auth() => ErrorClass::Auth,
             Self::Smtp(e) if e.is_tls() => ErrorClass::Tls,
             Self::Smtp(SmtpError::Timeout(_)) => ErrorClass::Timeout,
