@@ -42,7 +42,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(var: &'static str, problem: impl Into<String>) -> Self {
+    pub(crate) fn new(var: &'static str, problem: impl Into<String>) -> Self {
         Self {
             var,
             problem: problem.into(),
@@ -82,6 +82,8 @@ pub struct Config {
     /// What one user may send (`TRIBUTARY_SEND_MAX_BYTES`, `TRIBUTARY_SEND_MAX_RECIPIENTS`,
     /// `TRIBUTARY_SEND_PER_HOUR`).
     pub send_limits: crate::sending::SendLimits,
+    /// The OAuth 2.0 clients the administrator registered (`TRIBUTARY_OAUTH_*`).
+    pub oauth: crate::oauth::OAuthClients,
 }
 
 impl std::fmt::Debug for Config {
@@ -102,6 +104,7 @@ impl std::fmt::Debug for Config {
             .field("fetch_memory_bytes", &self.fetch_memory_bytes)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("send_limits", &self.send_limits)
+            .field("oauth", &self.oauth)
             .field(
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "[redacted]"),
@@ -294,6 +297,15 @@ impl Config {
             per_hour: parse_number(&get, "TRIBUTARY_SEND_PER_HOUR", DEFAULT_SEND_PER_HOUR, 1)?,
         };
 
+        let oauth = crate::oauth::OAuthClients::from_lookup(&get)?;
+        if !oauth.is_empty() && public_url.is_none() {
+            return Err(ConfigError::new(
+                "TRIBUTARY_PUBLIC_URL",
+                "needed for sign-in with a provider (TRIBUTARY_OAUTH_*): the provider sends \
+                 people back to TRIBUTARY_PUBLIC_URL/oauth/callback",
+            ));
+        }
+
         Ok(Self {
             database_url,
             listen,
@@ -312,6 +324,7 @@ impl Config {
             trusted_proxies,
             metrics_token,
             send_limits,
+            oauth,
         })
     }
 

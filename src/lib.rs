@@ -8,7 +8,9 @@
 //!   remove, test, check now), written once for the web, the API and the CLI.
 //! - [`users`], [`tokens`], [`first_run`], [`rotation`] — rules shared by the web, the API
 //!   and the CLI; [`maintenance`] — background upkeep of stored data.
-//! - [`fetch`] — the scheduler and the exactly-once fetch of one account.
+//! - [`fetch`] — the scheduler and the exactly-once fetch of one account; [`oauth`] —
+//!   sign-in with a mail provider (OAuth 2.0 with PKCE) and fresh access tokens for the
+//!   fetch engine and the submitter.
 //! - [`store`] — PostgreSQL queries, one module per table; migrations in `migrations/`.
 //! - [`crypto`] — the master key ring, sealing of remote passwords, user password hashes.
 //! - [`mail`] — pure functions over raw messages: fields, display, HTML sanitising;
@@ -34,6 +36,7 @@ pub mod mail;
 pub mod maintenance;
 pub mod model;
 pub mod net;
+pub mod oauth;
 pub mod pop3;
 pub mod providers;
 pub mod rotation;

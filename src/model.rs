@@ -173,9 +173,21 @@ pub enum AuthMethod {
     #[serde(rename = "sasl-login")]
     #[value(name = "login", alias = "sasl-login")]
     SaslLogin,
+    /// The provider's OAuth 2.0 sign-in, presented as SASL XOAUTH2 (Microsoft, Google).
+    /// Set only by the sign-in flow: there is no password to type.
+    #[sqlx(rename = "xoauth2")]
+    #[serde(rename = "xoauth2")]
+    #[value(skip)]
+    XOAuth2,
+    /// The provider's OAuth 2.0 sign-in, presented as SASL OAUTHBEARER (RFC 7628).
+    #[sqlx(rename = "oauthbearer")]
+    #[serde(rename = "oauthbearer")]
+    #[value(skip)]
+    OAuthBearer,
 }
 
 impl AuthMethod {
+    /// The methods signed in to with a password: what a person may choose in a form.
     pub const ALL: [Self; 4] = [Self::UserPass, Self::Apop, Self::SaslPlain, Self::SaslLogin];
 
     /// The spelling of forms, JSON and SQL.
@@ -185,6 +197,17 @@ impl AuthMethod {
             Self::Apop => "apop",
             Self::SaslPlain => "sasl-plain",
             Self::SaslLogin => "sasl-login",
+            Self::XOAuth2 => "xoauth2",
+            Self::OAuthBearer => "oauthbearer",
+        }
+    }
+
+    /// The SASL mechanism when the account signs in with an OAuth 2.0 token.
+    pub fn oauth(self) -> Option<crate::sasl::OAuthMechanism> {
+        match self {
+            Self::XOAuth2 => Some(crate::sasl::OAuthMechanism::XOAuth2),
+            Self::OAuthBearer => Some(crate::sasl::OAuthMechanism::OAuthBearer),
+            _ => None,
         }
     }
 }
@@ -379,6 +402,9 @@ pub enum PausedReason {
     Server,
     /// The stored password cannot be opened with the master key.
     PasswordUnreadable,
+    /// The provider refused the OAuth 2.0 refresh token (revoked, expired, password
+    /// changed): only signing in again helps.
+    SignIn,
 }
 
 impl PausedReason {
@@ -387,6 +413,7 @@ impl PausedReason {
             Self::Auth => "auth",
             Self::Server => "server",
             Self::PasswordUnreadable => "password_unreadable",
+            Self::SignIn => "sign_in",
         }
     }
 }
@@ -408,7 +435,10 @@ mod tests {
         for value in Security::ALL {
             assert_eq!(json(value), value.as_str());
         }
-        for value in AuthMethod::ALL {
+        for value in AuthMethod::ALL
+            .into_iter()
+            .chain([AuthMethod::XOAuth2, AuthMethod::OAuthBearer])
+        {
             assert_eq!(json(value), value.as_str());
         }
         for value in LeavePolicy::ALL {
@@ -433,6 +463,7 @@ mod tests {
             PausedReason::Auth,
             PausedReason::Server,
             PausedReason::PasswordUnreadable,
+            PausedReason::SignIn,
         ] {
             assert_eq!(json(value), value.as_str());
         }

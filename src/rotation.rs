@@ -12,7 +12,7 @@
 use sqlx::PgPool;
 
 use crate::crypto::{self, CryptoError, KeyId, KeyRing, KeySource, Keys, MasterKey};
-use crate::store::{StoreError, accounts, identities};
+use crate::store::{StoreError, accounts, identities, oauth};
 
 /// Rows re-sealed per transaction: small enough that a row lock is never held long.
 pub const RESEAL_BATCH_SIZE: i64 = 200;
@@ -84,8 +84,13 @@ pub async fn reseal_all(
     let mut conn = pool.acquire().await?;
     let mut totals = ResealTotals::default();
     let mut batches = 0usize;
-    // POP3 passwords first, then the sending identities' own SMTP passwords.
-    for table in [SealedTable::Accounts, SealedTable::Identities] {
+    // POP3 passwords first, then the sending identities' own SMTP passwords, then the
+    // OAuth tokens.
+    for table in [
+        SealedTable::Accounts,
+        SealedTable::Identities,
+        SealedTable::OAuthGrants,
+    ] {
         let mut after = None;
         loop {
             if max_batches.is_some_and(|max| batches >= max) {
@@ -97,6 +102,9 @@ pub async fn reseal_all(
                 }
                 SealedTable::Identities => {
                     identities::reseal_batch(&mut conn, ring, after, RESEAL_BATCH_SIZE).await?
+                }
+                SealedTable::OAuthGrants => {
+                    oauth::reseal_batch(&mut conn, ring, after, RESEAL_BATCH_SIZE).await?
                 }
             };
             batches += 1;
@@ -117,12 +125,14 @@ pub async fn reseal_all(
 enum SealedTable {
     Accounts,
     Identities,
+    OAuthGrants,
 }
 
 /// Credentials of every kind still sealed under another key than `active`.
 async fn count_pending(conn: &mut sqlx::PgConnection, active: &KeyId) -> Result<i64, StoreError> {
     Ok(accounts::count_sealed_under_other_keys(conn, active).await?
-        + identities::count_sealed_under_other_keys(conn, active).await?)
+        + identities::count_sealed_under_other_keys(conn, active).await?
+        + oauth::count_sealed_under_other_keys(conn, active).await?)
 }
 
 /// What one run of [`rotate`] did.

@@ -329,6 +329,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<Authorization, T> {
                 let password = Secret::new(BASE64.encode(credentials.password.expose().as_bytes()));
                 self.sasl(&caps, "LOGIN", &[user, password]).await?;
             }
+            // A token, not a password, signs these in: see `login_oauth`.
+            AuthMethod::XOAuth2 | AuthMethod::OAuthBearer => {
+                return Err(Pop3Error::Unsupported(
+                    "an OAuth sign-in with a password (it needs an access token)",
+                ));
+            }
         }
         Ok(self.into_transaction())
     }

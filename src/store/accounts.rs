@@ -115,9 +115,37 @@ pub async fn create(
     new: &AccountSettings,
     password: &Secret,
 ) -> Result<Account, StoreError> {
+    insert(conn, ring, user_id, new, Some(password)).await
+}
+
+/// Adds an account that signs in with OAuth 2.0: no password, its tokens sealed in
+/// `oauth_grants`, both in one transaction.
+pub async fn create_signed_in(
+    conn: &mut PgConnection,
+    ring: &KeyRing,
+    user_id: Uuid,
+    new: &AccountSettings,
+    grant: &super::oauth::NewGrant<'_>,
+) -> Result<Account, StoreError> {
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let account = insert(&mut tx, ring, user_id, new, None).await?;
+    super::oauth::save_grant(&mut tx, ring, account.id, grant).await?;
+    tx.commit().await?;
+    Ok(account)
+}
+
+async fn insert(
+    conn: &mut PgConnection,
+    ring: &KeyRing,
+    user_id: Uuid,
+    new: &AccountSettings,
+    password: Option<&Secret>,
+) -> Result<Account, StoreError> {
     // The id is chosen here, not by the database, because the seal must be bound to it.
     let id = Uuid::new_v4();
-    let sealed = ring.seal(&binding(id), password.expose().as_bytes())?;
+    let sealed = password
+        .map(|p| ring.seal(&binding(id), p.expose().as_bytes()))
+        .transpose()?;
     Ok(sqlx::query_as::<_, Account>(&format!(
         "INSERT INTO accounts (id, user_id, label, color, email, host, port, security, auth_method,
              username, password_ciphertext, password_nonce, password_key_id, tls_ca_pem,
@@ -137,9 +165,9 @@ pub async fn create(
     .bind(new.security)
     .bind(new.auth_method)
     .bind(&new.username)
-    .bind(&sealed.ciphertext)
-    .bind(&sealed.nonce)
-    .bind(sealed.key_id.as_str())
+    .bind(sealed.as_ref().map(|s| &s.ciphertext))
+    .bind(sealed.as_ref().map(|s| &s.nonce))
+    .bind(sealed.as_ref().map(|s| s.key_id.as_str()))
     .bind(&new.tls_ca_pem)
     .bind(&new.tls_pin_sha256)
     .bind(new.leave_on_server)
@@ -213,7 +241,8 @@ async fn sealed_password(
     user_id: Uuid,
     account_id: Uuid,
 ) -> Result<Sealed, StoreError> {
-    let row: Option<(String, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+    type Row = (Option<String>, Option<Vec<u8>>, Option<Vec<u8>>);
+    let row: Option<Row> = sqlx::query_as(
         "SELECT password_key_id, password_nonce, password_ciphertext
          FROM accounts WHERE user_id = $1 AND id = $2",
     )
@@ -221,7 +250,10 @@ async fn sealed_password(
     .bind(account_id)
     .fetch_optional(conn)
     .await?;
-    let (key_id, nonce, ciphertext) = row.ok_or(StoreError::NotFound)?;
+    // An account that signs in with OAuth has no password to open.
+    let Some((Some(key_id), Some(nonce), Some(ciphertext))) = row else {
+        return Err(StoreError::NotFound);
+    };
     Ok(Sealed {
         key_id: KeyId::from_stored(key_id),
         nonce,
@@ -301,6 +333,10 @@ pub async fn update(
     .ok_or(StoreError::NotFound)?;
     if let Some(password) = password {
         set_password(&mut tx, ring, user_id, account_id, password).await?;
+    }
+    if settings.auth_method.oauth().is_none() {
+        // Back to a password: the provider's tokens are of no use any more.
+        super::oauth::delete_grant(&mut tx, account_id).await?;
     }
     tx.commit().await?;
     Ok(updated)

@@ -10,6 +10,7 @@ pub mod fetch;
 pub mod identities;
 pub mod login_failures;
 pub mod messages;
+pub mod oauth;
 pub mod outbox;
 mod resealing;
 pub mod sessions;

@@ -78,6 +78,11 @@ pub(super) fn paused_text(reason: Option<PausedReason>) -> String {
         Some(PausedReason::PasswordUnreadable) => {
             "Paused: the saved password can no longer be read — enter it again".into()
         }
+        Some(PausedReason::SignIn) => {
+            "Paused: the provider no longer accepts Tributary's sign-in (it was revoked, it \
+             expired, or the password changed) — sign in again"
+                .into()
+        }
         None => "Paused — edit the account to resume".into(),
     }
 }
