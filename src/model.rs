@@ -202,6 +202,14 @@ impl AuthMethod {
         }
     }
 
+    /// The method of an account that signs in with `mechanism`.
+    pub fn for_oauth(mechanism: crate::sasl::OAuthMechanism) -> Self {
+        match mechanism {
+            crate::sasl::OAuthMechanism::XOAuth2 => Self::XOAuth2,
+            crate::sasl::OAuthMechanism::OAuthBearer => Self::OAuthBearer,
+        }
+    }
+
     /// The SASL mechanism when the account signs in with an OAuth 2.0 token.
     pub fn oauth(self) -> Option<crate::sasl::OAuthMechanism> {
         match self {

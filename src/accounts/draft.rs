@@ -2,7 +2,7 @@
 //! ([`AccountChanges`]) — and the one validation every way in goes through before the
 //! store sees it.
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 use crate::crypto::Secret;
@@ -37,7 +37,7 @@ pub(crate) fn invalid(field: &'static str, problem: impl Into<String>) -> Invali
 /// API's create call and `tributary account add` produce. Only `email`, `host` and
 /// `username` are always needed, and a `password` for a new account; the rest has
 /// defaults.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountDraft {
     pub label: Option<String>,
@@ -58,6 +58,7 @@ pub struct AccountDraft {
     /// Required for a new account (this schema is the API's create body, so it says so);
     /// when a draft changes an account, absent keeps the stored password, never decrypted.
     #[schema(value_type = String, format = Password, min_length = 1, required = true)]
+    #[serde(skip_serializing)]
     pub password: Option<Secret>,
     pub tls_ca_pem: Option<String>,
     pub tls_pin_sha256: Option<String>,
@@ -335,8 +336,15 @@ pub(crate) fn validate(
             "enter the user name the server expects",
         ));
     }
+    if draft.auth_method.oauth().is_some() && draft.password.is_some() {
+        return Err(invalid(
+            "password",
+            "this account signs in with its provider; it has no password to enter",
+        ));
+    }
     match (&draft.password, password) {
         (Some(secret), _) => check_password(secret)?,
+        (None, Password::Required) if draft.auth_method.oauth().is_some() => {}
         (None, Password::Required) => {
             return Err(invalid("password", "enter the mailbox's password"));
         }

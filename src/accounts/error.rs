@@ -2,6 +2,7 @@
 
 use super::draft::InvalidAccount;
 use crate::crypto::CryptoError;
+use crate::oauth::OAuthError;
 use crate::model::PausedReason;
 use crate::store::StoreError;
 
@@ -27,6 +28,13 @@ pub enum AccountError {
     Keys(#[source] CryptoError),
     #[error(transparent)]
     Store(StoreError),
+    /// The provider's redirect back cannot finish a sign-in (unknown or used `state`,
+    /// another person's or another session's): start again.
+    #[error("{0}")]
+    SignInRefused(&'static str),
+    /// The provider's token endpoint refused or could not be reached.
+    #[error(transparent)]
+    OAuth(#[from] OAuthError),
 }
 
 /// A row the store did not find for this user is the account's "not found".

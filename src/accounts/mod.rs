@@ -10,6 +10,7 @@
 
 pub(crate) mod draft;
 mod error;
+mod sign_in;
 mod state;
 
 use std::sync::Arc;
@@ -23,11 +24,12 @@ pub use draft::{
     AccountChanges, AccountDraft, DEFAULT_COLOR, InvalidAccount, is_color, parse_leave,
 };
 pub use error::AccountError;
+pub use sign_in::Finisher;
 pub use state::{AccountState, AccountSummary, state};
 
 use crate::crypto::{KeyRing, Secret};
-use crate::fetch::{ConnectionReport, FetchError, Fetcher};
-use crate::store::accounts::Account;
+use crate::fetch::{ConnectionReport, FetchError, Fetcher, SignInWith};
+use crate::store::accounts::{Account, AccountSettings};
 use crate::store::fetch::{RUN_STARTED_CHANNEL, RunRow, SkippedMessage};
 use crate::store::{self, StoreError};
 use draft::{Password, invalid};
@@ -136,6 +138,14 @@ impl AccountService {
         user_id: Uuid,
         draft: AccountDraft,
     ) -> Result<Account, AccountError> {
+        if draft.auth_method.oauth().is_some() {
+            return Err(invalid(
+                "auth",
+                "an account that signs in with its provider is added by signing in (Sign in \
+                 with … in the web, or POST /api/v1/accounts/sign-in)",
+            )
+            .into());
+        }
         let valid = draft::validate(draft, Password::Required)?;
         let password = valid
             .password
@@ -206,6 +216,10 @@ impl AccountService {
         id: Uuid,
         keep_messages: bool,
     ) -> Result<(), AccountError> {
+        let account = self.get(user_id, id).await?;
+        if account.auth_method.oauth().is_some() {
+            self.revoke_grant(id).await;
+        }
         let mut conn = self.conn().await?;
         store::accounts::delete(&mut conn, user_id, id, keep_messages).await?;
         tracing::info!(account_id = %id, keep_messages, "account removed");
@@ -289,13 +303,34 @@ impl AccountService {
         id: Uuid,
     ) -> Result<ConnectionTest, AccountError> {
         let account = self.get(user_id, id).await?;
+        if account.auth_method.oauth().is_some() {
+            return Ok(self.test_signed_in(&account.settings(), id).await);
+        }
         let Some(password) = self.stored_password(user_id, id).await? else {
             return Ok(Err(FetchError::PasswordUnreadable));
         };
         Ok(self
             .fetcher
-            .test_connection(&account.settings(), &password)
+            .test_connection(&account.settings(), SignInWith::Password(&password))
             .await)
+    }
+
+    /// "Test connection" of an account that signs in with its provider: its stored grant
+    /// (refreshed if need be) with the settings given.
+    async fn test_signed_in(&self, settings: &AccountSettings, id: Uuid) -> ConnectionTest {
+        let Some(mechanism) = settings.auth_method.oauth() else {
+            return Err(FetchError::Settings("the account signs in with a password".into()));
+        };
+        let access_token = self
+            .fetcher
+            .oauth
+            .access_token(&self.fetcher.pool, &self.fetcher.keys, id)
+            .await?;
+        let sign_in = SignInWith::Token {
+            access_token: &access_token,
+            mechanism,
+        };
+        self.fetcher.test_connection(settings, sign_in).await
     }
 
     /// "Test connection" with settings not saved yet: a new account's (`id` `None`), or
@@ -312,6 +347,13 @@ impl AccountService {
             Password::Required
         };
         let valid = draft::validate(draft, rule)?;
+        if valid.settings.auth_method.oauth().is_some() {
+            let Some(id) = id else {
+                return Err(invalid("auth", "sign in with the provider first").into());
+            };
+            self.signed_in_account(user_id, id).await?;
+            return Ok(self.test_signed_in(&valid.settings, id).await);
+        }
         let password = match (valid.password, id) {
             (Some(password), _) => password,
             (None, Some(id)) => match self.stored_password(user_id, id).await? {
@@ -322,7 +364,7 @@ impl AccountService {
         };
         Ok(self
             .fetcher
-            .test_connection(&valid.settings, &password)
+            .test_connection(&valid.settings, SignInWith::Password(&password))
             .await)
     }
 

@@ -81,6 +81,10 @@ impl From<AccountError> for ApiError {
             }
             AccountError::Keys(error) => Self::Crypto(error),
             AccountError::Store(error) => Self::Store(error),
+            AccountError::SignInRefused(words) => Self::Conflict(words.into()),
+            AccountError::OAuth(crate::oauth::OAuthError::Store(error)) => Self::from(error),
+            AccountError::OAuth(crate::oauth::OAuthError::Keys(error)) => Self::Crypto(error),
+            AccountError::OAuth(provider) => Self::Conflict(provider.to_string()),
         }
     }
 }

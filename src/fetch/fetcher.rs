@@ -13,7 +13,7 @@ use super::metrics::Metrics;
 use super::writer::{DEFAULT_WRITERS, WriteBudget};
 use crate::crypto::{Keys, Secret};
 use crate::net::Connector;
-use crate::pop3::{self, Credentials, Session, SessionOptions, Trust, tls};
+use crate::pop3::{self, Credentials, Pop3Error, Session, SessionOptions, Trust, tls};
 use crate::store::accounts::{Account, AccountSettings, Security};
 
 /// Bytes of fetched-but-not-yet-stored mail the whole process may hold in memory, all runs
@@ -36,6 +36,17 @@ impl Clock for SystemClock {
     }
 }
 
+/// What "Test connection" signs in with.
+#[derive(Debug, Clone, Copy)]
+pub enum SignInWith<'a> {
+    Password(&'a Secret),
+    /// The provider's access token (OAuth 2.0), presented with this SASL mechanism.
+    Token {
+        access_token: &'a Secret,
+        mechanism: crate::sasl::OAuthMechanism,
+    },
+}
+
 /// Everything a run needs, shared by every worker of a process.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
@@ -51,6 +62,8 @@ pub struct Fetcher {
     /// See [`DEFAULT_RUN_GRACE`] and [`Fetcher::run_limit`].
     pub run_grace: Duration,
     pub(super) write_budget: WriteBudget,
+    /// Fresh access tokens for accounts that sign in with their provider (OAuth 2.0).
+    pub oauth: crate::oauth::OAuth,
     /// Built once: parsing the web PKI roots for every run would cost more than the run.
     webpki: Arc<rustls::ClientConfig>,
 }
@@ -63,6 +76,7 @@ impl Fetcher {
         max_message_bytes: u64,
     ) -> Result<Self, FetchError> {
         Ok(Self {
+            oauth: crate::oauth::OAuth::new(Default::default(), connector.clone(), None),
             pool,
             keys,
             connector,
@@ -137,7 +151,7 @@ impl Fetcher {
     pub async fn test_connection(
         &self,
         account: &AccountSettings,
-        password: &Secret,
+        sign_in: SignInWith<'_>,
     ) -> Result<ConnectionReport, FetchError> {
         let options = self.options_for(
             account.security,
@@ -148,12 +162,33 @@ impl Fetcher {
         let tcp = self.connector.connect(&account.host, account.port).await?;
         let session = Session::start(tcp, &account.host, &options).await?;
         let tls_version = session.tls_info().map(|info| info.version.clone());
-        let credentials = Credentials {
-            username: account.username.clone(),
-            password: password.clone(),
+        let mut session = match sign_in {
+            SignInWith::Password(password) => {
+                let credentials = Credentials {
+                    username: account.username.clone(),
+                    password: password.clone(),
+                };
+                session.login(&credentials, account.auth_method).await?
+            }
+            SignInWith::Token {
+                access_token,
+                mechanism,
+            } => {
+                let token = crate::sasl::OAuthToken {
+                    username: &account.username,
+                    access_token,
+                    host: &account.host,
+                    port: account.port,
+                };
+                session
+                    .login_oauth(&token, mechanism)
+                    .await
+                    .map_err(|e| match e {
+                        Pop3Error::Auth(text) => FetchError::TokenRefused(text),
+                        other => other.into(),
+                    })?
+            }
         };
-        let mut session = session.login(&credentials, account.auth_method).await?;
-        drop(credentials);
         let capabilities = session.capabilities().clone();
         let (messages, bytes) = session.stat().await?;
         let _ = session.quit().await;

@@ -21,7 +21,7 @@ mod writer;
 use std::time::Duration;
 
 use crate::net::ConnectError;
-pub use fetcher::{Clock, ConnectionReport, Fetcher, SystemClock};
+pub use fetcher::{Clock, ConnectionReport, Fetcher, SignInWith, SystemClock};
 pub use run::{RunReport, run_once};
 pub use scheduler::{Scheduler, SchedulerSettings, Tick};
 pub use worker::{FetchOutcome, fetch_account};
@@ -56,6 +56,12 @@ pub enum FetchError {
         human_duration(*.0)
     )]
     RunTimedOut(Duration),
+    /// The provider's sign-in (OAuth 2.0) could not give an access token.
+    #[error(transparent)]
+    OAuth(#[from] crate::oauth::OAuthError),
+    /// The POP3 server refused a fresh access token (`-ERR` to the SASL exchange).
+    #[error("the server refused the sign-in token — sign in again; the server said: {}", .0.as_str())]
+    TokenRefused(crate::pop3::ServerText),
 }
 
 /// A failed statement is a store error, whichever layer ran it.
@@ -94,6 +100,12 @@ impl FetchError {
             Self::Store(_) | Self::Task(_) => ErrorClass::Database,
             Self::Keys(_) => ErrorClass::Keys,
             Self::RunTimedOut(_) => ErrorClass::Timeout,
+            Self::OAuth(e) if e.needs_sign_in() => ErrorClass::Auth,
+            Self::TokenRefused(_) => ErrorClass::Auth,
+            Self::OAuth(crate::oauth::OAuthError::Unreachable(_)) => ErrorClass::Network,
+            Self::OAuth(crate::oauth::OAuthError::Store(_)) => ErrorClass::Database,
+            Self::OAuth(crate::oauth::OAuthError::Keys(_)) => ErrorClass::Keys,
+            Self::OAuth(_) => ErrorClass::Settings,
             Self::PasswordUnreadable => ErrorClass::PasswordUnreadable,
             Self::Settings(_) => ErrorClass::Settings,
         }
@@ -102,6 +114,9 @@ impl FetchError {
     pub fn outcome(&self) -> RunOutcome {
         match self {
             Self::Pop3(e) if e.is_auth() => RunOutcome::AuthError,
+            Self::TokenRefused(_) => RunOutcome::AuthError,
+            Self::OAuth(e) if e.needs_sign_in() => RunOutcome::AuthError,
+            Self::OAuth(e) if e.is_transient() => RunOutcome::TemporaryError,
             Self::Pop3(e) if e.is_transient() => RunOutcome::TemporaryError,
             Self::Connect(e) if e.is_transient() => RunOutcome::TemporaryError,
             Self::Store(_) | Self::Task(_) | Self::Keys(_) | Self::RunTimedOut(_) => {
@@ -118,6 +133,8 @@ impl FetchError {
             Self::Pop3(Pop3Error::Auth(_)) => Some(PausedReason::Auth),
             Self::Pop3(Pop3Error::SysPerm(_)) => Some(PausedReason::Server),
             Self::PasswordUnreadable => Some(PausedReason::PasswordUnreadable),
+            Self::TokenRefused(_) => Some(PausedReason::SignIn),
+            Self::OAuth(e) if e.needs_sign_in() => Some(PausedReason::SignIn),
             _ => None,
         }
     }

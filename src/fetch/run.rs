@@ -110,12 +110,35 @@ impl AccountRun<'_> {
         options: &SessionOptions,
     ) -> Result<Session<Transaction, TcpStream>, FetchError> {
         let account = self.account;
+        let port = u16::try_from(account.port)
+            .map_err(|_| FetchError::Settings(format!("invalid port {}", account.port)))?;
+        if let Some(mechanism) = account.auth_method.oauth() {
+            // The token is made fresh before connecting: a refresh may take seconds.
+            let access_token = self
+                .fetcher
+                .oauth
+                .access_token(&self.fetcher.pool, &self.fetcher.keys, account.id)
+                .await?;
+            let tcp = self.fetcher.connector.connect(&account.host, port).await?;
+            let session = Session::start(tcp, &account.host, options).await?;
+            let token = pop3::OAuthToken {
+                username: &account.username,
+                access_token: &access_token,
+                host: &account.host,
+                port,
+            };
+            return session
+                .login_oauth(&token, mechanism)
+                .await
+                .map_err(|e| match e {
+                    pop3::Pop3Error::Auth(text) => FetchError::TokenRefused(text),
+                    other => other.into(),
+                });
+        }
         let credentials = Credentials {
             username: account.username.clone(),
             password: self.password().await?,
         };
-        let port = u16::try_from(account.port)
-            .map_err(|_| FetchError::Settings(format!("invalid port {}", account.port)))?;
         let tcp = self.fetcher.connector.connect(&account.host, port).await?;
         let session = Session::start(tcp, &account.host, options).await?;
         Ok(session.login(&credentials, account.auth_method).await?)

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::accounts::AccountError;
 use crate::crypto::CryptoError;
+use crate::oauth::OAuthError;
 use crate::sending::SendingError;
 use crate::store::StoreError;
 use crate::telemetry::FailedRequest;
@@ -66,6 +67,16 @@ impl From<AccountError> for WebError {
                 Self::Conflict("Paused by you — resume the account to check it".into())
             }
             refused @ AccountError::Invalid(_) => Self::Conflict(refused.to_string()),
+            AccountError::SignInRefused(words) => Self::Conflict(words.into()),
+            AccountError::OAuth(OAuthError::Store(error)) => Self::from(error),
+            AccountError::OAuth(OAuthError::Keys(error)) => Self::Crypto(error),
+            AccountError::OAuth(provider) => {
+                let mut words = provider.to_string();
+                if let Some(first) = words.get(..1).map(str::to_uppercase) {
+                    words.replace_range(..1, &first);
+                }
+                Self::Conflict(words)
+            }
         }
     }
 }
