@@ -111,12 +111,18 @@ impl App {
         let api_limiter = Arc::new(crate::tokens::RateLimiter::new(
             config.api_requests_per_minute,
         ));
-        let submitter = crate::send::Submitter::new(
+        let oauth = crate::oauth::OAuth::new(
+            config.oauth.clone(),
+            connector.clone(),
+            config.public_url.as_deref(),
+        );
+        let mut submitter = crate::send::Submitter::new(
             pool.clone(),
             Arc::clone(&keys),
             connector.clone(),
             fetch::scheduler::owner_id(),
         )?;
+        submitter.oauth = oauth.clone();
         let smtp_autodetect = Arc::new(crate::send::autodetect::autodetect(
             resolver,
             connector.clone(),
@@ -127,10 +133,11 @@ impl App {
         let mut fetcher = Fetcher::new(
             pool.clone(),
             Arc::clone(&keys),
-            connector,
+            connector.clone(),
             config.max_message_bytes,
         )?;
         fetcher.set_write_budget(config.fetch_memory_bytes);
+        fetcher.oauth = oauth;
         let fetcher = Arc::new(fetcher);
         Ok(Self {
             state: AppState {

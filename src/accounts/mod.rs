@@ -176,6 +176,20 @@ impl AccountService {
         draft: AccountDraft,
     ) -> Result<Account, AccountError> {
         let valid = draft::validate(draft, Password::Optional)?;
+        let current = self.get(user_id, id).await?;
+        match (current.auth_method.oauth(), valid.settings.auth_method.oauth()) {
+            (None, Some(_)) => {
+                return Err(invalid("auth", "use “Sign in with …” to sign in with the provider").into());
+            }
+            (Some(_), None) if valid.password.is_none() => {
+                return Err(invalid(
+                    "password",
+                    "enter the mailbox's password: the account signed in with its provider until now",
+                )
+                .into());
+            }
+            _ => {}
+        }
         let ring = self.ring()?;
         let mut conn = self.conn().await?;
         let mut account = store::accounts::update(

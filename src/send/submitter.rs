@@ -53,6 +53,9 @@ pub enum SubmitError {
     NoAccount,
     #[error("the sending settings are invalid: {0}")]
     Settings(String),
+    /// The provider's sign-in (OAuth 2.0) could not give an access token.
+    #[error(transparent)]
+    OAuth(#[from] crate::oauth::OAuthError),
 }
 
 impl From<sqlx::Error> for SubmitError {
@@ -79,6 +82,10 @@ impl SubmitError {
             Self::PasswordUnreadable => ErrorClass::PasswordUnreadable,
             Self::Keys(_) => ErrorClass::Keys,
             Self::NoIdentity | Self::NoAccount | Self::Settings(_) => ErrorClass::Settings,
+            Self::OAuth(e) if e.needs_sign_in() => ErrorClass::Auth,
+            Self::OAuth(crate::oauth::OAuthError::Unreachable(_)) => ErrorClass::Network,
+            Self::OAuth(e) if e.is_transient() => ErrorClass::Database,
+            Self::OAuth(_) => ErrorClass::Settings,
         }
     }
 
@@ -88,9 +95,22 @@ impl SubmitError {
             Self::Connect(e) => e.is_transient(),
             Self::Smtp(e) => e.is_transient(),
             Self::Store(_) | Self::Keys(_) => true,
+            Self::OAuth(e) => e.is_transient(),
             _ => false,
         }
     }
+}
+
+/// How the submitter signs in to the SMTP server.
+#[derive(Debug)]
+pub enum SignIn {
+    Password(Credentials),
+    /// The account's provider sign-in (OAuth 2.0): its POP3 user name and a fresh token.
+    Token {
+        username: String,
+        access_token: Secret,
+        mechanism: crate::sasl::OAuthMechanism,
+    },
 }
 
 /// Everything a submission needs, shared by every worker of a process.
@@ -103,6 +123,8 @@ pub struct Submitter {
     pub retry_delays: Vec<Duration>,
     /// Names this process in leases.
     pub owner: String,
+    /// Fresh access tokens for accounts that sign in with their provider.
+    pub oauth: crate::oauth::OAuth,
     webpki: Arc<rustls::ClientConfig>,
 }
 
@@ -114,6 +136,7 @@ impl Submitter {
         owner: String,
     ) -> Result<Self, SubmitError> {
         Ok(Self {
+            oauth: crate::oauth::OAuth::new(Default::default(), connector.clone(), None),
             pool,
             keys,
             connector,
@@ -149,7 +172,7 @@ impl Submitter {
     pub async fn open(
         &self,
         settings: &IdentitySettings,
-        credentials: &Credentials,
+        sign_in: &SignIn,
     ) -> Result<Session<TcpStream>, SubmitError> {
         let options = self.options(settings)?;
         let tcp = self
@@ -157,7 +180,22 @@ impl Submitter {
             .connect(&settings.smtp_host, settings.smtp_port)
             .await?;
         let mut session = Session::start(tcp, &settings.smtp_host, &options).await?;
-        session.login(credentials, settings.smtp_auth).await?;
+        match sign_in {
+            SignIn::Password(credentials) => session.login(credentials, settings.smtp_auth).await?,
+            SignIn::Token {
+                username,
+                access_token,
+                mechanism,
+            } => {
+                let token = crate::sasl::OAuthToken {
+                    username,
+                    access_token,
+                    host: &settings.smtp_host,
+                    port: settings.smtp_port,
+                };
+                session.login_oauth(&token, *mechanism).await?;
+            }
+        }
         Ok(session)
     }
 
@@ -165,9 +203,9 @@ impl Submitter {
     pub async fn test(
         &self,
         settings: &IdentitySettings,
-        credentials: &Credentials,
+        sign_in: &SignIn,
     ) -> Result<SendingReport, SubmitError> {
-        let session = self.open(settings, credentials).await?;
+        let session = self.open(settings, sign_in).await?;
         let report = SendingReport {
             tls_version: session.tls().map(|info| info.version.clone()),
             max_message_bytes: session.extensions().size,
@@ -182,7 +220,7 @@ impl Submitter {
         &self,
         user_id: uuid::Uuid,
         account_id: uuid::Uuid,
-    ) -> Result<(IdentitySettings, Credentials), SubmitError> {
+    ) -> Result<(IdentitySettings, SignIn), SubmitError> {
         let mut conn = crate::store::acquire(&self.pool).await?;
         let identity = identities::get(&mut conn, user_id, account_id)
             .await?
@@ -215,7 +253,7 @@ impl Submitter {
         user_id: uuid::Uuid,
         account_id: uuid::Uuid,
         login: SmtpLogin<'_>,
-    ) -> Result<Credentials, SubmitError> {
+    ) -> Result<SignIn, SubmitError> {
         let ring = self.keys.current().map_err(SubmitError::Keys)?;
         let unreadable = |e| match e {
             StoreError::Crypto(_) => SubmitError::PasswordUnreadable,
@@ -223,10 +261,10 @@ impl Submitter {
         };
         match login {
             SmtpLogin::Own { username, password } => {
-                return Ok(Credentials {
+                return Ok(SignIn::Password(Credentials {
                     username: username.to_owned(),
                     password: password.clone(),
-                });
+                }));
             }
             SmtpLogin::Keep => {
                 let stored = identities::password(conn, &ring, user_id, account_id)
@@ -236,10 +274,10 @@ impl Submitter {
                     let identity = identities::get(conn, user_id, account_id)
                         .await?
                         .ok_or(SubmitError::NoIdentity)?;
-                    return Ok(Credentials {
+                    return Ok(SignIn::Password(Credentials {
                         username: identity.smtp_username.unwrap_or_default(),
                         password,
-                    });
+                    }));
                 }
             }
             SmtpLogin::SameAsPop3 => {}
@@ -250,13 +288,25 @@ impl Submitter {
                 StoreError::NotFound => SubmitError::NoAccount,
                 other => other.into(),
             })?;
+        if let Some(mechanism) = account.auth_method.oauth() {
+            // The provider's one grant covers sending too (its scopes include SMTP).
+            let access_token = self
+                .oauth
+                .access_token(&self.pool, &self.keys, account_id)
+                .await?;
+            return Ok(SignIn::Token {
+                username: account.username,
+                access_token,
+                mechanism,
+            });
+        }
         let password: Secret = accounts::password(conn, &ring, user_id, account_id)
             .await
             .map_err(unreadable)?;
-        Ok(Credentials {
+        Ok(SignIn::Password(Credentials {
             username: account.username,
             password,
-        })
+        }))
     }
 
     /// One attempt at a claimed message, recorded. Returns what was recorded, or `None`

@@ -54,6 +54,7 @@ pub fn router(state: AppState, api: Router<AppState>) -> Router {
         .route("/setup", get(setup::setup_get).post(setup::setup_post))
         .route("/login", get(auth::login_get).post(auth::login_post))
         .route("/logout", post(auth::logout_post))
+        .route("/oauth/callback", get(accounts::oauth_callback_get))
         .route(
             "/settings/password",
             get(auth::password_get).post(auth::password_post),

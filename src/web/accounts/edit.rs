@@ -18,7 +18,7 @@ use super::super::{AppState, WebError};
 use super::form::{AccountForm, password_from, seal_pending};
 use super::{Status, status};
 use crate::accounts::{AccountError, ConnectionTest, InvalidAccount};
-use crate::model::{RunOutcome, Security, Trigger};
+use crate::model::{AuthMethod, RunOutcome, Security, Trigger};
 
 /// Runs shown on the edit page.
 const HISTORY_RUNS: i64 = 20;
@@ -77,6 +77,11 @@ struct AccountFormPage {
     runs: Vec<RunView>,
     skipped: Vec<SkippedView>,
     status: Option<Status>,
+    /// The provider whose sign-in this mailbox can use ("Microsoft"), when configured.
+    sign_in_with: Option<String>,
+    /// Only the provider's sign-in: no password field (a new account at a provider with
+    /// a configured client, or an account that already signs in that way).
+    sign_in_only: bool,
 }
 
 impl AccountFormPage {
@@ -151,7 +156,16 @@ async fn form_page(
             )
         }
     };
+    let sign_in_with = state
+        .accounts
+        .sign_in_client(&form.email, &form.host)
+        .map(|client| client.name.clone());
+    let signs_in_with_token = AuthMethod::ALL.iter().all(|m| m.as_str() != form.auth)
+        && !form.auth.is_empty();
+    let sign_in_only = sign_in_with.is_some() && (account_id.is_none() || signs_in_with_token);
     let page = AccountFormPage {
+        sign_in_with,
+        sign_in_only,
         shell: Shell::load(state, signed_in, Nav::Settings, "").await?,
         account_id,
         form,
@@ -220,8 +234,12 @@ async fn proposal(state: &AppState, email: &str, domain: &str) -> (AccountForm, 
             let mut said = super::found_in_words(&server);
             if let Some(provider) = provider {
                 said = format!("{said} {}: {}", provider.name, provider.advice);
-                if provider.sign_in == crate::providers::SignIn::Microsoft {
-                    said.push_str(" Tributary does not offer Microsoft sign-in yet.");
+                let configured = state.accounts.sign_in_client(email, &server.host).is_some();
+                if provider.sign_in == crate::providers::SignIn::Microsoft && !configured {
+                    said.push_str(
+                        " Microsoft sign-in is not set up on this Tributary: the administrator \
+                         registers it first (README, “Sign-in with Microsoft and Google”).",
+                    );
                 }
                 if let Some(minutes) = provider.min_poll_minutes {
                     form.polling = "fixed".into();
@@ -357,6 +375,24 @@ async fn test_or_save(
         form.username = username;
         return form_page(state, signed_in, id, form, shown, StatusCode::OK).await;
     }
+    if form.action == "sign_in" {
+        let started = match form.draft(None) {
+            Err(invalid) => Err(AccountError::Invalid(invalid)),
+            Ok(draft) => {
+                let session = Some(signed_in.token_hash());
+                state.accounts.start_sign_in(user_id, session, draft, id).await
+            }
+        };
+        return match started {
+            Ok(url) => continue_page(state, signed_in, &form, url).await,
+            Err(AccountError::Invalid(invalid)) => {
+                shown.error = Some(invalid);
+                let code = StatusCode::UNPROCESSABLE_ENTITY;
+                form_page(state, signed_in, id, form, shown, code).await
+            }
+            Err(other) => Err(other.into()),
+        };
+    }
     let result = match form.draft(password) {
         Err(invalid) => Err(AccountError::Invalid(invalid)),
         Ok(draft) if form.action == "test" => {
@@ -382,4 +418,73 @@ async fn test_or_save(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "oauth_continue.html")]
+struct ContinuePage {
+    shell: Shell,
+    provider: String,
+    email: String,
+    url: String,
+}
+
+/// The step between the form and the provider: a link the person follows (a form may
+/// not redirect to another site under our Content-Security-Policy's `form-action`).
+async fn continue_page(
+    state: &AppState,
+    signed_in: &SignedIn,
+    form: &AccountForm,
+    url: String,
+) -> Result<Response, WebError> {
+    let provider = state
+        .accounts
+        .sign_in_client(&form.email, &form.host)
+        .map_or_else(|| "your provider".to_owned(), |c| c.name.clone());
+    let page = ContinuePage {
+        shell: Shell::load(state, signed_in, Nav::Settings, "").await?,
+        provider,
+        email: form.email.clone(),
+        url,
+    };
+    Ok(page.into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CallbackQuery {
+    state: Option<String>,
+    code: Option<String>,
+    error: Option<String>,
+}
+
+/// `GET /oauth/callback`: where the provider sends the person back, with a code (or an
+/// error) and the state. Without a Tributary session the person signs in first and
+/// comes back here.
+pub async fn oauth_callback_get(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Query(query): Query<CallbackQuery>,
+) -> Result<Response, WebError> {
+    let (Some(flow_state), Some(code)) = (query.state.as_deref(), query.code.as_deref()) else {
+        let said = query
+            .error
+            .map(|e| e.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(40).collect::<String>())
+            .filter(|e| !e.is_empty());
+        return Err(WebError::Conflict(match said {
+            Some(code) => format!(
+                "The provider did not sign you in ({code}); nothing was saved. Start again from \
+                 the account page to try once more."
+            ),
+            None => "This address is only for the provider's answer to a sign-in.".into(),
+        }));
+    };
+    let finisher = crate::accounts::Finisher {
+        user_id: signed_in.user_id,
+        session_sha256: signed_in.token_hash(),
+    };
+    let account = state
+        .accounts
+        .finish_sign_in(finisher, flow_state, code)
+        .await?;
+    Ok(Redirect::to(&format!("/settings/accounts?saved=1#account-{}", account.id)).into_response())
 }

@@ -156,6 +156,7 @@ impl AccountForm {
             "" => AuthMethod::UserPass,
             text => AuthMethod::ALL
                 .into_iter()
+                .chain([AuthMethod::XOAuth2, AuthMethod::OAuthBearer])
                 .find(|a| a.as_str() == text)
                 .ok_or_else(|| field("auth", "choose a sign-in method"))?,
         };

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-pub use edit::{edit_get, edit_post, new_get, new_post};
+pub use edit::{edit_get, edit_post, new_get, new_post, oauth_callback_get};
 pub use sending::{sending_get, sending_post};
 
 /// "Found pop.example.org on port 995 (secure connection) — how it was found."
