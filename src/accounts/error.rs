@@ -2,8 +2,8 @@
 
 use super::draft::InvalidAccount;
 use crate::crypto::CryptoError;
-use crate::oauth::OAuthError;
 use crate::model::PausedReason;
+use crate::oauth::OAuthError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]

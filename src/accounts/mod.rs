@@ -177,9 +177,14 @@ impl AccountService {
     ) -> Result<Account, AccountError> {
         let valid = draft::validate(draft, Password::Optional)?;
         let current = self.get(user_id, id).await?;
-        match (current.auth_method.oauth(), valid.settings.auth_method.oauth()) {
+        match (
+            current.auth_method.oauth(),
+            valid.settings.auth_method.oauth(),
+        ) {
             (None, Some(_)) => {
-                return Err(invalid("auth", "use “Sign in with …” to sign in with the provider").into());
+                return Err(
+                    invalid("auth", "use “Sign in with …” to sign in with the provider").into(),
+                );
             }
             (Some(_), None) if valid.password.is_none() => {
                 return Err(invalid(
@@ -333,7 +338,9 @@ impl AccountService {
     /// (refreshed if need be) with the settings given.
     async fn test_signed_in(&self, settings: &AccountSettings, id: Uuid) -> ConnectionTest {
         let Some(mechanism) = settings.auth_method.oauth() else {
-            return Err(FetchError::Settings("the account signs in with a password".into()));
+            return Err(FetchError::Settings(
+                "the account signs in with a password".into(),
+            ));
         };
         let access_token = self
             .fetcher

@@ -54,7 +54,10 @@ impl AccountService {
         draft.auth_method = AuthMethod::for_oauth(client.mechanism);
         draft.password = None;
         let valid = draft::validate(draft.clone(), Password::Optional)?;
-        let begun = self.fetcher.oauth.begin(&client, &valid.settings.username)?;
+        let begun = self
+            .fetcher
+            .oauth
+            .begin(&client, &valid.settings.username)?;
         let flow = grants::Flow {
             user_id,
             session_sha256: session_sha256.map(<[u8]>::to_vec),
@@ -68,7 +71,10 @@ impl AccountService {
         let ring = self.ring()?;
         let mut conn = self.conn().await?;
         grants::create_flow(&mut conn, &ring, &begun.state_sha256, &flow).await?;
-        tracing::info!(provider = client.kind.as_str(), "sign-in with the provider started");
+        tracing::info!(
+            provider = client.kind.as_str(),
+            "sign-in with the provider started"
+        );
         Ok(begun.url)
     }
 
@@ -133,8 +139,14 @@ impl AccountService {
                 store::accounts::get(&mut conn, user_id, id).await?
             }
             None => {
-                store::accounts::create_signed_in(&mut conn, &ring, user_id, &valid.settings, &grant)
-                    .await?
+                store::accounts::create_signed_in(
+                    &mut conn,
+                    &ring,
+                    user_id,
+                    &valid.settings,
+                    &grant,
+                )
+                .await?
             }
         };
         drop(conn);

@@ -453,3 +453,69 @@ pub async fn autodetect_smtp_post(
     let found = state.sending.discover_server(&email).await;
     Ok(Json(candidates(email, local, found)))
 }
+
+/// A sign-in with the provider, started: the person opens `authorize_url` in a browser
+/// where they are signed in to Tributary's web pages as the same user; the provider then
+/// sends them back to `/oauth/callback`, which adds (or signs in again) the account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignInStarted {
+    pub authorize_url: String,
+    /// "Microsoft", "Google", or the administrator's own provider.
+    pub provider: String,
+    /// The link works once, within this many seconds.
+    pub expires_in_seconds: i64,
+}
+
+fn sign_in_started(state: &AppState, draft: &AccountDraft, url: String) -> SignInStarted {
+    SignInStarted {
+        authorize_url: url,
+        provider: state
+            .accounts
+            .sign_in_client(&draft.email, &draft.host)
+            .map_or_else(String::new, |c| c.name.clone()),
+        expires_in_seconds: crate::oauth::FLOW_LIFETIME.whole_seconds(),
+    }
+}
+
+/// Starts adding an account that signs in with its provider (OAuth 2.0) instead of a
+/// password (write scope). `password` and `auth` are ignored; 422 when no client is
+/// configured for the address.
+#[utoipa::path(post, path = "/accounts/sign-in", tag = "accounts", request_body = AccountDraft,
+    responses((status = 200, body = SignInStarted), (status = 400, response = Problem), (status = 401, response = Problem),
+        (status = 403, response = Problem), (status = 413, response = Problem), (status = 415, response = Problem),
+        (status = 422, response = Problem), (status = 429, response = Problem)),
+    security(("bearer" = [])))]
+pub async fn accounts_sign_in_post(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiJson(draft): ApiJson<AccountDraft>,
+) -> Result<Json<SignInStarted>, ApiError> {
+    user.require_write()?;
+    let url = state
+        .accounts
+        .start_sign_in(user.user_id, None, draft.clone(), None)
+        .await?;
+    Ok(Json(sign_in_started(&state, &draft, url)))
+}
+
+/// Signs an existing account in again with its provider, e.g. after "sign in again"
+/// paused it (write scope). 422 when no client is configured for its address.
+#[utoipa::path(post, path = "/accounts/{id}/sign-in", tag = "accounts",
+    params(("id" = Uuid, Path, description = "The account's id")),
+    responses((status = 200, body = SignInStarted), (status = 401, response = Problem), (status = 403, response = Problem),
+        (status = 404, response = Problem), (status = 422, response = Problem), (status = 429, response = Problem)),
+    security(("bearer" = [])))]
+pub async fn account_sign_in_post(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<SignInStarted>, ApiError> {
+    user.require_write()?;
+    let account = state.accounts.get(user.user_id, id).await?;
+    let draft = AccountDraft::from_account(&account);
+    let url = state
+        .accounts
+        .start_sign_in(user.user_id, None, draft.clone(), Some(id))
+        .await?;
+    Ok(Json(sign_in_started(&state, &draft, url)))
+}

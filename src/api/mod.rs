@@ -121,6 +121,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             accounts::account_patch,
             accounts::account_delete
         ))
+        .routes(routes!(accounts::accounts_sign_in_post))
+        .routes(routes!(accounts::account_sign_in_post))
         .routes(routes!(accounts::account_test_post))
         .routes(routes!(accounts::account_check_post))
         .routes(routes!(accounts::account_runs_get))

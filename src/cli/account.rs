@@ -69,13 +69,20 @@ async fn service(config: &Config) -> Result<(PgPool, Arc<Fetcher>), CliError> {
     let pool = store::connect(&config.database_url).await?;
     store::migrate(&pool).await?;
     let (keys, _) = Keys::load(config.master_key.clone())?;
+    let connector = Connector::new(config.allow_private_hosts, CONNECT_TIMEOUT);
     let mut fetcher = Fetcher::new(
         pool.clone(),
         Arc::new(keys),
-        Connector::new(config.allow_private_hosts, CONNECT_TIMEOUT),
+        connector.clone(),
         config.max_message_bytes,
     )?;
     fetcher.set_write_budget(config.fetch_memory_bytes);
+    // Accounts that sign in with their provider get fresh tokens here as under `serve`.
+    fetcher.oauth = crate::oauth::OAuth::new(
+        config.oauth.clone(),
+        connector,
+        config.public_url.as_deref(),
+    );
     Ok((pool, Arc::new(fetcher)))
 }
 

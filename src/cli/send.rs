@@ -84,13 +84,14 @@ async fn service(config: &Config) -> Result<SendingService, CliError> {
     let pool = store::connect(&config.database_url).await?;
     store::migrate(&pool).await?;
     let (keys, _) = Keys::load(config.master_key.clone())?;
-    let submitter = Submitter::new(
-        pool,
-        Arc::new(keys),
-        Connector::new(config.allow_private_hosts, CONNECT_TIMEOUT),
-        owner_id(),
-    )
-    .map_err(|e| CliError::Refused(e.to_string()))?;
+    let connector = Connector::new(config.allow_private_hosts, CONNECT_TIMEOUT);
+    let mut submitter = Submitter::new(pool, Arc::new(keys), connector.clone(), owner_id())
+        .map_err(|e| CliError::Refused(e.to_string()))?;
+    submitter.oauth = crate::oauth::OAuth::new(
+        config.oauth.clone(),
+        connector,
+        config.public_url.as_deref(),
+    );
     Ok(SendingService::new(Arc::new(submitter), config.send_limits))
 }
 

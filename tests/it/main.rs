@@ -25,6 +25,7 @@ mod health;
 mod isolation;
 mod maintenance;
 mod migrations;
+mod oauth_flow;
 mod oauth_sasl;
 mod pop3_courier;
 mod pop3_dovecot;

@@ -160,8 +160,8 @@ async fn form_page(
         .accounts
         .sign_in_client(&form.email, &form.host)
         .map(|client| client.name.clone());
-    let signs_in_with_token = AuthMethod::ALL.iter().all(|m| m.as_str() != form.auth)
-        && !form.auth.is_empty();
+    let signs_in_with_token =
+        AuthMethod::ALL.iter().all(|m| m.as_str() != form.auth) && !form.auth.is_empty();
     let sign_in_only = sign_in_with.is_some() && (account_id.is_none() || signs_in_with_token);
     let page = AccountFormPage {
         sign_in_with,
@@ -380,7 +380,10 @@ async fn test_or_save(
             Err(invalid) => Err(AccountError::Invalid(invalid)),
             Ok(draft) => {
                 let session = Some(signed_in.token_hash());
-                state.accounts.start_sign_in(user_id, session, draft, id).await
+                state
+                    .accounts
+                    .start_sign_in(user_id, session, draft, id)
+                    .await
             }
         };
         return match started {
@@ -468,7 +471,12 @@ pub async fn oauth_callback_get(
     let (Some(flow_state), Some(code)) = (query.state.as_deref(), query.code.as_deref()) else {
         let said = query
             .error
-            .map(|e| e.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(40).collect::<String>())
+            .map(|e| {
+                e.chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .take(40)
+                    .collect::<String>()
+            })
             .filter(|e| !e.is_empty());
         return Err(WebError::Conflict(match said {
             Some(code) => format!(
@@ -486,5 +494,9 @@ pub async fn oauth_callback_get(
         .accounts
         .finish_sign_in(finisher, flow_state, code)
         .await?;
-    Ok(Redirect::to(&format!("/settings/accounts?saved=1#account-{}", account.id)).into_response())
+    Ok(Redirect::to(&format!(
+        "/settings/accounts?saved=1#account-{}",
+        account.id
+    ))
+    .into_response())
 }

@@ -46,13 +46,18 @@ impl TestApp {
         for (k, v) in extra {
             vars.insert((*k).to_owned(), (*v).to_owned());
         }
-        let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
-        let app = App::build(config).await.expect("app builds");
-        let setup_code = app.setup_code().map(str::to_owned);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let address = listener.local_addr().expect("address");
+        // Sign-in with a provider needs the address it sends people back to.
+        if vars.keys().any(|k| k.starts_with("TRIBUTARY_OAUTH_")) {
+            vars.entry("TRIBUTARY_PUBLIC_URL".to_owned())
+                .or_insert_with(|| format!("http://{address}"));
+        }
+        let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
+        let app = App::build(config).await.expect("app builds");
+        let setup_code = app.setup_code().map(str::to_owned);
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             app.serve(listener, async {

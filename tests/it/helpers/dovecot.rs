@@ -21,6 +21,18 @@ pub struct Dovecot {
 impl Dovecot {
     /// Starts Dovecot with these (user, password) pairs.
     pub async fn start(users: &[(&str, &str)]) -> Self {
+        Self::start_with(users, None).await
+    }
+
+    /// Starts Dovecot whose users sign in with an OAuth 2.0 bearer token (XOAUTH2 or
+    /// OAUTHBEARER), each checked by its `oauth2` passdb at `introspection_url`
+    /// (RFC 7662, POST); `users` only get mailboxes.
+    pub async fn start_oauth(users: &[&str], introspection_url: &str) -> Self {
+        let users: Vec<(&str, &str)> = users.iter().map(|u| (*u, "unused")).collect();
+        Self::start_with(&users, Some(introspection_url)).await
+    }
+
+    async fn start_with(users: &[(&str, &str)], introspection_url: Option<&str>) -> Self {
         let dir = TempDir::new();
         let root = dir.path().to_path_buf();
         for sub in ["run", "state", "home"] {
@@ -38,13 +50,37 @@ impl Dovecot {
         std::fs::write(root.join("passwd"), passwd).expect("passwd");
         let (plain_port, tls_port) = (super::free_port(), super::free_port());
         let r = root.display();
+        let (mechanisms, passdb) = match introspection_url {
+            None => (
+                "plain login apop".to_owned(),
+                format!("passdb {{\n  driver = passwd-file\n  args = {r}/passwd\n}}\n"),
+            ),
+            Some(url) => {
+                let oauth2 = root.join("oauth2.conf.ext");
+                std::fs::write(
+                    &oauth2,
+                    format!(
+                        "introspection_mode = post\nintrospection_url = {url}\n\
+                         username_attribute = username\nactive_attribute = active\n\
+                         active_value = true\n"
+                    ),
+                )
+                .expect("oauth2 config");
+                (
+                    "xoauth2 oauthbearer".to_owned(),
+                    format!(
+                        "passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {}\n}}\n",
+                        oauth2.display()
+                    ),
+                )
+            }
+        };
         let config = format!(
             "base_dir = {r}/run\nstate_dir = {r}/state\ninstance_name = tributary-{plain_port}\n\
              log_path = {r}/dovecot.log\nprotocols = pop3\nlisten = 127.0.0.1\n\
              ssl = yes\nssl_cert = <{cert}\nssl_key = <{key}\n\
-             disable_plaintext_auth = no\nauth_mechanisms = plain login apop\n\
-             first_valid_uid = 1\nmail_fsync = never\n\
-             passdb {{\n  driver = passwd-file\n  args = {r}/passwd\n}}\n\
+             disable_plaintext_auth = no\nauth_mechanisms = {mechanisms}\n\
+             first_valid_uid = 1\nmail_fsync = never\n{passdb}\
              userdb {{\n  driver = static\n  args = uid={MAIL_UID} gid={MAIL_UID} home={r}/home/%u mail=maildir:{r}/home/%u/Maildir\n}}\n\
              service pop3-login {{\n  inet_listener pop3 {{\n    port = {plain_port}\n  }}\n  \
              inet_listener pop3s {{\n    port = {tls_port}\n    ssl = yes\n  }}\n}}\n\

@@ -11,6 +11,7 @@ mod dovecot;
 pub mod fake_dns;
 pub mod fake_pop3;
 mod fetching;
+pub mod oauth_server;
 mod postfix;
 mod postgres;
 mod sending;
