@@ -17,7 +17,13 @@ use crate::helpers::browser::Browser;
 use crate::helpers::fake_dns::FakeDns;
 use crate::helpers::oauth_server::{CLIENT_SECRET, OAuthServer};
 use crate::helpers::web::{USER_PASSWORD, WebClient};
-use crate::helpers::{Dovecot, TestApp, TestDb, add_user};
+use tributary::crypto::Secret;
+use tributary::store::accounts::{AuthMethod, Security};
+
+use crate::helpers::{
+    Cli, Dovecot, Postfix, TempDir, TestApp, TestDb, add_user, free_port, new_account,
+    test_key_ring,
+};
 
 const MAILBOX: &str = "alice@example.test";
 
@@ -484,6 +490,36 @@ async fn an_api_started_sign_in_fetches_over_oauthbearer_and_bad_callbacks_store
     for issued in setup.oauth.issued() {
         assert!(!text.contains(&issued), "no token in the API's answer");
     }
+    // Sending as the account signs in to SMTP with the same grant: Postfix asks the
+    // same Dovecot, which asks the provider about the token.
+    let postfix = Postfix::start(&setup.dovecot).await;
+    let saved = api
+        .put(
+            &format!("/accounts/{account}/sending"),
+            json!({"from_name": "Alice", "smtp_host": "127.0.0.1", "smtp_port": postfix.implicit_tls_port,
+                   "smtp_security": "tls", "tls_ca_pem": postfix.certs.ca_pem}),
+        )
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.text());
+    let test = api
+        .post(&format!("/accounts/{account}/sending/test"), json!({}))
+        .await;
+    assert_eq!(test.json()["ok"], true, "{}", test.text());
+    let sent = api
+        .post(
+            "/messages",
+            json!({"account_id": account, "to": ["bob@example.test"], "subject": "Sent with a token", "text": "Hi"}),
+        )
+        .await;
+    assert_eq!(sent.status, 202, "{}", sent.text());
+    let delivered = postfix.wait_delivered(1).await;
+    assert!(String::from_utf8_lossy(&delivered[0]).contains("Sent with a token"));
+    assert!(
+        postfix.log().contains("sasl_method=OAUTHBEARER"),
+        "Postfix saw the token sign-in: {}",
+        postfix.log()
+    );
+
     // The API signs an account in again the same way.
     let again = api
         .post(&format!("/accounts/{account}/sign-in"), json!({}))
@@ -532,4 +568,103 @@ async fn the_wizard_signs_in_with_the_provider_in_a_real_browser() {
     browser.wait_for_text("Through the browser").await;
     browser.screenshot("oauth-signed-in").await;
     browser.quit().await;
+}
+
+/// `serve` logging at trace level refreshes a token and fetches over XOAUTH2: the log
+/// shows both happened and holds no token — not as text, not base64, not inside the
+/// SASL message.
+#[tokio::test]
+async fn trace_logs_of_a_refresh_and_a_token_sign_in_hold_no_token() {
+    let db = TestDb::new().await;
+    let oauth = OAuthServer::start().await;
+    let dovecot = Dovecot::start_oauth(&[MAILBOX], &oauth.url("/introspect")).await;
+    dovecot.deliver(MAILBOX, "1.mail", &mail("Logged", 1));
+    let alice = add_user(&db, "alice").await;
+    let ring = test_key_ring();
+    let (access, refresh) = oauth.grant_directly(MAILBOX).await;
+    let tokens = tributary::oauth::TokenSet {
+        access_token: Secret::new(access),
+        refresh_token: Some(Secret::new(refresh)),
+        // Already expired: `serve` must refresh before signing in.
+        expires_at: time::OffsetDateTime::now_utc() - time::Duration::minutes(1),
+    };
+    let document = tokens.document();
+    let mut settings = new_account("Alice");
+    settings.email = MAILBOX.into();
+    settings.username = MAILBOX.into();
+    settings.host = "127.0.0.1".into();
+    settings.port = dovecot.tls_port;
+    settings.security = Security::Tls;
+    settings.auth_method = AuthMethod::XOAuth2;
+    settings.tls_ca_pem = Some(dovecot.certs.ca_pem.clone());
+    let grant = tributary::store::oauth::NewGrant {
+        provider: "generic",
+        tokens: &document,
+        access_expires_at: tokens.expires_at,
+    };
+    let mut conn = db.pool.acquire().await.expect("conn");
+    let account =
+        tributary::store::accounts::create_signed_in(&mut conn, &ring, alice.id, &settings, &grant)
+            .await
+            .expect("account");
+    drop(conn);
+
+    let dir = TempDir::new();
+    let log_path = dir.path().join("serve.log");
+    let port = free_port();
+    let mut cli = Cli::new(&["serve"])
+        .env("DATABASE_URL", &db.url)
+        .env("TRIBUTARY_MASTER_KEY", ring.active().to_base64().as_str())
+        .env("TRIBUTARY_LISTEN", format!("127.0.0.1:{port}"))
+        .env("TRIBUTARY_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+        .env("TRIBUTARY_ALLOW_PRIVATE_HOSTS", "true")
+        .env("TRIBUTARY_DATA_DIR", dir.path())
+        .env("TRIBUTARY_LOG", "trace");
+    for (key, value) in oauth.settings("example.test", "xoauth2") {
+        cli = cli.env(&key, value);
+    }
+    let mut child = cli.spawn_logging_to(&log_path);
+    let mut stored = 0i64;
+    for _ in 0..300 {
+        stored = sqlx::query_scalar("SELECT count(*) FROM messages WHERE account_id = $1")
+            .bind(account.id)
+            .fetch_one(&db.pool)
+            .await
+            .expect("count");
+        if stored == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = child.kill().await;
+    let log = std::fs::read_to_string(&log_path).expect("log");
+    assert_eq!(stored, 1, "serve fetched over XOAUTH2: {log}");
+    assert_eq!(oauth.refreshes(), 1, "serve refreshed the expired token");
+    assert!(
+        log.contains("access token refreshed"),
+        "the log is at debug level or finer"
+    );
+    assert!(log.contains("TRACE"), "the log is at trace level");
+    let issued = oauth.issued();
+    assert!(issued.len() >= 3, "{issued:?}");
+    for secret in issued.iter().map(String::as_str).chain([CLIENT_SECRET]) {
+        let token = Secret::new(secret);
+        let sasl = tributary::sasl::OAuthMechanism::XOAuth2.initial_response(
+            &tributary::sasl::OAuthToken {
+                username: MAILBOX,
+                access_token: &token,
+                host: "127.0.0.1",
+                port: dovecot.tls_port,
+            },
+        );
+        for form in [
+            secret.to_owned(),
+            base64::engine::general_purpose::STANDARD.encode(secret),
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret),
+            hex::encode(secret),
+            sasl.expose().to_owned(),
+        ] {
+            assert!(!log.contains(&form), "a token is in the trace log");
+        }
+    }
 }

@@ -146,6 +146,60 @@ impl OAuthServer {
         self.shared.tokens.lock().expect("lock").refresh.len()
     }
 
+    /// A grant for `user` obtained as a client would (authorize with PKCE, then the
+    /// code at the token endpoint), without Tributary: (access token, refresh token).
+    pub async fn grant_directly(&self, user: &str) -> (String, String) {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let verifier = "a-test-verifier-of-enough-length-0123456789abcdef";
+        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+        let redirect = "http://127.0.0.1:9/callback";
+        let answer = http
+            .get(self.url("/authorize"))
+            .query(&[
+                ("response_type", "code"),
+                ("client_id", CLIENT_ID),
+                ("redirect_uri", redirect),
+                ("state", "direct"),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+                ("login_hint", user),
+            ])
+            .send()
+            .await
+            .expect("authorize");
+        let location = answer.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_owned();
+        let code = url::Url::parse(&location)
+            .expect("url")
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+            .expect("code");
+        let tokens: serde_json::Value = http
+            .post(self.url("/token"))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("code_verifier", verifier),
+                ("redirect_uri", redirect),
+                ("client_id", CLIENT_ID),
+                ("client_secret", CLIENT_SECRET),
+            ])
+            .send()
+            .await
+            .expect("token")
+            .json()
+            .await
+            .expect("json");
+        let text = |name: &str| tokens[name].as_str().expect("token").to_owned();
+        (text("access_token"), text("refresh_token"))
+    }
+
     /// Every token issued (access and refresh), for leak checks.
     pub fn issued(&self) -> Vec<String> {
         self.shared.tokens.lock().expect("lock").issued.clone()
