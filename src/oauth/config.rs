@@ -108,7 +108,7 @@ impl OAuthClients {
             .map(|(_, d)| d.trim().trim_end_matches('.').to_ascii_lowercase())
             .unwrap_or_default();
         if let Some(generic) = self.get(ProviderKind::Generic)
-            && generic.domains.iter().any(|d| *d == domain)
+            && generic.domains.contains(&domain)
         {
             return Some(generic);
         }

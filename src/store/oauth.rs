@@ -90,7 +90,8 @@ pub async fn open_grant(
          FROM oauth_grants WHERE account_id = $1{}",
         if lock { " FOR UPDATE" } else { "" }
     );
-    let row: Option<(String, String, Vec<u8>, Vec<u8>, OffsetDateTime)> = sqlx::query_as(&query)
+    type Row = (String, String, Vec<u8>, Vec<u8>, OffsetDateTime);
+    let row: Option<Row> = sqlx::query_as(&query)
         .bind(account_id)
         .fetch_optional(conn)
         .await?;
