@@ -448,26 +448,19 @@ async fn an_api_started_sign_in_fetches_over_oauthbearer_and_bad_callbacks_store
     // wrong verifier, which the provider refuses.
     let first = setup.approve(&start_api(&api, &draft).await).await;
     let second = setup.approve(&start_api(&api, &draft).await).await;
-    let code_of = |path: &str| {
+    let query_value = |path: &str, name: &str| {
         url::Url::parse(&format!("http://x{path}"))
             .expect("url")
             .query_pairs()
-            .find(|(k, _)| k == "code")
+            .find(|(k, _)| k == name)
             .map(|(_, v)| v.into_owned())
-            .expect("code")
-    };
-    let state_of = |path: &str| {
-        url::Url::parse(&format!("http://x{path}"))
-            .expect("url")
-            .query_pairs()
-            .find(|(k, _)| k == "state")
-            .map(|(_, v)| v.into_owned())
-            .expect("state")
+            .expect("in the query")
     };
     let mixed = format!(
         "/oauth/callback?code={}&state={}",
-        code_of(&first),
-        form_urlencoded::byte_serialize(state_of(&second).as_bytes()).collect::<String>()
+        query_value(&first, "code"),
+        form_urlencoded::byte_serialize(query_value(&second, "state").as_bytes())
+            .collect::<String>()
     );
     let mismatch = web.get(&mixed).await;
     assert_eq!(mismatch.status, 409, "{}", mismatch.body);
