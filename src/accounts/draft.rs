@@ -2,7 +2,7 @@
 //! ([`AccountChanges`]) — and the one validation every way in goes through before the
 //! store sees it.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
 use crate::crypto::Secret;
@@ -37,7 +37,7 @@ pub(crate) fn invalid(field: &'static str, problem: impl Into<String>) -> Invali
 /// API's create call and `tributary account add` produce. Only `email`, `host` and
 /// `username` are always needed, and a `password` for a new account; the rest has
 /// defaults.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountDraft {
     pub label: Option<String>,
@@ -58,7 +58,6 @@ pub struct AccountDraft {
     /// Required for a new account (this schema is the API's create body, so it says so);
     /// when a draft changes an account, absent keeps the stored password, never decrypted.
     #[schema(value_type = String, format = Password, min_length = 1, required = true)]
-    #[serde(skip_serializing)]
     pub password: Option<Secret>,
     pub tls_ca_pem: Option<String>,
     pub tls_pin_sha256: Option<String>,
@@ -89,6 +88,20 @@ fn default_import() -> ImportMode {
 }
 
 impl AccountDraft {
+    /// The draft as JSON that reads back as the same draft, its password left out: what
+    /// waits in a sign-in under way.
+    pub fn to_json_without_password(&self) -> serde_json::Value {
+        serde_json::json!({
+            "label": self.label, "color": self.color, "email": self.email, "host": self.host,
+            "port": self.port, "security": self.security, "auth": self.auth_method,
+            "username": self.username, "tls_ca_pem": self.tls_ca_pem,
+            "tls_pin_sha256": self.tls_pin_sha256, "leave_on_server": self.leave_on_server,
+            "delete_after_days": self.delete_after_days, "import": self.import_mode,
+            "poll_minutes": self.poll_minutes, "max_message_bytes": self.max_message_bytes,
+            "enabled": self.enabled,
+        })
+    }
+
     /// A draft with the defaults, for the given server and sign-in.
     pub fn new(email: &str, host: &str, username: &str) -> Self {
         Self {
@@ -458,6 +471,31 @@ mod tests {
             password: Some(Secret::new("pw")),
             ..AccountDraft::new("me@example.org", " POP.Example.org. ", "me")
         }
+    }
+
+    #[test]
+    fn a_waiting_draft_reads_back_the_same_without_its_password() {
+        let mut original = draft();
+        original.port = Some(9995);
+        original.auth_method = AuthMethod::OAuthBearer;
+        original.leave_on_server = LeavePolicy::DeleteAfterDays;
+        original.delete_after_days = Some(7);
+        original.import_mode = ImportMode::New;
+        original.tls_ca_pem = Some("-----BEGIN CERTIFICATE-----".into());
+        let json = original.to_json_without_password();
+        assert!(!json.to_string().contains("pw"), "{json}");
+        let back: AccountDraft = serde_json::from_value(json).expect("reads back");
+        assert!(back.password.is_none());
+        assert_eq!(
+            format!(
+                "{:?}",
+                AccountDraft {
+                    password: None,
+                    ..original
+                }
+            ),
+            format!("{back:?}")
+        );
     }
 
     #[test]

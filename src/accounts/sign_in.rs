@@ -63,8 +63,7 @@ impl AccountService {
             session_sha256: session_sha256.map(<[u8]>::to_vec),
             provider: client.kind.as_str().to_owned(),
             verifier: begun.verifier,
-            draft: serde_json::to_value(&draft)
-                .map_err(|_| invalid("email", "the account cannot be described"))?,
+            draft: draft.to_json_without_password(),
             account_id,
             expires_at: OffsetDateTime::now_utc() + oauth::FLOW_LIFETIME,
         };

@@ -29,6 +29,8 @@ async fn migrations_build_the_schema_from_an_empty_database() {
             "fetch_runs",
             "login_failures",
             "messages",
+            "oauth_flows",
+            "oauth_grants",
             "outbox",
             "outbox_attachments",
             "sending_identities",

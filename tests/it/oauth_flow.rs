@@ -284,13 +284,37 @@ async fn signing_in_adds_an_account_fetched_over_xoauth2_refreshed_paused_and_si
     );
     let page = web.get("/settings/accounts").await;
     assert!(page.body.contains("Alice"), "{}", page.body);
+    // "Test connection" on the account's page signs in with the grant too.
+    let path = format!("/settings/accounts/{account}");
+    let edit = web.get(&path).await;
+    assert!(
+        edit.body.contains("Sign in again with Test ID"),
+        "{}",
+        edit.body
+    );
+    assert!(
+        !edit.body.contains("name=\"password\""),
+        "no password field"
+    );
+    let fields = setup.account_form();
+    let mut form: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (*k, if *k == "auth" { "xoauth2" } else { v.as_str() }))
+        .collect();
+    form.push(("action", "test"));
+    let tested = web.submit(&path, &form).await;
+    assert!(
+        tested.body.contains("Connected securely"),
+        "{}",
+        tested.body
+    );
 
     // Expiry: every token issued so far dies; the next run refreshes and fetches.
     setup.oauth.expire_access_tokens();
     setup.dovecot.deliver(MAILBOX, "2.mail", &mail("Second", 2));
     assert_eq!(setup.check_now(&mut web, account).await, 303);
     setup.wait_for_messages(account, 2).await;
-    assert_eq!(setup.oauth.refreshes(), 2);
+    assert_eq!(setup.oauth.refreshes(), 3);
 
     // The person withdraws the access at the provider: the refresh is refused, the
     // account pauses with "sign in again", and nothing retries on its own.
@@ -418,6 +442,19 @@ async fn an_api_started_sign_in_fetches_over_oauthbearer_and_bad_callbacks_store
 
     let mut web = WebClient::signed_in(&setup.app, &alice.email, USER_PASSWORD).await;
     let mut other = WebClient::signed_in(&setup.app, &mallory.email, USER_PASSWORD).await;
+    let mut second_session = WebClient::signed_in(&setup.app, &alice.email, USER_PASSWORD).await;
+
+    // A sign-in started in one web session is finished in that one only.
+    let callback = setup
+        .approve(&setup.start_in_web(&mut web, None).await)
+        .await;
+    let elsewhere = second_session.get(&callback).await;
+    assert_eq!(elsewhere.status, 409);
+    assert!(
+        elsewhere.body.contains("another browser session"),
+        "{}",
+        elsewhere.body
+    );
 
     // An unknown state.
     let bogus = web
