@@ -14,6 +14,8 @@ use zeroize::Zeroizing;
 use crate::crypto::KeySource;
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/tributary";
+/// Where [`DEFAULT_DATABASE_URL`] points: `serve` looks there before running its own.
+pub const DEFAULT_DATABASE_ADDRESS: &str = "127.0.0.1:5432";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./data";
 /// DESIGN invariant 9: larger messages are recorded and skipped.
@@ -53,6 +55,13 @@ impl ConfigError {
 #[derive(Clone)]
 pub struct Config {
     pub database_url: Zeroizing<String>,
+    /// `DATABASE_URL` was given; without it `serve` may run a private PostgreSQL.
+    pub database_url_set: bool,
+    /// `TRIBUTARY_LOCAL_POSTGRES`: when `serve` may run its own PostgreSQL.
+    pub local_postgres: crate::local_pg::Mode,
+    /// `TRIBUTARY_POSTGRES_BIN`: where that PostgreSQL's programs are, when not found
+    /// on the `PATH` or under /usr/lib/postgresql.
+    pub postgres_bin: Option<PathBuf>,
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     /// Where the key ring comes from (DESIGN §7).
@@ -124,9 +133,19 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
 
+        let database_url_set = get("DATABASE_URL").is_some();
         let database_url =
             Zeroizing::new(get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()));
         validate_database_url(&database_url)?;
+        let local_postgres = match get("TRIBUTARY_LOCAL_POSTGRES") {
+            None => crate::local_pg::Mode::Auto,
+            Some(text) => crate::local_pg::Mode::parse(&text).ok_or_else(|| {
+                ConfigError::new(
+                    "TRIBUTARY_LOCAL_POSTGRES",
+                    format!("expected auto, always or never, got {text:?}"),
+                )
+            })?,
+        };
 
         let listen_text = get("TRIBUTARY_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
         let listen = SocketAddr::from_str(listen_text.trim()).map_err(|_| {
@@ -306,8 +325,13 @@ impl Config {
             ));
         }
 
+        let postgres_bin = get("TRIBUTARY_POSTGRES_BIN").map(PathBuf::from);
+
         Ok(Self {
             database_url,
+            database_url_set,
+            local_postgres,
+            postgres_bin,
             listen,
             data_dir,
             master_key,
@@ -439,6 +463,10 @@ mod tests {
         assert_eq!(
             error_var(&[("DATABASE_URL", "mysql://x/y")]),
             "DATABASE_URL"
+        );
+        assert_eq!(
+            error_var(&[("TRIBUTARY_LOCAL_POSTGRES", "sometimes")]),
+            "TRIBUTARY_LOCAL_POSTGRES"
         );
         assert_eq!(
             error_var(&[("DATABASE_URL", "postgres://h:notaport/db")]),

@@ -413,6 +413,9 @@ pub enum PausedReason {
     /// The provider refused the OAuth 2.0 refresh token (revoked, expired, password
     /// changed): only signing in again helps.
     SignIn,
+    /// The account pins a certificate and the server shows another one: someone must
+    /// review the new certificate (a renewal, or an attack) before mail flows again.
+    CertificateChanged,
 }
 
 impl PausedReason {
@@ -422,6 +425,7 @@ impl PausedReason {
             Self::Server => "server",
             Self::PasswordUnreadable => "password_unreadable",
             Self::SignIn => "sign_in",
+            Self::CertificateChanged => "certificate_changed",
         }
     }
 }
@@ -472,6 +476,7 @@ mod tests {
             PausedReason::Server,
             PausedReason::PasswordUnreadable,
             PausedReason::SignIn,
+            PausedReason::CertificateChanged,
         ] {
             assert_eq!(json(value), value.as_str());
         }

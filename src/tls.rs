@@ -7,12 +7,17 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, OtherError, RootCertStore,
+    SignatureScheme,
+};
 use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
 use tokio::io::{AsyncRead, AsyncWrite, BufReader, ReadBuf};
 use tokio::time::Instant;
 use tokio_rustls::client::TlsStream;
@@ -28,6 +33,97 @@ pub enum TlsError {
     Handshake(String),
     #[error("timed out during the TLS handshake")]
     Timeout,
+    /// The server's certificate was refused; says why in words and what it was.
+    #[error("{}", .0.text)]
+    Certificate(Box<CertificateRefused>),
+}
+
+/// A refused server certificate, for the person deciding what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateRefused {
+    /// What is wrong and what to do, in plain words.
+    pub text: String,
+    pub presented: CertificateInfo,
+    /// The account pins a certificate and the server now shows another one.
+    pub pin_changed: bool,
+}
+
+/// A certificate as a person reviews it before trusting it. Fields the parser could not
+/// read are empty; the fingerprint is always there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateInfo {
+    /// SHA-256 of the DER form, lower-case hex: what a pin holds.
+    pub sha256: String,
+    pub subject: String,
+    pub issuer: String,
+    pub not_before: Option<OffsetDateTime>,
+    pub not_after: Option<OffsetDateTime>,
+    /// The DNS names and addresses it is valid for.
+    pub names: Vec<String>,
+}
+
+impl CertificateInfo {
+    pub fn read(der: &[u8]) -> Self {
+        use x509_cert::der::Decode as _;
+        use x509_cert::der::oid::AssociatedOid as _;
+        use x509_cert::ext::pkix::SubjectAltName;
+        use x509_cert::ext::pkix::name::GeneralName;
+
+        let mut info = Self {
+            sha256: sha256_fingerprint(der),
+            subject: String::new(),
+            issuer: String::new(),
+            not_before: None,
+            not_after: None,
+            names: Vec::new(),
+        };
+        let Ok(certificate) = x509_cert::Certificate::from_der(der) else {
+            return info;
+        };
+        let tbs = &certificate.tbs_certificate;
+        info.subject = tbs.subject.to_string();
+        info.issuer = tbs.issuer.to_string();
+        let moment = |time: &x509_cert::time::Time| {
+            i64::try_from(time.to_unix_duration().as_secs())
+                .ok()
+                .and_then(|secs| OffsetDateTime::from_unix_timestamp(secs).ok())
+        };
+        info.not_before = moment(&tbs.validity.not_before);
+        info.not_after = moment(&tbs.validity.not_after);
+        for extension in tbs.extensions.iter().flatten() {
+            if extension.extn_id != SubjectAltName::OID {
+                continue;
+            }
+            let Ok(names) = SubjectAltName::from_der(extension.extn_value.as_bytes()) else {
+                continue;
+            };
+            for name in names.0 {
+                match name {
+                    GeneralName::DnsName(name) => info.names.push(name.as_str().to_owned()),
+                    GeneralName::IpAddress(octets) => {
+                        let bytes = octets.as_bytes();
+                        if let Ok(v4) = <[u8; 4]>::try_from(bytes) {
+                            info.names.push(std::net::Ipv4Addr::from(v4).to_string());
+                        } else if let Ok(v6) = <[u8; 16]>::try_from(bytes) {
+                            info.names.push(std::net::Ipv6Addr::from(v6).to_string());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        info
+    }
+
+    /// `AB:CD:…`, the way browsers and `openssl x509 -fingerprint` show it.
+    pub fn fingerprint(&self) -> String {
+        self.sha256
+            .as_bytes()
+            .chunks(2)
+            .map(|pair| String::from_utf8_lossy(pair).to_ascii_uppercase())
+            .collect::<Vec<_>>()
+            .join(":")
+    }
 }
 
 /// Which certificates the account accepts.
@@ -81,37 +177,186 @@ pub fn client_config(trust: &Trust) -> Result<Arc<ClientConfig>, TlsError> {
     let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .map_err(|e| TlsError::Config(e.to_string()))?;
-    let config = match trust {
+    let algorithms = provider.signature_verification_algorithms;
+    let verifier: Arc<dyn ServerCertVerifier> = match trust {
         Trust::WebPki => {
             let roots = RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-            builder.with_root_certificates(roots).with_no_client_auth()
+            Arc::new(ChainVerifier::new(roots, Vec::new(), &provider)?)
         }
         Trust::CustomCa(pem) => {
             let mut roots = RootCertStore::empty();
+            let mut own = Vec::new();
             for certificate in CertificateDer::pem_slice_iter(pem.as_bytes()) {
                 let certificate = certificate.map_err(|e| {
                     TlsError::Config(format!("the custom CA is not valid PEM: {e}"))
                 })?;
                 roots
-                    .add(certificate)
+                    .add(certificate.clone())
                     .map_err(|e| TlsError::Config(format!("the custom CA is not usable: {e}")))?;
+                own.push(certificate);
             }
             if roots.is_empty() {
                 return Err(TlsError::Config(
                     "the custom CA holds no certificate".into(),
                 ));
             }
-            builder.with_root_certificates(roots).with_no_client_auth()
+            Arc::new(ChainVerifier::new(roots, own, &provider)?)
         }
-        Trust::PinnedSha256(pin) => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(PinVerifier {
-                pin: *pin,
-                algorithms: provider.signature_verification_algorithms,
-            }))
-            .with_no_client_auth(),
+        Trust::PinnedSha256(pin) => Arc::new(PinVerifier {
+            pin: *pin,
+            algorithms,
+        }),
     };
+    let config = builder
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
     Ok(Arc::new(config))
+}
+
+/// Why a certificate was refused, carried through rustls (inside its `Other` error) to
+/// [`handshake`], which turns it into [`CertificateRefused`] with the certificate itself.
+#[derive(Debug)]
+struct Refusal {
+    cause: Cause,
+    presented: CertificateDer<'static>,
+}
+
+#[derive(Debug)]
+enum Cause {
+    Verifier(rustls::Error),
+    PinChanged,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.cause {
+            Cause::Verifier(error) => error.fmt(f),
+            Cause::PinChanged => f.write_str("the certificate is not the pinned one"),
+        }
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+fn refuse(cause: Cause, presented: &CertificateDer<'_>) -> rustls::Error {
+    rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(Refusal {
+        cause,
+        presented: presented.clone().into_owned(),
+    }))))
+}
+
+/// The chain to a root, with host names checked — and, for a custom CA, the server's own
+/// self-signed certificate accepted when it is exactly one of the trusted ones: it is then
+/// a pin that also checks the host name and the validity dates. (`openssl req -x509` marks
+/// its certificates as CAs, which a chain check refuses as a server's own certificate.)
+#[derive(Debug)]
+struct ChainVerifier {
+    chain: Arc<WebPkiServerVerifier>,
+    own: Vec<CertificateDer<'static>>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ChainVerifier {
+    fn new(
+        roots: RootCertStore,
+        own: Vec<CertificateDer<'static>>,
+        provider: &Arc<CryptoProvider>,
+    ) -> Result<Self, TlsError> {
+        let chain =
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(provider))
+                .build()
+                .map_err(|e| {
+                    TlsError::Config(format!("the trusted certificates are not usable: {e}"))
+                })?;
+        Ok(Self {
+            chain,
+            own,
+            algorithms: provider.signature_verification_algorithms,
+        })
+    }
+
+    fn accept_exact(
+        end_entity: &CertificateDer<'_>,
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let parsed = rustls::server::ParsedCertificate::try_from(end_entity)?;
+        rustls::client::verify_server_name(&parsed, server_name)?;
+        let info = CertificateInfo::read(end_entity.as_ref());
+        let now_secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+        let unix = |time: OffsetDateTime| {
+            UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+                u64::try_from(time.unix_timestamp()).unwrap_or(0),
+            ))
+        };
+        if let Some(not_after) = info.not_after
+            && now_secs > not_after.unix_timestamp()
+        {
+            return Err(CertificateError::ExpiredContext {
+                time: now,
+                not_after: unix(not_after),
+            }
+            .into());
+        }
+        if let Some(not_before) = info.not_before
+            && now_secs < not_before.unix_timestamp()
+        {
+            return Err(CertificateError::NotValidYetContext {
+                time: now,
+                not_before: unix(not_before),
+            }
+            .into());
+        }
+        Ok(ServerCertVerified::assertion())
+    }
+}
+
+impl ServerCertVerifier for ChainVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let checked = match self.chain.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        ) {
+            Err(_) if self.own.iter().any(|own| own == end_entity) => {
+                Self::accept_exact(end_entity, server_name, now)
+            }
+            checked => checked,
+        };
+        checked.map_err(|error| refuse(Cause::Verifier(error), end_entity))
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
 }
 
 /// Accepts exactly one certificate; the handshake signatures are still verified, so the
@@ -135,10 +380,7 @@ impl ServerCertVerifier for PinVerifier {
         if crate::secret::constant_time_eq(&actual, &self.pin) {
             Ok(ServerCertVerified::assertion())
         } else {
-            Err(rustls::Error::General(format!(
-                "the server's certificate (SHA-256 {}) is not the pinned one",
-                hex(&actual)
-            )))
+            Err(refuse(Cause::PinChanged, end_entity))
         }
     }
 
@@ -162,6 +404,103 @@ impl ServerCertVerifier for PinVerifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
+    }
+}
+
+/// A day as people read it in an error message.
+fn day(time: UnixTime) -> String {
+    i64::try_from(time.as_secs())
+        .ok()
+        .and_then(|secs| OffsetDateTime::from_unix_timestamp(secs).ok())
+        .map(|t| format!("{}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()))
+        .unwrap_or_else(|| "an unknown date".into())
+}
+
+/// What is wrong with a refused certificate and what to do, in plain words.
+fn describe_refusal(cause: &Cause, server_name: &str, info: &CertificateInfo) -> String {
+    let error = match cause {
+        Cause::PinChanged => {
+            return format!(
+                "the server's certificate changed: it is not the certificate pinned for this \
+                 account (it is now SHA-256 {}) — review the new certificate before trusting it",
+                info.fingerprint()
+            );
+        }
+        Cause::Verifier(error) => error,
+    };
+    let rustls::Error::InvalidCertificate(error) = error else {
+        return format!("the server's certificate was refused: {error}");
+    };
+    match error {
+        CertificateError::UnknownIssuer => {
+            "the server's certificate is not signed by an authority \
+             Tributary trusts (it may be self-signed) — paste the server's certificate as the \
+             account's CA, or trust it by its fingerprint"
+                .into()
+        }
+        CertificateError::NotValidForName => {
+            format!("the server's certificate is not for {server_name}")
+        }
+        CertificateError::NotValidForNameContext { presented, .. } if !presented.is_empty() => {
+            format!(
+                "the certificate is for {}, not {server_name} — use the server name the \
+                 certificate names",
+                presented.join(", ")
+            )
+        }
+        CertificateError::NotValidForNameContext { .. } => {
+            format!("the server's certificate names no host, so it is not for {server_name}")
+        }
+        CertificateError::ExpiredContext { not_after, .. } => format!(
+            "the server's certificate expired on {} — its administrator must renew it",
+            day(*not_after)
+        ),
+        CertificateError::Expired => {
+            "the server's certificate has expired — its administrator must renew it".into()
+        }
+        CertificateError::NotValidYetContext { not_before, .. } => format!(
+            "the server's certificate is only valid from {} — check the clock of this \
+             machine and of the server",
+            day(*not_before)
+        ),
+        CertificateError::NotValidYet => "the server's certificate is not valid yet — check \
+             the clock of this machine and of the server"
+            .into(),
+        CertificateError::Revoked => "the server's certificate has been revoked".into(),
+        CertificateError::BadSignature => {
+            "the signature on the server's certificate does not verify".into()
+        }
+        CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+            "the server's certificate is not meant for a server".into()
+        }
+        CertificateError::BadEncoding => "the server's certificate cannot be read".into(),
+        CertificateError::Other(other) if other.to_string().contains("CaUsedAsEndEntity") => {
+            "the server presents a certificate authority's certificate as its own (a \
+             self-signed certificate made by `openssl req -x509` looks like that) — paste \
+             exactly that certificate as the account's CA, or trust it by its fingerprint"
+                .into()
+        }
+        other => format!("the server's certificate was refused: {other}"),
+    }
+}
+
+/// A handshake failure that is not about the certificate, in plain words.
+fn describe_handshake(error: &rustls::Error) -> String {
+    match error {
+        rustls::Error::InvalidMessage(_)
+        | rustls::Error::InappropriateMessage { .. }
+        | rustls::Error::InappropriateHandshakeMessage { .. } => {
+            "the server did not answer in TLS — this port may expect STARTTLS or no \
+             encryption (995 is POP3 over TLS, 110 is STARTTLS)"
+                .into()
+        }
+        rustls::Error::PeerIncompatible(_)
+        | rustls::Error::AlertReceived(
+            rustls::AlertDescription::HandshakeFailure | rustls::AlertDescription::ProtocolVersion,
+        ) => "the server offers no TLS version or cipher Tributary accepts (TLS 1.2 or 1.3 \
+              is needed; the server may only offer outdated versions)"
+            .into(),
+        other => format!("the TLS handshake failed: {other}"),
     }
 }
 
@@ -254,12 +593,30 @@ pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     tokio::time::timeout_at(until, connector.connect(name, stream))
         .await
         .map_err(|_| TlsError::Timeout)?
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::UnexpectedEof => {
-                TlsError::Handshake("the server closed the connection during the handshake".into())
-            }
-            _ => TlsError::Handshake(e.to_string()),
-        })
+        .map_err(|e| handshake_error(&e, server_name))
+}
+
+fn handshake_error(error: &std::io::Error, server_name: &str) -> TlsError {
+    if error.kind() == std::io::ErrorKind::UnexpectedEof {
+        return TlsError::Handshake("the server closed the connection during the handshake".into());
+    }
+    let Some(tls) = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    else {
+        return TlsError::Handshake(error.to_string());
+    };
+    if let rustls::Error::InvalidCertificate(CertificateError::Other(other)) = tls
+        && let Some(refusal) = other.0.downcast_ref::<Refusal>()
+    {
+        let presented = CertificateInfo::read(refusal.presented.as_ref());
+        return TlsError::Certificate(Box::new(CertificateRefused {
+            text: describe_refusal(&refusal.cause, server_name, &presented),
+            pin_changed: matches!(refusal.cause, Cause::PinChanged),
+            presented,
+        }));
+    }
+    TlsError::Handshake(describe_handshake(tls))
 }
 
 #[cfg(test)]

@@ -212,6 +212,46 @@ pub struct TestJson {
     pub bytes: Option<u64>,
     /// The problem in plain words (the server's own text included where it helps).
     pub error: Option<String>,
+    /// Connected without encryption to a server that offers STARTTLS: set `security` to
+    /// `starttls` to encrypt the connection.
+    pub starttls_offered: bool,
+    /// The server's certificate, when it was refused: to review, and to trust by setting
+    /// `tls_pin_sha256` to its `sha256`.
+    pub certificate: Option<CertificateJson>,
+}
+
+/// A server certificate, for review before trusting it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CertificateJson {
+    /// SHA-256 of the certificate (DER), lower-case hex: the value of `tls_pin_sha256`.
+    pub sha256: String,
+    pub subject: String,
+    pub issuer: String,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub not_before: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub not_after: Option<OffsetDateTime>,
+    /// The host names and addresses it is valid for.
+    pub names: Vec<String>,
+    /// The account pins another certificate: the server's certificate changed.
+    pub pin_changed: bool,
+}
+
+impl From<&crate::tls::CertificateRefused> for CertificateJson {
+    fn from(refused: &crate::tls::CertificateRefused) -> Self {
+        let info = &refused.presented;
+        Self {
+            sha256: info.sha256.clone(),
+            subject: info.subject.clone(),
+            issuer: info.issuer.clone(),
+            not_before: info.not_before,
+            not_after: info.not_after,
+            names: info.names.clone(),
+            pin_changed: refused.pin_changed,
+        }
+    }
 }
 
 impl From<ConnectionTest> for TestJson {
@@ -224,6 +264,8 @@ impl From<ConnectionTest> for TestJson {
                 messages: Some(report.messages),
                 bytes: Some(report.bytes),
                 error: None,
+                starttls_offered: report.starttls_offered,
+                certificate: None,
             },
             Err(error) => Self {
                 ok: false,
@@ -232,6 +274,8 @@ impl From<ConnectionTest> for TestJson {
                 messages: None,
                 bytes: None,
                 error: Some(error.user_message()),
+                starttls_offered: false,
+                certificate: error.refused_certificate().map(CertificateJson::from),
             },
         }
     }

@@ -33,6 +33,8 @@ pub enum CliError {
     #[error(transparent)]
     App(#[from] AppError),
     #[error(transparent)]
+    LocalPg(#[from] crate::local_pg::LocalPgError),
+    #[error(transparent)]
     Crypto(#[from] CryptoError),
     #[error(transparent)]
     Fetch(#[from] FetchError),

@@ -19,6 +19,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::app::{self, App};
 use crate::config::Config;
 use crate::crypto::{MasterKey, Secret};
+use crate::local_pg::{self, LocalPostgres};
 use crate::rotation;
 use crate::store;
 use crate::telemetry;
@@ -148,7 +149,7 @@ pub fn main() -> ExitCode {
             }
         };
     }
-    let config = match Config::from_env() {
+    let mut config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => {
             eprintln!("error: {e}");
@@ -165,6 +166,12 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if !matches!(
+        cli.command,
+        Command::Serve | Command::Keygen | Command::Pop3(_) | Command::Healthcheck { .. }
+    ) {
+        runtime.block_on(existing_private_database(&mut config));
+    }
     if let Command::Fetch { account } = cli.command {
         return runtime.block_on(account::fetch_one(account, config));
     }
@@ -219,13 +226,66 @@ async fn run(command: Command, config: Config) -> Result<(), CliError> {
     }
 }
 
-async fn serve(config: Config) -> Result<(), CliError> {
-    let listen = config.listen;
-    let app = App::build(config).await?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| CliError::io(format!("TRIBUTARY_LISTEN: cannot listen on {listen}"), e))?;
-    Ok(app.serve(listener, app::shutdown_signal()).await?)
+async fn serve(mut config: Config) -> Result<(), CliError> {
+    let shutdown = app::shutdown_signal();
+    let local = private_database(&mut config).await?;
+    let served = async {
+        let listen = config.listen;
+        let app = App::build(config).await?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| CliError::io(format!("TRIBUTARY_LISTEN: cannot listen on {listen}"), e))?;
+        Ok::<_, CliError>(app.serve(listener, shutdown).await?)
+    }
+    .await;
+    if let Some(local) = local {
+        match tokio::task::spawn_blocking(move || local.stop()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(%error, "could not stop the private PostgreSQL"),
+            Err(error) => tracing::error!(%error, "could not stop the private PostgreSQL"),
+        }
+    }
+    served
+}
+
+/// The other commands use the private PostgreSQL a `serve` runs, when that is where the
+/// data is (no `DATABASE_URL`, nothing on the default address, a private cluster exists).
+async fn existing_private_database(config: &mut Config) {
+    if config.database_url_set || config.local_postgres == local_pg::Mode::Never {
+        return;
+    }
+    let Some(url) = LocalPostgres::url_if_initialised(&config.data_dir) else {
+        return;
+    };
+    if config.local_postgres == local_pg::Mode::Always
+        || !local_pg::answers(crate::config::DEFAULT_DATABASE_ADDRESS).await
+    {
+        config.database_url = zeroize::Zeroizing::new(url);
+    }
+}
+
+/// The private PostgreSQL `serve` runs when no database is configured and none answers
+/// on the default address (see [`crate::local_pg`]); `config` is pointed at it.
+async fn private_database(config: &mut Config) -> Result<Option<LocalPostgres>, CliError> {
+    let address = crate::config::DEFAULT_DATABASE_ADDRESS;
+    let wanted = match config.local_postgres {
+        _ if config.database_url_set => false,
+        local_pg::Mode::Never => false,
+        local_pg::Mode::Always => true,
+        local_pg::Mode::Auto => !local_pg::answers(address).await,
+    };
+    if !wanted {
+        return Ok(None);
+    }
+    let data_dir = config.data_dir.clone();
+    let programs = config.postgres_bin.clone();
+    let local = tokio::task::spawn_blocking(move || {
+        LocalPostgres::start(&data_dir, programs.as_deref(), address)
+    })
+    .await
+    .map_err(|e| CliError::Refused(format!("the private PostgreSQL: {e}")))??;
+    config.database_url = zeroize::Zeroizing::new(local.database_url());
+    Ok(Some(local))
 }
 
 async fn user(command: UserCommand, config: Config) -> Result<(), CliError> {

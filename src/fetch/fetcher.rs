@@ -162,6 +162,8 @@ impl Fetcher {
         let tcp = self.connector.connect(&account.host, account.port).await?;
         let session = Session::start(tcp, &account.host, &options).await?;
         let tls_version = session.tls_info().map(|info| info.version.clone());
+        // Before login: servers announce STLS only to a session that can still use it.
+        let starttls_offered = tls_version.is_none() && session.capabilities().stls;
         let mut session = match sign_in {
             SignInWith::Password(password) => {
                 let credentials = Credentials {
@@ -209,6 +211,7 @@ impl Fetcher {
         }
         Ok(ConnectionReport {
             tls_version,
+            starttls_offered,
             capabilities: names,
             messages,
             bytes,
@@ -221,6 +224,8 @@ impl Fetcher {
 pub struct ConnectionReport {
     /// `None` for a plaintext connection.
     pub tls_version: Option<String>,
+    /// A plaintext connection to a server that offers STARTTLS: it could be encrypted.
+    pub starttls_offered: bool,
     pub capabilities: Vec<String>,
     pub messages: u32,
     pub bytes: u64,

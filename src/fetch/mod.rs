@@ -135,6 +135,9 @@ impl FetchError {
             Self::PasswordUnreadable => Some(PausedReason::PasswordUnreadable),
             Self::TokenRefused(_) => Some(PausedReason::SignIn),
             Self::OAuth(e) if e.needs_sign_in() => Some(PausedReason::SignIn),
+            Self::Pop3(Pop3Error::Certificate(refused)) if refused.pin_changed => {
+                Some(PausedReason::CertificateChanged)
+            }
             _ => None,
         }
     }
@@ -142,6 +145,14 @@ impl FetchError {
     pub fn login_delay(&self) -> Option<Duration> {
         match self {
             Self::Pop3(e) => e.login_delay(),
+            _ => None,
+        }
+    }
+
+    /// The server certificate that was refused, for the person to review.
+    pub fn refused_certificate(&self) -> Option<&crate::tls::CertificateRefused> {
+        match self {
+            Self::Pop3(e) => e.refused_certificate(),
             _ => None,
         }
     }

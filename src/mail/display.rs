@@ -52,7 +52,8 @@ fn with_message<T>(raw: &[u8], read: impl FnOnce(Option<&Message<'_>>) -> T) -> 
     }
     // A panic in the parser on one hostile message must not take the page down.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let message = MessageParser::default().parse(raw);
+        let repaired = super::headers::repair(raw);
+        let message = MessageParser::default().parse(&repaired);
         read(message.as_ref())
     }))
     .map_err(|_| "this message could not be read — \"View original\" shows its bytes".to_owned())

@@ -41,11 +41,12 @@ pub fn parse(raw: &[u8]) -> MessageFields {
     let deep = multiparts > MAX_MULTIPARTS;
     // mail-parser is robust, but a panic on one hostile message must not stop the account.
     let parsed = std::panic::catch_unwind(|| {
+        let repaired = super::headers::repair(raw);
         let parser = MessageParser::default();
         let message = if deep {
-            parser.parse_headers(raw)
+            parser.parse_headers(&repaired)
         } else {
-            parser.parse(raw)
+            parser.parse(&repaired)
         };
         message.map(|message| fields_of(&message, !deep))
     });

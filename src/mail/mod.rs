@@ -10,6 +10,7 @@
 pub mod address;
 pub mod display;
 pub mod fields;
+pub mod headers;
 pub mod reply;
 pub mod sanitize;
 pub mod search;

@@ -3,7 +3,7 @@
 
 use mail_parser::{Address, MessageParser};
 
-use super::display;
+use super::{display, headers};
 
 /// How the person answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +83,8 @@ fn prefixed(prefix: &str, subject: &str) -> String {
 /// The reply or forward of `raw`. `own` are the person's own addresses: reply all leaves
 /// them out. `date` is the original's date as people read it.
 pub fn prefill(raw: &[u8], mode: Mode, own: &[String], date: &str) -> Prefill {
-    let Some(message) = MessageParser::default().parse_headers(raw) else {
+    let repaired = headers::repair(raw);
+    let Some(message) = MessageParser::default().parse_headers(&repaired) else {
         return Prefill::default();
     };
     let from = mailboxes(message.from());

@@ -40,6 +40,10 @@ pub enum Pop3Error {
     Closed,
     #[error("TLS error: {0}")]
     Tls(String),
+    /// The server's certificate was refused; the certificate is kept for the person to
+    /// review ("trust this certificate").
+    #[error("{}", .0.text)]
+    Certificate(Box<crate::tls::CertificateRefused>),
     #[error("the server does not offer STARTTLS (STLS); refusing to continue without encryption")]
     StartTlsNotOffered,
     #[error("the server refused STARTTLS: {0}")]
@@ -79,6 +83,7 @@ impl From<crate::tls::TlsError> for Pop3Error {
     fn from(error: crate::tls::TlsError) -> Self {
         match error {
             crate::tls::TlsError::Timeout => Self::Timeout(Phase::TlsHandshake),
+            crate::tls::TlsError::Certificate(refused) => Self::Certificate(refused),
             other => Self::Tls(other.to_string()),
         }
     }
@@ -116,11 +121,20 @@ impl Pop3Error {
         }
     }
 
+    /// The refused certificate, when the server's certificate was the problem.
+    pub fn refused_certificate(&self) -> Option<&crate::tls::CertificateRefused> {
+        match self {
+            Self::Certificate(refused) => Some(refused),
+            _ => None,
+        }
+    }
+
     /// A TLS problem (certificate, handshake, missing or refused STARTTLS).
     pub fn is_tls(&self) -> bool {
         matches!(
             self,
             Self::Tls(_)
+                | Self::Certificate(_)
                 | Self::StartTlsNotOffered
                 | Self::StartTlsRefused(_)
                 | Self::PlaintextRefused

@@ -23,6 +23,7 @@ mod fetch_scheduler;
 mod first_run;
 mod health;
 mod isolation;
+mod local_postgres;
 mod maintenance;
 mod migrations;
 mod oauth_flow;

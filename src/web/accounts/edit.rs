@@ -30,6 +30,38 @@ const HISTORY_RUNS: i64 = 20;
 struct TestResult {
     ok: bool,
     text: String,
+    /// The refused certificate, to review and trust by its fingerprint.
+    certificate: Option<CertificateView>,
+    /// Connected without encryption to a server that offers STARTTLS.
+    starttls_offered: bool,
+}
+
+/// A server certificate as the page shows it for review.
+#[derive(Debug, Clone)]
+struct CertificateView {
+    sha256: String,
+    fingerprint: String,
+    subject: String,
+    issuer: String,
+    valid: String,
+    names: String,
+    pin_changed: bool,
+}
+
+impl CertificateView {
+    fn of(refused: &crate::tls::CertificateRefused) -> Self {
+        let info = &refused.presented;
+        let day = |t: Option<OffsetDateTime>| t.map_or_else(|| "?".to_owned(), shell::full_date);
+        Self {
+            sha256: info.sha256.clone(),
+            fingerprint: info.fingerprint(),
+            subject: info.subject.clone(),
+            issuer: info.issuer.clone(),
+            valid: format!("{} – {}", day(info.not_before), day(info.not_after)),
+            names: info.names.join(", "),
+            pin_changed: refused.pin_changed,
+        }
+    }
 }
 
 fn describe_test(result: ConnectionTest) -> TestResult {
@@ -37,7 +69,7 @@ fn describe_test(result: ConnectionTest) -> TestResult {
         Ok(report) => TestResult {
             ok: true,
             text: format!(
-                "Connected{} and signed in. {} waiting on the server ({}). Server features: {}.",
+                "Connected{} and signed in. {} waiting on the server ({}). Server features: {}.{}",
                 report
                     .tls_version
                     .map(|v| format!(" securely ({v})"))
@@ -51,12 +83,22 @@ fn describe_test(result: ConnectionTest) -> TestResult {
                     "none announced".to_owned()
                 } else {
                     report.capabilities.join(", ")
+                },
+                if report.starttls_offered {
+                    " The server offers STARTTLS: switch to it, so that the password and your \
+                     mail are encrypted on the way."
+                } else {
+                    ""
                 }
             ),
+            certificate: None,
+            starttls_offered: report.starttls_offered,
         },
         Err(error) => TestResult {
             ok: false,
             text: format!("The test failed: {}", error.user_message()),
+            certificate: error.refused_certificate().map(CertificateView::of),
+            starttls_offered: false,
         },
     }
 }
@@ -371,6 +413,16 @@ async fn test_or_save(
             .transpose()?,
         ..Shown::default()
     };
+    // The buttons under a test result: they change one setting and test again.
+    if let Some(sha256) = form.action.strip_prefix("trust_certificate:") {
+        form.trust = "pin".into();
+        form.tls_pin_sha256 = sha256.to_owned();
+        form.tls_ca_pem.clear();
+        form.action = "test".into();
+    } else if form.action == "use_starttls" {
+        form.security = Security::StartTls.as_str().into();
+        form.action = "test".into();
+    }
     if let Some(username) = form.switched_username() {
         form.username = username;
         return form_page(state, signed_in, id, form, shown, StatusCode::OK).await;

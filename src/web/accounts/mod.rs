@@ -83,6 +83,11 @@ pub(super) fn paused_text(reason: Option<PausedReason>) -> String {
              expired, or the password changed) — sign in again"
                 .into()
         }
+        Some(PausedReason::CertificateChanged) => {
+            "Paused: the server's certificate changed — open Edit & history and run Test \
+             connection to review the new certificate before trusting it"
+                .into()
+        }
         None => "Paused — edit the account to resume".into(),
     }
 }
