@@ -4,6 +4,8 @@
 //!
 //! - search vectors: those made by PostgreSQL's `to_tsvector` (`search_legacy`, searched
 //!   both ways meanwhile) are redone from the raw bytes the way `mail::search` makes them;
+//! - header text: subjects and names stored with U+FFFD before headers were repaired the
+//!   way mail programs read them (`mail::headers`) are read again from the raw bytes;
 //! - digests: `raw_sha256`, which lets the fetch engine recognise a message a server
 //!   offers again under a new UIDL, is filled in.
 
@@ -86,6 +88,45 @@ pub async fn backfill_digests(
     }
 }
 
+/// Reads again the headers of messages whose subject or sender name holds U+FFFD; returns
+/// how many were read.
+pub async fn reread_broken_headers(
+    pool: &PgPool,
+    batch: i64,
+    pause: Duration,
+) -> Result<u64, StoreError> {
+    let mut done = 0;
+    let mut after = 0_i64;
+    loop {
+        let mut tx = pool.begin().await?;
+        let rows = messages::replacement_char_batch(&mut tx, after, batch).await?;
+        let Some(&(last, _)) = rows.last() else {
+            return Ok(done);
+        };
+        after = last;
+        let reread = tokio::task::spawn_blocking(move || {
+            rows.into_iter()
+                .map(|(id, raw)| {
+                    let fields = mail::fields::parse(&raw);
+                    messages::RereadHeaders {
+                        id,
+                        search: mail::search::document_vector(&fields.search_text),
+                        subject: fields.subject,
+                        from_name: fields.from_name,
+                        to_addresses: fields.to_addresses,
+                        cc_addresses: fields.cc_addresses,
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| StoreError::Database(sqlx::Error::Protocol(e.to_string())))?;
+        done += messages::set_reread_headers(&mut tx, &reread).await?;
+        tx.commit().await?;
+        tokio::time::sleep(pause).await;
+    }
+}
+
 /// `serve`'s background pass; errors are logged and left for the next start.
 pub async fn run(pool: PgPool) {
     match reindex_legacy_search(&pool, REINDEX_BATCH, REINDEX_PAUSE).await {
@@ -95,6 +136,14 @@ pub async fn run(pool: PgPool) {
             "older messages now use the current search index"
         ),
         Err(error) => tracing::warn!(%error, "re-indexing older messages stopped"),
+    }
+    match reread_broken_headers(&pool, REINDEX_BATCH, REINDEX_PAUSE).await {
+        Ok(0) => {}
+        Ok(count) => tracing::info!(
+            messages = count,
+            "older messages' subjects and names read again as mail programs read them"
+        ),
+        Err(error) => tracing::warn!(%error, "reading older messages' headers again stopped"),
     }
     match backfill_digests(&pool, REINDEX_BATCH, REINDEX_PAUSE).await {
         Ok(0) => {}

@@ -416,6 +416,10 @@ fn day(time: UnixTime) -> String {
         .unwrap_or_else(|| "an unknown date".into())
 }
 
+const UNTRUSTED: &str = "the server's certificate is not signed by an authority Tributary \
+     trusts (it is self-signed, or signed by a private CA) — paste the server's certificate as \
+     the account's CA, or trust it by its fingerprint";
+
 /// What is wrong with a refused certificate and what to do, in plain words.
 fn describe_refusal(cause: &Cause, server_name: &str, info: &CertificateInfo) -> String {
     let error = match cause {
@@ -432,20 +436,20 @@ fn describe_refusal(cause: &Cause, server_name: &str, info: &CertificateInfo) ->
         return format!("the server's certificate was refused: {error}");
     };
     match error {
-        CertificateError::UnknownIssuer => {
-            "the server's certificate is not signed by an authority \
-             Tributary trusts (it may be self-signed) — paste the server's certificate as the \
-             account's CA, or trust it by its fingerprint"
-                .into()
+        CertificateError::UnknownIssuer => UNTRUSTED.into(),
+        // What a chain check says of a self-signed certificate that OpenSSL marked as a CA
+        // (`openssl req -x509` does): to a person it is the same problem.
+        CertificateError::Other(other) if other.to_string().contains("CaUsedAsEndEntity") => {
+            UNTRUSTED.into()
         }
         CertificateError::NotValidForName => {
             format!("the server's certificate is not for {server_name}")
         }
-        CertificateError::NotValidForNameContext { presented, .. } if !presented.is_empty() => {
+        CertificateError::NotValidForNameContext { .. } if !info.names.is_empty() => {
             format!(
                 "the certificate is for {}, not {server_name} — use the server name the \
                  certificate names",
-                presented.join(", ")
+                info.names.join(", ")
             )
         }
         CertificateError::NotValidForNameContext { .. } => {
@@ -474,12 +478,6 @@ fn describe_refusal(cause: &Cause, server_name: &str, info: &CertificateInfo) ->
             "the server's certificate is not meant for a server".into()
         }
         CertificateError::BadEncoding => "the server's certificate cannot be read".into(),
-        CertificateError::Other(other) if other.to_string().contains("CaUsedAsEndEntity") => {
-            "the server presents a certificate authority's certificate as its own (a \
-             self-signed certificate made by `openssl req -x509` looks like that) — paste \
-             exactly that certificate as the account's CA, or trust it by its fingerprint"
-                .into()
-        }
         other => format!("the server's certificate was refused: {other}"),
     }
 }
@@ -631,6 +629,49 @@ mod tests {
         assert_eq!(parse_pin(&colons).expect("colons"), [0xab; 32]);
         assert!(parse_pin("abc").is_err());
         assert!(parse_pin(&"zz".repeat(32)).is_err());
+    }
+
+    #[test]
+    fn refusals_say_what_is_wrong_in_words() {
+        let info = CertificateInfo {
+            sha256: "ab".repeat(32),
+            subject: "CN=mail.example.net".into(),
+            issuer: "CN=mail.example.net".into(),
+            not_before: None,
+            not_after: None,
+            names: vec!["mail.example.net".into()],
+        };
+        let day = |secs: u64| UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs));
+        let said = |error: CertificateError| {
+            describe_refusal(&Cause::Verifier(error.into()), "pop.example.org", &info)
+        };
+        assert!(
+            said(CertificateError::ExpiredContext {
+                time: day(1_767_398_400),
+                not_after: day(1_767_225_600),
+            })
+            .contains("expired on 2026-01-01"),
+        );
+        assert!(
+            said(CertificateError::NotValidYetContext {
+                time: day(1_767_225_600),
+                not_before: day(1_767_398_400),
+            })
+            .contains("only valid from 2026-01-03 — check the clock"),
+        );
+        assert!(
+            said(CertificateError::NotValidForNameContext {
+                expected: ServerName::try_from("pop.example.org").expect("name"),
+                presented: vec!["DnsName(\"mail.example.net\")".into()],
+            })
+            .starts_with("the certificate is for mail.example.net, not pop.example.org")
+        );
+        assert!(said(CertificateError::UnknownIssuer).contains("trust it by its fingerprint"));
+        assert!(said(CertificateError::Revoked).contains("revoked"));
+        let changed = describe_refusal(&Cause::PinChanged, "pop.example.org", &info);
+        assert!(changed.contains("certificate changed"), "{changed}");
+        assert!(changed.contains(&info.fingerprint()), "{changed}");
+        assert!(info.fingerprint().starts_with("AB:AB:"));
     }
 
     #[test]

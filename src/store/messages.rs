@@ -169,6 +169,59 @@ pub async fn backfill_digests(
     Ok(Some((last, filled)))
 }
 
+/// Messages stored before header repair whose subject or sender name holds U+FFFD (the
+/// replacement character): their raw bytes, to read again.
+pub async fn replacement_char_batch(
+    tx: &mut PgConnection,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, raw FROM messages \
+         WHERE id > $1 AND (strpos(subject, U&'\\FFFD') > 0 OR strpos(from_name, U&'\\FFFD') > 0) \
+         ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(tx)
+    .await?)
+}
+
+/// The header fields read again from the raw bytes, with their search vectors.
+#[derive(Debug)]
+pub struct RereadHeaders {
+    pub id: i64,
+    pub subject: Option<String>,
+    pub from_name: Option<String>,
+    pub to_addresses: Option<String>,
+    pub cc_addresses: Option<String>,
+    pub search: String,
+}
+
+pub async fn set_reread_headers(
+    tx: &mut PgConnection,
+    rows: &[RereadHeaders],
+) -> Result<u64, StoreError> {
+    let column = |f: fn(&RereadHeaders) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
+    Ok(sqlx::query(
+        "UPDATE messages m SET subject = v.subject, from_name = v.from_name, \
+             to_addresses = v.to_addresses, cc_addresses = v.cc_addresses, \
+             search = v.search::tsvector, search_legacy = false \
+         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) \
+             AS v(id, subject, from_name, to_addresses, cc_addresses, search) \
+         WHERE m.id = v.id",
+    )
+    .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
+    .bind(column(|r| r.subject.clone()))
+    .bind(column(|r| r.from_name.clone()))
+    .bind(column(|r| r.to_addresses.clone()))
+    .bind(column(|r| r.cc_addresses.clone()))
+    .bind(rows.iter().map(|r| r.search.clone()).collect::<Vec<_>>())
+    .execute(tx)
+    .await?
+    .rows_affected())
+}
+
 /// Which messages a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Folder {

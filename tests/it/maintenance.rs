@@ -193,3 +193,81 @@ async fn older_messages_get_digests_and_a_message_offered_again_is_not_stored_tw
         "the new UIDL is known, so it is not fetched again"
     );
 }
+
+/// Messages an older version stored with replacement characters (its parser decoded each
+/// encoded-word alone) are read again and found by the words they really hold.
+#[tokio::test]
+async fn subjects_stored_with_replacement_characters_are_read_again() {
+    let db = TestDb::new().await;
+    let ring = test_key_ring();
+    let user = add_user(&db, "broken").await;
+    let account = add_account(&db, &ring, user.id, "old", "pw").await;
+    let split = deliver(
+        &db,
+        user.id,
+        account.id,
+        "split",
+        b"From: =?UTF-8?Q?Ren=C3?= =?UTF-8?Q?=A9e?= <r@example.org>\r\n\
+          Subject: =?UTF-8?Q?ordre_du_jour_r=C3=A9vis=C3?= =?UTF-8?Q?=A9?=\r\n\r\nbody\r\n",
+    )
+    .await;
+    let fine = deliver(
+        &db,
+        user.id,
+        account.id,
+        "fine",
+        b"From: a@example.org\r\nSubject: all good\r\n\r\nbody\r\n",
+    )
+    .await;
+    // As the older version left them.
+    sqlx::query(
+        "UPDATE messages SET subject = 'ordre du jour r\u{FFFD}vis\u{FFFD}', \
+         from_name = 'Ren\u{FFFD}e', search = to_tsvector('simple', 'ordre') WHERE id = $1",
+    )
+    .bind(split)
+    .execute(&db.pool)
+    .await
+    .expect("old-style row");
+
+    let reread = tributary::maintenance::reread_broken_headers(&db.pool, 100, Duration::ZERO)
+        .await
+        .expect("reread");
+    assert_eq!(reread, 1, "only the broken message is read again");
+    let (subject, name): (String, String) =
+        sqlx::query_as("SELECT subject, from_name FROM messages WHERE id = $1")
+            .bind(split)
+            .fetch_one(&db.pool)
+            .await
+            .expect("row");
+    assert_eq!(subject, "ordre du jour révisé");
+    assert_eq!(name, "Renée");
+    // The search vector is the one a new message gets: the repaired words are findable.
+    let (stored, expected): (String, String) =
+        sqlx::query_as("SELECT search::text, $2::tsvector::text FROM messages WHERE id = $1")
+            .bind(split)
+            .bind(tributary::mail::search::document_vector(
+                &tributary::mail::fields::parse(
+                    b"From: =?UTF-8?Q?Ren=C3?= =?UTF-8?Q?=A9e?= <r@example.org>\r\n\
+              Subject: =?UTF-8?Q?ordre_du_jour_r=C3=A9vis=C3?= =?UTF-8?Q?=A9?=\r\n\r\nbody\r\n",
+                )
+                .search_text,
+            ))
+            .fetch_one(&db.pool)
+            .await
+            .expect("vectors");
+    assert_eq!(stored, expected);
+    assert!(
+        stored.contains("'révisé'") || stored.contains("revise"),
+        "{stored}"
+    );
+    let untouched: String = sqlx::query_scalar("SELECT subject FROM messages WHERE id = $1")
+        .bind(fine)
+        .fetch_one(&db.pool)
+        .await
+        .expect("row");
+    assert_eq!(untouched, "all good");
+    let again = tributary::maintenance::reread_broken_headers(&db.pool, 100, Duration::ZERO)
+        .await
+        .expect("reread");
+    assert_eq!(again, 0);
+}

@@ -26,6 +26,52 @@ fn openssl(dir: &Path, args: &[&str]) {
     assert!(status.success(), "openssl {args:?}");
 }
 
+/// A server certificate that signs itself, as `openssl req -x509` makes it (marked as a
+/// CA, the most common certificate of a small self-hosted server).
+pub struct SelfSigned {
+    pub cert_path: PathBuf,
+    pub key_path: PathBuf,
+    pub sha256: String,
+}
+
+impl SelfSigned {
+    /// `stem` names the files in `dir`; `names` is the subjectAltName list
+    /// (`DNS:localhost,IP:127.0.0.1`).
+    pub fn create(dir: &Path, stem: &str, names: &str) -> Self {
+        let (cert, key) = (format!("{stem}.crt"), format!("{stem}.key"));
+        openssl(
+            dir,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                &key,
+                "-out",
+                &cert,
+                "-days",
+                "2",
+                "-subj",
+                &format!("/CN={stem}"),
+                "-addext",
+                &format!("subjectAltName={names}"),
+            ],
+        );
+        let pem = std::fs::read_to_string(dir.join(&cert)).expect("cert");
+        let der = CertificateDer::pem_slice_iter(pem.as_bytes())
+            .next()
+            .expect("one cert")
+            .expect("pem");
+        Self {
+            sha256: tributary::pop3::tls::sha256_fingerprint(der.as_ref()),
+            cert_path: dir.join(cert),
+            key_path: dir.join(key),
+        }
+    }
+}
+
 impl TestCerts {
     pub fn create(dir: &Path) -> Self {
         openssl(

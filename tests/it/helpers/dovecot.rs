@@ -114,6 +114,37 @@ impl Dovecot {
         server
     }
 
+    /// Where a test keeps its own certificates for this server.
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// From now on the server presents this certificate (its files are replaced and
+    /// Dovecot reloads its configuration; each new connection gets the new one).
+    pub async fn use_certificate(&self, cert: &std::path::Path, key: &std::path::Path) {
+        std::fs::copy(cert, &self.certs.cert_path).expect("cert");
+        std::fs::copy(key, &self.certs.key_path).expect("key");
+        let status = Command::new("dovecot")
+            .arg("-c")
+            .arg(&self.config)
+            .arg("reload")
+            .status()
+            .expect("dovecot reload");
+        assert!(status.success(), "dovecot reload");
+        // The reload is asynchronous: wait until a handshake shows the new certificate.
+        let wanted = der_of(&std::fs::read(cert).expect("cert"));
+        for _ in 0..100 {
+            let presented = presented_pem(self.tls_port)
+                .await
+                .and_then(|pem| der_of(&pem));
+            if presented.is_some() && presented == wanted {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("dovecot never presented the new certificate");
+    }
+
     /// The authentication socket Postfix checks SMTP logins against (the same users).
     pub fn auth_socket(&self) -> PathBuf {
         self.dir.path().join("auth-smtp")
@@ -141,6 +172,28 @@ impl Dovecot {
             })
             .sum()
     }
+}
+
+fn der_of(pem: &[u8]) -> Option<Vec<u8>> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject as _;
+    CertificateDer::pem_slice_iter(pem)
+        .next()?
+        .ok()
+        .map(|der| der.to_vec())
+}
+
+/// The certificate the server on `port` presents, as PEM (`openssl s_client`).
+async fn presented_pem(port: u16) -> Option<Vec<u8>> {
+    let output = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "openssl s_client -connect 127.0.0.1:{port} </dev/null 2>/dev/null | openssl x509"
+        ))
+        .output()
+        .await
+        .ok()?;
+    output.status.success().then_some(output.stdout)
 }
 
 impl Drop for Dovecot {

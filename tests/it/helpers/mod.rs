@@ -19,8 +19,8 @@ mod tempdir;
 pub mod web;
 
 pub use app::{TestApp, test_key_ring};
-pub use certs::TestCerts;
-pub use cli::Cli;
+pub use certs::{SelfSigned, TestCerts};
+pub use cli::{Cli, CliOutput};
 pub use courier::{COURIER_USER, Courier};
 pub use db::TestDb;
 pub use dovecot::Dovecot;
