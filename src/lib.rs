@@ -32,6 +32,7 @@ pub mod config;
 pub mod crypto;
 pub mod fetch;
 pub mod first_run;
+pub mod i18n;
 pub mod local_pg;
 pub mod mail;
 pub mod maintenance;

@@ -3,24 +3,20 @@
   "use strict";
   document.documentElement.classList.add("js");
 
-  // Dates in the reader's own time zone (the server renders them in UTC).
-  var now = new Date();
-  document.querySelectorAll("time[datetime]").forEach(function (el) {
-    var at = new Date(el.getAttribute("datetime"));
-    if (isNaN(at)) return;
-    if (el.hasAttribute("data-short")) {
-      var sameDay = at.toDateString() === now.toDateString();
-      var sameYear = at.getFullYear() === now.getFullYear();
-      el.textContent = sameDay
-        ? at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
-        : sameYear
-        ? at.toLocaleDateString([], { month: "short", day: "numeric" })
-        : at.toLocaleDateString();
-    } else if (el.hasAttribute("data-full")) {
-      el.textContent = at.toLocaleString([], { dateStyle: "full", timeStyle: "short" });
+  // The server writes dates in the person's time zone: their setting, else the zone this
+  // browser reports here (a cookie, read on the next page), else UTC.
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && document.body.getAttribute("data-browser-zone") !== zone) {
+      document.cookie = "tributary_tz=" + encodeURIComponent(zone) +
+        "; path=/; max-age=31536000; samesite=lax" +
+        (location.protocol === "https:" ? "; secure" : "");
     }
-    el.title = at.toLocaleString();
-  });
+  } catch (e) { /* no Intl: dates stay in the zone the server chose */ }
+  // Texts in the page's language, for what the script writes itself.
+  function text(name, fallback) {
+    return document.body.getAttribute("data-text-" + name) || fallback;
+  }
 
   // Select all rows.
   var selectAll = document.querySelector("[data-select-all]");
@@ -138,7 +134,7 @@
           if (line) { line.textContent = a.text; line.className = "status status-" + a.kind; }
         });
         var busy = s.accounts.some(function (a) { return a.busy; });
-        if (live) live.textContent = busy ? "Checking for new mail…" : "";
+        if (live) live.textContent = busy ? text("checking", "Checking for new mail…") : "";
         if (s.newest_message_id !== newestBefore && document.querySelector("[data-message-list]")) {
           refreshList();
           newestBefore = s.newest_message_id;
@@ -167,7 +163,7 @@
   function startCheck(form, button) {
     var body = new URLSearchParams(new FormData(form));
     if (button && button.name) body.set(button.name, button.value);
-    if (live) live.textContent = "Checking for new mail…";
+    if (live) live.textContent = text("checking", "Checking for new mail…");
     fetch(button && button.getAttribute("formaction") || form.action, {
       method: "POST", body: body, credentials: "same-origin", redirect: "manual"
     }).then(function () {
@@ -187,7 +183,7 @@
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       var line = form.closest("[data-account-id]").querySelector("[data-status]");
-      if (line) { line.textContent = "Checking now…"; line.className = "status status-checking"; }
+      if (line) { line.textContent = text("checking-now", "Checking now…"); line.className = "status status-checking"; }
       startCheck(form, null);
     });
   });

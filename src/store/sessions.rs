@@ -12,6 +12,10 @@ pub struct SessionUser {
     pub user_id: Uuid,
     pub email: String,
     pub is_admin: bool,
+    /// The interface language the person chose (`en`, `fr`), if any.
+    pub language: Option<String>,
+    /// The IANA time zone the person chose, if any.
+    pub time_zone: Option<String>,
     pub csrf_token: String,
     pub created_at: OffsetDateTime,
     pub last_seen_at: OffsetDateTime,
@@ -45,7 +49,7 @@ pub async fn find(
     idle: time::Duration,
 ) -> Result<Option<SessionUser>, StoreError> {
     let found = sqlx::query_as::<_, SessionUser>(
-        "SELECT s.user_id, u.email, u.is_admin, s.csrf_token, s.created_at, s.last_seen_at,
+        "SELECT s.user_id, u.email, u.is_admin, u.language, u.time_zone, s.csrf_token, s.created_at, s.last_seen_at,
                 s.expires_at
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.token_hash = $1 AND s.expires_at > now() AND s.last_seen_at > now() - $2

@@ -179,3 +179,19 @@ pub async fn get(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<User>,
             .await?,
     )
 }
+
+/// The person's interface language and time zone (`None`: follow the browser).
+pub async fn set_locale(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    language: Option<&str>,
+    time_zone: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE users SET language = $2, time_zone = $3 WHERE id = $1")
+        .bind(user_id)
+        .bind(language)
+        .bind(time_zone)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::session::SignedIn;
-use super::shell::{self, Nav, Shell};
+use super::shell::{Nav, Shell};
 use super::{AppState, WebError};
 use crate::crypto::Secret;
 use crate::store;
@@ -30,6 +30,7 @@ struct UserRow {
 #[derive(Template, WebTemplate)]
 #[template(path = "admin_users.html")]
 struct UsersPage {
+    locale: crate::i18n::Locale,
     shell: Shell,
     users: Vec<UserRow>,
     error: Option<String>,
@@ -65,12 +66,13 @@ async fn page(
             email: user.email,
             is_admin: user.is_admin,
             disabled: user.disabled_at.is_some(),
-            created: shell::full_date(user.created_at),
+            created: signed_in.locale.full_date(user.created_at),
         })
         .collect();
     Ok((
         status,
         UsersPage {
+            locale: signed_in.locale.clone(),
             shell,
             users,
             error,

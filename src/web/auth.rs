@@ -20,6 +20,7 @@ use super::session::{self, SignedIn};
 use super::shell::{Nav, Shell};
 use super::{AppState, WebError};
 use crate::crypto::Secret;
+use crate::i18n::Locale;
 use crate::store::{self, login_failures::Failures};
 use crate::users::{self, MIN_PASSWORD_CHARS, SignInRefusal, UserError};
 
@@ -79,6 +80,7 @@ fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet]) -> IpA
 #[derive(Template, WebTemplate)]
 #[template(path = "login.html")]
 struct LoginPage {
+    locale: Locale,
     error: Option<String>,
     email: String,
     next: String,
@@ -91,6 +93,7 @@ pub struct NextQuery {
 }
 
 fn login_page(
+    locale: Locale,
     state: &AppState,
     status: StatusCode,
     error: Option<String>,
@@ -102,6 +105,7 @@ fn login_page(
         status,
         [(header::SET_COOKIE, cookie)],
         LoginPage {
+            locale,
             error,
             email,
             next: session::safe_return_path(next).to_owned(),
@@ -114,6 +118,7 @@ fn login_page(
 pub async fn login_get(
     State(state): State<AppState>,
     signed_in: Option<SignedIn>,
+    locale: Locale,
     Query(query): Query<NextQuery>,
 ) -> Result<Response, WebError> {
     let next = query.next.unwrap_or_else(|| "/".into());
@@ -124,7 +129,7 @@ pub async fn login_get(
     if !store::users::any_exist(&mut conn).await? {
         return Ok(Redirect::to("/setup").into_response());
     }
-    login_page(&state, StatusCode::OK, None, String::new(), &next)
+    login_page(locale, &state, StatusCode::OK, None, String::new(), &next)
 }
 
 #[derive(Deserialize)]
@@ -184,8 +189,10 @@ pub async fn login_post(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, WebError> {
+    let locale = super::locale::choose(&headers, None, None);
     if !session::login_form_token_matches(&headers, &form.token) {
         return login_page(
+            locale,
             &state,
             StatusCode::FORBIDDEN,
             Some("The sign-in form had expired. Please try again.".into()),
@@ -199,7 +206,7 @@ pub async fn login_post(
         tracing::warn!("sign-in refused: too many failed attempts");
         let problem = format!("Too many failed sign-ins. Wait {seconds} seconds, then try again.");
         let code = StatusCode::TOO_MANY_REQUESTS;
-        let mut response = login_page(&state, code, Some(problem), form.email, &form.next)?;
+        let mut response = login_page(locale, &state, code, Some(problem), form.email, &form.next)?;
         if let Ok(value) = header::HeaderValue::from_str(&seconds.to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
@@ -233,7 +240,14 @@ pub async fn login_post(
                 ),
             };
             tracing::info!("sign-in failed");
-            login_page(&state, status, Some(message.into()), form.email, &form.next)
+            login_page(
+                locale,
+                &state,
+                status,
+                Some(message.into()),
+                form.email,
+                &form.next,
+            )
         }
     }
 }
@@ -249,6 +263,7 @@ pub async fn logout_post(
 #[derive(Template, WebTemplate)]
 #[template(path = "password.html")]
 struct PasswordPage {
+    locale: Locale,
     shell: Shell,
     error: Option<String>,
     done: bool,
@@ -267,6 +282,7 @@ pub async fn password_get(
 ) -> Result<Response, WebError> {
     let shell = Shell::load(&state, &signed_in, Nav::Settings, "").await?;
     Ok(PasswordPage {
+        locale: signed_in.locale.clone(),
         shell,
         error: None,
         done: query.changed.is_some(),
@@ -318,6 +334,7 @@ pub async fn password_post(
         Some(error) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             PasswordPage {
+                locale: signed_in.locale.clone(),
                 shell: Shell::load(&state, &signed_in, Nav::Settings, "").await?,
                 error: Some(error),
                 done: false,

@@ -12,10 +12,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::form::{NoFields, Posted};
-use super::message::human_size;
 use super::session::SignedIn;
 use super::shell::{self, Nav, Shell};
 use super::{AppState, WebError};
+use crate::i18n::Locale;
 use crate::mail::display;
 use crate::mail::reply::{self, Mode};
 use crate::model::OutboxState;
@@ -53,6 +53,7 @@ struct KeptFile {
 #[derive(Template, WebTemplate)]
 #[template(path = "compose.html")]
 struct ComposePage {
+    locale: Locale,
     shell: Shell,
     heading: String,
     identities: Vec<FromOption>,
@@ -187,6 +188,7 @@ impl ComposePage {
             first.selected = true;
         }
         Ok(Self {
+            locale: signed_in.locale.clone(),
             shell,
             heading: "New message".into(),
             identities: options,
@@ -227,7 +229,9 @@ impl ComposePage {
             .map(|i| i.from_address)
             .collect();
         own.extend(detail.account_email.clone());
-        let date = shell::full_date(detail.date_header.unwrap_or(detail.summary.sort_at));
+        let date = signed_in
+            .locale
+            .full_date(detail.date_header.unwrap_or(detail.summary.sort_at));
         let prefill = reply::prefill(&raw, mode, &own, &date);
         page.heading = match mode {
             Mode::Reply => "Reply",
@@ -277,7 +281,7 @@ impl ComposePage {
             .map(|(position, f)| KeptFile {
                 position,
                 name: f.filename.clone(),
-                size: human_size(f.content.len() as u64),
+                size: signed_in.locale.size(f.content.len() as u64),
             })
             .collect();
         page.error = match message.state {
@@ -421,7 +425,7 @@ struct OutboxRow {
 }
 
 impl OutboxRow {
-    fn new(m: &OutboxMessage) -> Self {
+    fn new(locale: &Locale, m: &OutboxMessage) -> Self {
         let state_text = match m.state {
             OutboxState::Draft => "Draft",
             OutboxState::Queued | OutboxState::Submitting => "Sending…",
@@ -450,7 +454,7 @@ impl OutboxRow {
             } else {
                 m.subject.clone()
             },
-            when: shell::relative(when, OffsetDateTime::now_utc()),
+            when: locale.relative(when, OffsetDateTime::now_utc()),
             iso: shell::iso(when),
             error: m.last_error.clone(),
             editable: matches!(
@@ -465,6 +469,7 @@ impl OutboxRow {
 #[derive(Template, WebTemplate)]
 #[template(path = "outbox.html")]
 struct OutboxPage {
+    locale: Locale,
     shell: Shell,
     title: &'static str,
     drafts: bool,
@@ -510,10 +515,14 @@ pub async fn sent_get(
         None
     };
     Ok(OutboxPage {
+        locale: signed_in.locale.clone(),
         shell,
         title: "Sent",
         drafts: false,
-        rows: messages.iter().map(OutboxRow::new).collect(),
+        rows: messages
+            .iter()
+            .map(|m| OutboxRow::new(&signed_in.locale, m))
+            .collect(),
         notice,
     }
     .into_response())
@@ -531,10 +540,14 @@ pub async fn drafts_get(
         .list(signed_in.user_id, &[OutboxState::Draft], LIST_LIMIT)
         .await?;
     Ok(OutboxPage {
+        locale: signed_in.locale.clone(),
         shell,
         title: "Drafts",
         drafts: true,
-        rows: drafts.iter().map(OutboxRow::new).collect(),
+        rows: drafts
+            .iter()
+            .map(|m| OutboxRow::new(&signed_in.locale, m))
+            .collect(),
         notice: query.deleted.is_some().then_some("The draft was deleted."),
     }
     .into_response())

@@ -60,9 +60,10 @@ impl From<AccountError> for WebError {
             AccountError::Store(error) => Self::Store(error),
             AccountError::Keys(error) => Self::Crypto(error),
             // The words of the accounts page, which the person came from.
-            AccountError::Paused(reason) => {
-                Self::Conflict(super::accounts::paused_text(Some(reason)))
-            }
+            AccountError::Paused(reason) => Self::Conflict(super::accounts::paused_text(
+                &crate::i18n::Locale::default(),
+                Some(reason),
+            )),
             AccountError::Off => {
                 Self::Conflict("Paused by you — resume the account to check it".into())
             }
@@ -95,6 +96,9 @@ impl From<SendingError> for WebError {
 #[derive(Template, WebTemplate)]
 #[template(path = "error.html")]
 struct ErrorPage {
+    /// Errors are answered without the request at hand: in English for now (their texts
+    /// come from the layers below, which do not speak French yet).
+    locale: crate::i18n::Locale,
     title: &'static str,
     message: String,
 }
@@ -152,7 +156,15 @@ impl IntoResponse for WebError {
         } else {
             None
         };
-        let mut response = (status, ErrorPage { title, message }).into_response();
+        let mut response = (
+            status,
+            ErrorPage {
+                locale: crate::i18n::Locale::default(),
+                title,
+                message,
+            },
+        )
+            .into_response();
         if let Some(failed) = failed {
             response.extensions_mut().insert(failed);
         }

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::session::{self, SignedIn};
 use super::shell::{self, Nav, Shell};
 use super::{AppState, WebError};
+use crate::i18n::Locale;
 use crate::mail::text::{Marked, mark, search_words};
 use crate::store;
 use crate::store::messages::{Cursor, Direction, FlagChange, Folder, ListQuery, MessageSummary};
@@ -49,41 +50,39 @@ struct Row {
     sent: bool,
 }
 
-fn row(message: MessageSummary, words: &[String], now: OffsetDateTime) -> Row {
+fn row(locale: &Locale, message: MessageSummary, words: &[String], now: OffsetDateTime) -> Row {
     let sender = if message.sent {
-        format!(
-            "To: {}",
-            message
-                .to_addresses
-                .as_deref()
-                .filter(|to| !to.is_empty())
-                .unwrap_or("(no recipient)")
-        )
+        let to = message
+            .to_addresses
+            .clone()
+            .filter(|to| !to.is_empty())
+            .unwrap_or_else(|| locale.t("no-recipient"));
+        locale.t1("inbox-sent-to", "to", to)
     } else {
         message
             .from_name
             .clone()
             .filter(|name| !name.is_empty())
             .or_else(|| message.from_address.clone())
-            .unwrap_or_else(|| "(unknown sender)".into())
+            .unwrap_or_else(|| locale.t("unknown-sender"))
     };
     let subject = message
         .subject
         .clone()
         .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| "(no subject)".into());
+        .unwrap_or_else(|| locale.t("no-subject"));
     Row {
         id: message.id,
         chip: message.account_id.map(shell::chip_class),
         account_label: message
             .account_label
             .clone()
-            .unwrap_or_else(|| "Removed account".into()),
+            .unwrap_or_else(|| locale.t("removed-account")),
         sender: mark(&sender, words),
         subject: mark(&subject, words),
         snippet: mark(message.snippet.as_deref().unwrap_or(""), words),
-        short_date: shell::short_date(message.sort_at, now),
-        full_date: shell::full_date(message.sort_at),
+        short_date: locale.short_date(message.sort_at, now),
+        full_date: locale.full_date(message.sort_at),
         iso: shell::iso(message.sort_at),
         has_attachments: message.has_attachments,
         seen: message.seen,
@@ -95,6 +94,7 @@ fn row(message: MessageSummary, words: &[String], now: OffsetDateTime) -> Row {
 #[derive(Template, WebTemplate)]
 #[template(path = "inbox.html")]
 struct InboxPage {
+    locale: Locale,
     shell: Shell,
     title: String,
     is_trash: bool,
@@ -228,12 +228,13 @@ async fn list_page(
             .find(|a| a.id == id)
             .map(|a| a.label.clone())
     });
+    let locale = &signed_in.locale;
     let title = match (&q, folder, account_label) {
-        (Some(q), _, _) => format!("Search: {q}"),
-        (None, Folder::Starred, _) => "Starred".into(),
-        (None, Folder::Trash, _) => "Trash".into(),
+        (Some(q), _, _) => locale.t1("inbox-search-title", "query", q.as_str()),
+        (None, Folder::Starred, _) => locale.t("folder-starred"),
+        (None, Folder::Trash, _) => locale.t("folder-trash"),
         (None, Folder::Inbox, Some(label)) => label,
-        (None, Folder::Inbox, None) => "Inbox".into(),
+        (None, Folder::Inbox, None) => locale.t("folder-inbox"),
     };
     let return_to = match cursor {
         Some((c, Direction::Older)) => {
@@ -243,6 +244,7 @@ async fn list_page(
         None => list_url(path, account_id, q.as_deref(), None),
     };
     Ok(InboxPage {
+        locale: locale.clone(),
         shell,
         title,
         is_trash: folder == Folder::Trash,
@@ -250,7 +252,7 @@ async fn list_page(
         rows: page
             .messages
             .into_iter()
-            .map(|m| row(m, &words, now))
+            .map(|m| row(locale, m, &words, now))
             .collect(),
         newer_url,
         older_url,

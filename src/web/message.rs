@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 use super::session::SignedIn;
 use super::shell::{self, Nav, Shell};
 use super::{AppState, WebError};
+use crate::i18n::Locale;
 use crate::mail::display::{self, AttachmentInfo, Displayed};
 use crate::mail::sanitize::{RemoteContent, sanitize};
 use crate::mail::text::{TextPiece, linkify};
@@ -50,6 +51,7 @@ impl ImagesQuery {
 #[derive(Template, WebTemplate)]
 #[template(path = "message.html")]
 struct MessagePage {
+    locale: Locale,
     shell: Shell,
     id: i64,
     subject: String,
@@ -85,21 +87,6 @@ struct AttachmentRow {
     name: String,
     content_type: String,
     size: String,
-}
-
-/// "12 KB", "3.4 MB".
-pub fn human_size(bytes: u64) -> String {
-    const KB: f64 = 1024.0;
-    let b = bytes as f64;
-    if b < KB {
-        format!("{bytes} bytes")
-    } else if b < KB * KB {
-        format!("{:.0} KB", b / KB)
-    } else if b < KB * KB * KB {
-        format!("{:.1} MB", b / KB / KB)
-    } else {
-        format!("{:.1} GB", b / KB / KB / KB)
-    }
 }
 
 async fn raw_of(state: &AppState, signed_in: &SignedIn, id: i64) -> Result<Vec<u8>, WebError> {
@@ -171,7 +158,7 @@ pub async fn message_get(
         (shown, blocked)
     })
     .await?;
-    let mut page = MessagePage::new(shell, id, &detail, shown, remote);
+    let mut page = MessagePage::new(signed_in.locale.clone(), shell, id, &detail, shown, remote);
     page.remote_blocked = remote_blocked;
     (page.newer, page.older) = (newer, older);
     Ok(page.into_response())
@@ -181,6 +168,7 @@ impl MessagePage {
     /// The page for a message as stored and as displayed; the caller adds the neighbours
     /// and whether remote content was blocked.
     fn new(
+        locale: Locale,
         shell: Shell,
         id: i64,
         detail: &MessageDetail,
@@ -200,18 +188,18 @@ impl MessagePage {
                 .subject
                 .clone()
                 .filter(|s| !s.trim().is_empty())
-                .unwrap_or_else(|| "(no subject)".into()),
+                .unwrap_or_else(|| locale.t("no-subject")),
             from_name: summary.from_name.clone().unwrap_or_default(),
             from_address: summary.from_address.clone().unwrap_or_default(),
             to: detail.summary.to_addresses.clone().unwrap_or_default(),
             cc: detail.cc_addresses.clone().unwrap_or_default(),
-            date: shell::full_date(date),
+            date: locale.full_date(date),
             iso: shell::iso(date),
-            relative: shell::relative(date, OffsetDateTime::now_utc()),
+            relative: locale.relative(date, OffsetDateTime::now_utc()),
             account_label: summary
                 .account_label
                 .clone()
-                .unwrap_or_else(|| "Removed account".into()),
+                .unwrap_or_else(|| locale.t("removed-account")),
             account_email: detail.account_email.clone().unwrap_or_default(),
             chip: summary.account_id.map(shell::chip_class),
             starred: summary.starred,
@@ -233,13 +221,14 @@ impl MessagePage {
                     index: a.index,
                     name: a.name.clone(),
                     content_type: a.content_type.clone(),
-                    size: human_size(a.size as u64),
+                    size: locale.size(a.size as u64),
                 })
                 .collect(),
             problem: detail.parse_problem.clone().or(shown.problem),
             newer: None,
             older: None,
             return_to: format!("/messages/{id}"),
+            locale,
         }
     }
 }
@@ -374,7 +363,12 @@ mod tests {
     fn download_names_are_safe_header_values() {
         let disposition = display::attachment_disposition("Rechnung \"März\";\r\n.pdf");
         assert!(HeaderValue::from_str(&disposition).is_ok(), "{disposition}");
-        assert_eq!(human_size(1_536), "2 KB");
-        assert_eq!(human_size(3 * 1024 * 1024 + 400_000), "3.4 MB");
+        let en = Locale::default();
+        let fr = Locale::new(crate::i18n::Lang::Fr, crate::i18n::Zone::utc());
+        assert_eq!(en.size(1_536), "2 KB");
+        assert_eq!(en.size(3 * 1024 * 1024 + 400_000), "3.4 MB");
+        assert_eq!(fr.size(3 * 1024 * 1024 + 400_000), "3,4 Mo");
+        assert_eq!(fr.size(1), "1 octet");
+        assert_eq!(en.size(12), "12 bytes");
     }
 }

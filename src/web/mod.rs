@@ -9,8 +9,10 @@ mod error;
 mod form;
 mod health;
 mod inbox;
+mod locale;
 mod message;
 pub mod session;
+mod settings;
 mod setup;
 mod shell;
 mod tokens;
@@ -72,6 +74,10 @@ pub fn router(state: AppState, api: Router<AppState>) -> Router {
         .route(
             "/settings",
             get(|| async { axum::response::Redirect::to("/settings/accounts") }),
+        )
+        .route(
+            "/settings",
+            get(settings::settings_get).post(settings::settings_post),
         )
         .route("/settings/accounts", get(accounts::accounts_get))
         .route(

@@ -75,6 +75,13 @@ pub struct SignedIn {
     pub email: String,
     pub is_admin: bool,
     pub csrf: String,
+    /// The language and time zone the pages are shown in.
+    pub locale: crate::i18n::Locale,
+    /// What the person chose in Settings (empty: follow the browser).
+    pub language_setting: Option<String>,
+    pub time_zone_setting: Option<String>,
+    /// The zone the browser's script reported, if any.
+    pub browser_zone: Option<String>,
     token_hash: Vec<u8>,
 }
 
@@ -105,11 +112,20 @@ async fn find_session(parts: &Parts, state: &AppState) -> Result<Option<SignedIn
     if OffsetDateTime::now_utc() - found.last_seen_at > TOUCH_EVERY {
         store::sessions::touch(&mut conn, &hash).await?;
     }
+    let locale = super::locale::choose(
+        &parts.headers,
+        found.language.as_deref(),
+        found.time_zone.as_deref(),
+    );
     Ok(Some(SignedIn {
         user_id: found.user_id,
         email: found.email,
         is_admin: found.is_admin,
         csrf: found.csrf_token,
+        locale,
+        language_setting: found.language,
+        time_zone_setting: found.time_zone,
+        browser_zone: super::locale::browser_zone(&parts.headers).map(|z| z.name().to_owned()),
         token_hash: hash,
     }))
 }

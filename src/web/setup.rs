@@ -3,6 +3,7 @@
 //! who finds a freshly exposed instance cannot claim it without that code.
 
 use super::form::Form;
+use crate::i18n::Locale;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
@@ -17,6 +18,7 @@ use crate::users::{self, MIN_PASSWORD_CHARS, UserError};
 #[derive(Template, WebTemplate)]
 #[template(path = "setup.html")]
 struct SetupPage {
+    locale: Locale,
     error: Option<String>,
     email: String,
     min_password: usize,
@@ -36,11 +38,15 @@ async fn setup_is_open(state: &AppState) -> Result<bool, WebError> {
     Ok(true)
 }
 
-pub async fn setup_get(State(state): State<AppState>) -> Result<Response, WebError> {
+pub async fn setup_get(
+    State(state): State<AppState>,
+    locale: Locale,
+) -> Result<Response, WebError> {
     if !setup_is_open(&state).await? {
         return Err(WebError::NotFound);
     }
     Ok(SetupPage {
+        locale,
         error: None,
         email: String::new(),
         min_password: MIN_PASSWORD_CHARS,
@@ -58,6 +64,7 @@ pub struct SetupForm {
 
 pub async fn setup_post(
     State(state): State<AppState>,
+    locale: Locale,
     Form(form): Form<SetupForm>,
 ) -> Result<Response, WebError> {
     if !setup_is_open(&state).await? {
@@ -69,6 +76,7 @@ pub async fn setup_post(
         Ok((
             status,
             SetupPage {
+                locale: locale.clone(),
                 error: Some(error),
                 email: form.email.clone(),
                 min_password: MIN_PASSWORD_CHARS,

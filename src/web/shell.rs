@@ -6,8 +6,6 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use time::OffsetDateTime;
-use time::format_description::BorrowedFormatItem as FormatItem;
-use time::macros::format_description;
 use uuid::Uuid;
 
 use super::session::SignedIn;
@@ -62,6 +60,8 @@ pub struct Shell {
     pub nav: Nav,
     /// The search box's text.
     pub query: String,
+    /// The zone the browser reported last (the script updates it when it differs).
+    pub browser_zone: String,
 }
 
 impl Shell {
@@ -101,6 +101,7 @@ impl Shell {
                 .collect(),
             nav,
             query: query.to_owned(),
+            browser_zone: signed_in.browser_zone.clone().unwrap_or_default(),
         })
     }
 }
@@ -143,65 +144,6 @@ pub async fn accounts_css_get(
     ))
 }
 
-/// Dates as lists show them (UTC here; `static/app.js` rewrites them in the reader's
-/// time zone): the time for today, the day for this year, else the full date.
-pub fn short_date(at: OffsetDateTime, now: OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    let now = now.to_offset(time::UtcOffset::UTC);
-    let format: &[FormatItem<'_>] = if at.date() == now.date() {
-        format_description!("[hour]:[minute]")
-    } else if at.year() == now.year() {
-        format_description!("[month repr:short] [day padding:none]")
-    } else {
-        format_description!("[year]-[month]-[day]")
-    };
-    at.format(format).unwrap_or_default()
-}
-
-/// The full date and time, for titles and the message header.
-pub fn full_date(at: OffsetDateTime) -> String {
-    at.to_offset(time::UtcOffset::UTC)
-        .format(format_description!(
-            "[day padding:none] [month repr:short] [year] [hour]:[minute] UTC"
-        ))
-        .unwrap_or_default()
-}
-
-/// "3 minutes ago", "in 2 hours", for status lines.
-pub fn relative(at: OffsetDateTime, now: OffsetDateTime) -> String {
-    let seconds = (now - at).whole_seconds();
-    let (amount, future) = if seconds < 0 {
-        (-seconds, true)
-    } else {
-        (seconds, false)
-    };
-    let text = match amount {
-        0..=44 => {
-            return if future {
-                "in a moment".into()
-            } else {
-                "just now".into()
-            };
-        }
-        45..=5_399 => plural((amount + 30) / 60, "minute"),
-        5_400..=129_599 => plural((amount + 1_800) / 3_600, "hour"),
-        _ => plural((amount + 43_200) / 86_400, "day"),
-    };
-    if future {
-        format!("in {text}")
-    } else {
-        format!("{text} ago")
-    }
-}
-
-fn plural(n: i64, unit: &str) -> String {
-    if n == 1 {
-        format!("1 {unit}")
-    } else {
-        format!("{n} {unit}s")
-    }
-}
-
 /// RFC 3339, for `<time datetime>`.
 pub fn iso(at: OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
@@ -214,28 +156,7 @@ mod tests {
     use time::macros::datetime;
 
     #[test]
-    fn dates_read_naturally() {
-        let now = datetime!(2026-11-28 12:00 UTC);
-        assert_eq!(short_date(datetime!(2026-11-28 09:05 UTC), now), "09:05");
-        assert_eq!(short_date(datetime!(2026-03-02 09:05 UTC), now), "Mar 2");
-        assert_eq!(
-            short_date(datetime!(2024-03-02 09:05 UTC), now),
-            "2024-03-02"
-        );
-        assert_eq!(
-            relative(datetime!(2026-11-28 11:57 UTC), now),
-            "3 minutes ago"
-        );
-        assert_eq!(
-            relative(datetime!(2026-11-28 11:59:50 UTC), now),
-            "just now"
-        );
-        assert_eq!(relative(datetime!(2026-11-28 14:00 UTC), now), "in 2 hours");
-        assert_eq!(relative(datetime!(2026-11-25 12:00 UTC), now), "3 days ago");
-        assert_eq!(
-            full_date(datetime!(2026-03-02 09:05 UTC)),
-            "2 Mar 2026 09:05 UTC"
-        );
+    fn colours_and_counts_are_safe() {
         assert_eq!(safe_color("#A0b1C2"), "#A0b1C2");
         assert_eq!(count_label(0), "");
         assert_eq!(count_label(12), "12");

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::form::{NoFields, Posted};
 use super::session::SignedIn;
-use super::shell::{self, Nav, Shell};
+use super::shell::{Nav, Shell};
 use super::{AppState, WebError};
 use crate::store;
 use crate::store::api_tokens::Scope;
@@ -29,6 +29,7 @@ struct TokenRow {
 #[derive(Template, WebTemplate)]
 #[template(path = "tokens.html")]
 struct TokensPage {
+    locale: crate::i18n::Locale,
     shell: Shell,
     rows: Vec<TokenRow>,
     /// Just created: shown this once.
@@ -55,10 +56,10 @@ async fn page(
                 Scope::Read => "read",
                 Scope::Write => "write",
             },
-            created: shell::full_date(t.created_at),
+            created: signed_in.locale.full_date(t.created_at),
             last_used: t
                 .last_used_at
-                .map(shell::full_date)
+                .map(|at| signed_in.locale.full_date(at))
                 .unwrap_or_else(|| "never".into()),
             revoked: t.revoked_at.is_some(),
         })
@@ -66,6 +67,7 @@ async fn page(
     let mut response = (
         status,
         TokensPage {
+            locale: signed_in.locale.clone(),
             shell,
             rows,
             new_token,

@@ -11,13 +11,13 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::super::form::Posted;
-use super::super::message::human_size;
 use super::super::session::SignedIn;
 use super::super::shell::{self, Nav, Shell};
 use super::super::{AppState, WebError};
 use super::form::{AccountForm, password_from, seal_pending};
 use super::{Status, status};
 use crate::accounts::{AccountError, ConnectionTest, InvalidAccount};
+use crate::i18n::Locale;
 use crate::model::{AuthMethod, RunOutcome, Security, Trigger};
 
 /// Runs shown on the edit page.
@@ -49,9 +49,10 @@ struct CertificateView {
 }
 
 impl CertificateView {
-    fn of(refused: &crate::tls::CertificateRefused) -> Self {
+    fn of(locale: &Locale, refused: &crate::tls::CertificateRefused) -> Self {
         let info = &refused.presented;
-        let day = |t: Option<OffsetDateTime>| t.map_or_else(|| "?".to_owned(), shell::full_date);
+        let day =
+            |t: Option<OffsetDateTime>| t.map_or_else(|| "?".to_owned(), |t| locale.full_date(t));
         Self {
             sha256: info.sha256.clone(),
             fingerprint: info.fingerprint(),
@@ -64,40 +65,44 @@ impl CertificateView {
     }
 }
 
-fn describe_test(result: ConnectionTest) -> TestResult {
+fn describe_test(locale: &Locale, result: ConnectionTest) -> TestResult {
     match result {
-        Ok(report) => TestResult {
-            ok: true,
-            text: format!(
-                "Connected{} and signed in. {} waiting on the server ({}). Server features: {}.{}",
-                report
-                    .tls_version
-                    .map(|v| format!(" securely ({v})"))
-                    .unwrap_or_else(|| " WITHOUT encryption".into()),
-                match report.messages {
-                    1 => "1 message".to_owned(),
-                    n => format!("{n} messages"),
-                },
-                human_size(report.bytes),
-                if report.capabilities.is_empty() {
-                    "none announced".to_owned()
-                } else {
-                    report.capabilities.join(", ")
-                },
-                if report.starttls_offered {
-                    " The server offers STARTTLS: switch to it, so that the password and your \
-                     mail are encrypted on the way."
-                } else {
-                    ""
-                }
-            ),
-            certificate: None,
-            starttls_offered: report.starttls_offered,
-        },
+        Ok(report) => {
+            let connected = match report.tls_version {
+                Some(version) => locale.t1("test-ok-secure", "version", version),
+                None => locale.t("test-ok-plain"),
+            };
+            let features = if report.capabilities.is_empty() {
+                locale.t("test-no-features")
+            } else {
+                report.capabilities.join(", ")
+            };
+            let mut text = locale.tn(
+                "test-ok",
+                &[
+                    ("connected", connected.into()),
+                    ("count", report.messages.into()),
+                    ("size", locale.size(report.bytes).into()),
+                    ("features", features.into()),
+                ],
+            );
+            if report.starttls_offered {
+                text.push(' ');
+                text.push_str(&locale.t("test-starttls-offered"));
+            }
+            TestResult {
+                ok: true,
+                text,
+                certificate: None,
+                starttls_offered: report.starttls_offered,
+            }
+        }
         Err(error) => TestResult {
             ok: false,
-            text: format!("The test failed: {}", error.user_message()),
-            certificate: error.refused_certificate().map(CertificateView::of),
+            text: locale.t1("test-failed", "problem", error.user_message()),
+            certificate: error
+                .refused_certificate()
+                .map(|refused| CertificateView::of(locale, refused)),
             starttls_offered: false,
         },
     }
@@ -106,6 +111,7 @@ fn describe_test(result: ConnectionTest) -> TestResult {
 #[derive(Template, WebTemplate)]
 #[template(path = "account_form.html")]
 struct AccountFormPage {
+    locale: Locale,
     shell: Shell,
     /// `None` while adding.
     account_id: Option<Uuid>,
@@ -140,8 +146,8 @@ impl AccountFormPage {
 struct RunView {
     started: String,
     started_iso: String,
-    trigger: &'static str,
-    outcome: &'static str,
+    trigger: String,
+    outcome: String,
     messages: i32,
     size: String,
     skipped: i32,
@@ -175,6 +181,7 @@ async fn form_page(
     code: StatusCode,
 ) -> Result<Response, WebError> {
     let user_id = signed_in.user_id;
+    let locale = &signed_in.locale;
     let (runs, skipped, status) = match account_id {
         None => (Vec::new(), Vec::new(), None),
         Some(id) => {
@@ -182,19 +189,19 @@ async fn form_page(
             let runs = state.accounts.runs(user_id, id, HISTORY_RUNS).await?;
             let skipped = state.accounts.skipped(user_id, id).await?;
             (
-                runs.iter().map(run_view).collect(),
+                runs.iter().map(|run| run_view(locale, run)).collect(),
                 skipped
                     .iter()
                     .map(|s| SkippedView {
                         uidl: s.uidl.clone(),
                         size: s
                             .size_bytes
-                            .map(|b| human_size(u64::try_from(b).unwrap_or(0)))
-                            .unwrap_or_else(|| "unknown size".into()),
-                        when: shell::full_date(s.recorded_at),
+                            .map(|b| locale.size(u64::try_from(b).unwrap_or(0)))
+                            .unwrap_or_else(|| locale.t("size-unknown")),
+                        when: locale.full_date(s.recorded_at),
                     })
                     .collect(),
-                Some(status(&summary, OffsetDateTime::now_utc())),
+                Some(status(locale, &summary, OffsetDateTime::now_utc())),
             )
         }
     };
@@ -206,6 +213,7 @@ async fn form_page(
         AuthMethod::ALL.iter().all(|m| m.as_str() != form.auth) && !form.auth.is_empty();
     let sign_in_only = sign_in_with.is_some() && (account_id.is_none() || signs_in_with_token);
     let page = AccountFormPage {
+        locale: locale.clone(),
         sign_in_with,
         sign_in_only,
         shell: Shell::load(state, signed_in, Nav::Settings, "").await?,
@@ -223,25 +231,25 @@ async fn form_page(
     Ok((code, page).into_response())
 }
 
-fn run_view(run: &crate::store::fetch::RunRow) -> RunView {
+fn run_view(locale: &Locale, run: &crate::store::fetch::RunRow) -> RunView {
     RunView {
-        started: shell::full_date(run.started_at),
+        started: locale.full_date(run.started_at),
         started_iso: shell::iso(run.started_at),
-        trigger: match run.trigger {
-            Trigger::Manual => "Check now",
-            Trigger::Schedule => "Scheduled",
-        },
-        outcome: match run.outcome {
-            RunOutcome::Success => "OK",
-            RunOutcome::Partial => "Partly done",
-            RunOutcome::Running => "Running",
-            RunOutcome::AuthError => "Password rejected",
-            RunOutcome::TemporaryError => "Temporary problem",
-            RunOutcome::PermanentError => "Failed",
-            RunOutcome::Cancelled => "Interrupted",
-        },
+        trigger: locale.t(match run.trigger {
+            Trigger::Manual => "trigger-manual",
+            Trigger::Schedule => "trigger-schedule",
+        }),
+        outcome: locale.t(match run.outcome {
+            RunOutcome::Success => "outcome-success",
+            RunOutcome::Partial => "outcome-partial",
+            RunOutcome::Running => "outcome-running",
+            RunOutcome::AuthError => "outcome-auth-error",
+            RunOutcome::TemporaryError => "outcome-temporary-error",
+            RunOutcome::PermanentError => "outcome-permanent-error",
+            RunOutcome::Cancelled => "outcome-cancelled",
+        }),
         messages: run.messages_fetched,
-        size: human_size(u64::try_from(run.bytes_fetched).unwrap_or(0)),
+        size: locale.size(u64::try_from(run.bytes_fetched).unwrap_or(0)),
         skipped: run.messages_skipped,
         error: run.error_message.clone().unwrap_or_default(),
     }
@@ -253,6 +261,7 @@ fn run_view(run: &crate::store::fetch::RunRow) -> RunView {
 #[derive(Template, WebTemplate)]
 #[template(path = "account_new.html")]
 struct NewAccountPage {
+    locale: Locale,
     shell: Shell,
     email: String,
     error: Option<String>,
@@ -313,6 +322,7 @@ async fn address_page(
     Ok((
         code,
         NewAccountPage {
+            locale: signed_in.locale.clone(),
             shell,
             email,
             error,
@@ -453,7 +463,7 @@ async fn test_or_save(
         Ok(draft) if form.action == "test" => {
             match state.accounts.test_draft(user_id, id, draft).await {
                 Ok(test) => {
-                    shown.test = Some(describe_test(test));
+                    shown.test = Some(describe_test(&signed_in.locale, test));
                     return form_page(state, signed_in, id, form, shown, StatusCode::OK).await;
                 }
                 Err(error) => Err(error),
@@ -478,6 +488,7 @@ async fn test_or_save(
 #[derive(Template, WebTemplate)]
 #[template(path = "oauth_continue.html")]
 struct ContinuePage {
+    locale: Locale,
     shell: Shell,
     provider: String,
     email: String,
@@ -497,6 +508,7 @@ async fn continue_page(
         .sign_in_client(&form.email, &form.host)
         .map_or_else(|| "your provider".to_owned(), |c| c.name.clone());
     let page = ContinuePage {
+        locale: signed_in.locale.clone(),
         shell: Shell::load(state, signed_in, Nav::Settings, "").await?,
         provider,
         email: form.email.clone(),

@@ -14,16 +14,16 @@ use crate::crypto::{KeyId, Sealed, Secret};
 use crate::model::{AuthMethod, ImportMode, LeavePolicy, Security};
 use crate::store::accounts::Account;
 
-/// Colours offered in the form (any `#rrggbb` is accepted).
+/// Colours offered in the form (any `#rrggbb` is accepted), with their catalogue names.
 const PALETTE: &[(&str, &str)] = &[
-    ("#3b6fd4", "Blue"),
-    ("#2e9e5b", "Green"),
-    ("#d2452f", "Red"),
-    ("#e69a1a", "Orange"),
-    ("#8a4fd0", "Purple"),
-    ("#1a9bb0", "Teal"),
-    ("#c2417f", "Pink"),
-    ("#6b7280", "Grey"),
+    ("#3b6fd4", "colour-blue"),
+    ("#2e9e5b", "colour-green"),
+    ("#d2452f", "colour-red"),
+    ("#e69a1a", "colour-orange"),
+    ("#8a4fd0", "colour-purple"),
+    ("#1a9bb0", "colour-teal"),
+    ("#c2417f", "colour-pink"),
+    ("#6b7280", "colour-grey"),
 ];
 
 /// The form as typed: every field a string, so a bad value can be shown back as it was.

@@ -40,6 +40,7 @@ use super::session::SignedIn;
 use super::shell::{self, Nav, Shell};
 use super::{AppState, WebError};
 use crate::accounts::{AccountState, AccountSummary};
+use crate::i18n::Locale;
 use crate::model::PausedReason;
 use crate::store;
 
@@ -56,85 +57,80 @@ pub struct Status {
     pub busy: bool,
 }
 
-fn minutes_text(seconds: i64) -> String {
-    let minutes = (seconds + 59) / 60;
-    if minutes <= 1 {
-        "1 minute".into()
-    } else if minutes < 120 {
-        format!("{minutes} minutes")
-    } else {
-        format!("{} hours", (minutes + 30) / 60)
-    }
+pub(super) fn paused_text(locale: &Locale, reason: Option<PausedReason>) -> String {
+    locale.t(match reason {
+        Some(PausedReason::Auth) => "paused-auth",
+        Some(PausedReason::Server) => "paused-server",
+        Some(PausedReason::PasswordUnreadable) => "paused-password-unreadable",
+        Some(PausedReason::SignIn) => "paused-sign-in",
+        Some(PausedReason::CertificateChanged) => "paused-certificate-changed",
+        None => "paused-other",
+    })
 }
 
-pub(super) fn paused_text(reason: Option<PausedReason>) -> String {
-    match reason {
-        Some(PausedReason::Auth) => "Paused: the server rejected the password — update it".into(),
-        Some(PausedReason::Server) => {
-            "Suspended: the server reports a permanent problem with this mailbox — check its \
-             settings, then save to try again"
-                .into()
-        }
-        Some(PausedReason::PasswordUnreadable) => {
-            "Paused: the saved password can no longer be read — enter it again".into()
-        }
-        Some(PausedReason::SignIn) => {
-            "Paused: the provider no longer accepts Tributary's sign-in (it was revoked, it \
-             expired, or the password changed) — sign in again"
-                .into()
-        }
-        Some(PausedReason::CertificateChanged) => {
-            "Paused: the server's certificate changed — open Edit & history and run Test \
-             connection to review the new certificate before trusting it"
-                .into()
-        }
-        None => "Paused — edit the account to resume".into(),
-    }
-}
-
-pub fn status(summary: &AccountSummary, now: OffsetDateTime) -> Status {
+pub fn status(locale: &Locale, summary: &AccountSummary, now: OffsetDateTime) -> Status {
     let account = &summary.account;
     let due = account.next_check_at <= now;
     let next = if due {
-        "checking in a moment".to_owned()
+        locale.t("status-next-soon")
     } else {
-        format!("next check {}", shell::relative(account.next_check_at, now))
+        locale.t1(
+            "status-next",
+            "when",
+            locale.relative(account.next_check_at, now),
+        )
     };
     let state = summary.state();
     let text = match state {
-        AccountState::Checking => "Checking now…".to_owned(),
-        AccountState::Paused => paused_text(account.paused_reason),
-        AccountState::Off => "Paused by you — mail is not being checked".to_owned(),
+        AccountState::Checking => locale.t("status-checking"),
+        AccountState::Paused => paused_text(locale, account.paused_reason),
+        AccountState::Off => locale.t("status-off"),
         AccountState::Waiting => {
             let wait =
                 (account.next_check_at - account.last_attempt_at.unwrap_or(now)).whole_seconds();
-            format!(
-                "Waiting: the server asked us to wait {} between checks",
-                minutes_text(wait.max(60))
-            )
+            let minutes = (wait.max(60) + 59) / 60;
+            if minutes < 120 {
+                locale.t1("status-waiting-minutes", "count", minutes)
+            } else {
+                locale.t1("status-waiting-hours", "count", (minutes + 30) / 60)
+            }
         }
         AccountState::Error => {
             let when = account
                 .last_attempt_at
-                .map(|at| shell::relative(at, now))
+                .map(|at| locale.relative(at, now))
                 .unwrap_or_default();
             let message = account
                 .last_error_message
-                .as_deref()
-                .unwrap_or("an unknown error");
-            format!("Last check {when} failed: {message} — {next}")
+                .clone()
+                .unwrap_or_else(|| locale.t("status-unknown-error"));
+            locale.tn(
+                "status-error",
+                &[
+                    ("when", when.into()),
+                    ("problem", message.into()),
+                    ("next", next.into()),
+                ],
+            )
         }
         AccountState::Ok => {
-            let at = account
+            let when = account
                 .last_success_at
-                .map(|at| shell::relative(at, now))
+                .map(|at| locale.relative(at, now))
                 .unwrap_or_default();
             match &summary.latest_run {
-                Some(run) => format!("Last checked {at} · {} new · {next}", run.messages_fetched),
-                None => format!("Last checked {at} · {next}"),
+                Some(run) => locale.tn(
+                    "status-ok-fetched",
+                    &[
+                        ("when", when.into()),
+                        ("count", run.messages_fetched.into()),
+                        ("next", next.into()),
+                    ],
+                ),
+                None => locale.t2("status-ok", "when", when, "next", next),
             }
         }
-        AccountState::New => format!("Not checked yet — {next}"),
+        AccountState::New => locale.t1("status-new", "next", next),
     };
     let runnable = !matches!(state, AccountState::Paused | AccountState::Off);
     Status {
@@ -159,7 +155,7 @@ struct AccountRow {
 }
 
 impl AccountRow {
-    fn new(summary: &AccountSummary, now: OffsetDateTime) -> Self {
+    fn new(locale: &Locale, summary: &AccountSummary, now: OffsetDateTime) -> Self {
         let account = &summary.account;
         Self {
             id: account.id,
@@ -167,7 +163,7 @@ impl AccountRow {
             label: account.label.clone(),
             email: account.email.clone(),
             server: format!("{}:{}", account.host, account.port),
-            status: status(summary, now),
+            status: status(locale, summary, now),
             enabled: account.enabled,
         }
     }
@@ -176,6 +172,7 @@ impl AccountRow {
 #[derive(Template, WebTemplate)]
 #[template(path = "accounts.html")]
 struct AccountsPage {
+    locale: Locale,
     shell: Shell,
     rows: Vec<AccountRow>,
     notice: Option<String>,
@@ -188,10 +185,13 @@ pub struct NoticeQuery {
     checking: Option<String>,
 }
 
-async fn account_rows(state: &AppState, user_id: Uuid) -> Result<Vec<AccountRow>, WebError> {
+async fn account_rows(state: &AppState, signed_in: &SignedIn) -> Result<Vec<AccountRow>, WebError> {
     let now = OffsetDateTime::now_utc();
-    let summaries = state.accounts.list(user_id).await?;
-    Ok(summaries.iter().map(|s| AccountRow::new(s, now)).collect())
+    let summaries = state.accounts.list(signed_in.user_id).await?;
+    Ok(summaries
+        .iter()
+        .map(|s| AccountRow::new(&signed_in.locale, s, now))
+        .collect())
 }
 
 pub async fn accounts_get(
@@ -200,20 +200,22 @@ pub async fn accounts_get(
     Query(query): Query<NoticeQuery>,
 ) -> Result<Response, WebError> {
     let shell = Shell::load(&state, &signed_in, Nav::Settings, "").await?;
-    let rows = account_rows(&state, signed_in.user_id).await?;
+    let rows = account_rows(&state, &signed_in).await?;
     let notice = if query.saved.is_some() {
-        Some("The account is saved; Tributary is checking it now.")
+        Some("notice-account-saved")
     } else if query.removed.is_some() {
-        Some("The account was removed.")
+        Some("notice-account-removed")
     } else if query.checking.is_some() {
-        Some("Checking for new mail now.")
+        Some("notice-checking")
     } else {
         None
     };
+    let locale = signed_in.locale.clone();
     Ok(AccountsPage {
+        notice: notice.map(|id| locale.t(id)),
+        locale,
         shell,
         rows,
-        notice: notice.map(str::to_owned),
     }
     .into_response())
 }
@@ -237,7 +239,7 @@ pub async fn status_json_get(
     State(state): State<AppState>,
     signed_in: SignedIn,
 ) -> Result<Json<StatusJson>, WebError> {
-    let rows = account_rows(&state, signed_in.user_id).await?;
+    let rows = account_rows(&state, &signed_in).await?;
     let mut conn = state.db().await?;
     let (_, unread) = store::messages::unread_counts(&mut conn, signed_in.user_id).await?;
     let newest_message_id = store::messages::newest_id(&mut conn, signed_in.user_id).await?;
@@ -299,6 +301,7 @@ pub async fn enabled_post(
 #[derive(Template, WebTemplate)]
 #[template(path = "account_remove.html")]
 struct RemovePage {
+    locale: Locale,
     shell: Shell,
     id: Uuid,
     label: String,
@@ -313,6 +316,7 @@ pub async fn remove_get(
     let account = state.accounts.get(signed_in.user_id, id).await?;
     let message_count = state.accounts.message_count(signed_in.user_id, id).await?;
     Ok(RemovePage {
+        locale: signed_in.locale.clone(),
         shell: Shell::load(&state, &signed_in, Nav::Settings, "").await?,
         id,
         label: account.label,
@@ -400,14 +404,42 @@ mod tests {
         }
     }
 
-    fn status_of(account: &Account, latest: Option<RunRow>, leased: bool) -> Status {
+    fn status_in(lang: Lang, account: &Account, latest: Option<RunRow>, leased: bool) -> Status {
         let summary = AccountSummary {
             account: account.clone(),
             latest_run: latest,
             leased,
         };
-        status(&summary, OffsetDateTime::now_utc())
+        let locale = Locale::new(lang, crate::i18n::Zone::utc());
+        status(&locale, &summary, OffsetDateTime::now_utc())
     }
+
+    fn status_of(account: &Account, latest: Option<RunRow>, leased: bool) -> Status {
+        status_in(Lang::En, account, latest, leased)
+    }
+
+    #[test]
+    fn status_lines_speak_french_with_its_plurals() {
+        let ok = account();
+        let done = status_in(Lang::Fr, &ok, Some(run(RunOutcome::Success, 12)), false);
+        assert_eq!(
+            done.text,
+            "Dernière vérification il y a 3 minutes · 12 nouveaux · prochaine dans 5 minutes"
+        );
+        let one = status_in(Lang::Fr, &ok, Some(run(RunOutcome::Success, 1)), false);
+        assert!(one.text.contains("· 1 nouveau ·"), "{}", one.text);
+        let none = status_in(Lang::Fr, &ok, Some(run(RunOutcome::Success, 0)), false);
+        assert!(none.text.contains("· 0 nouveau ·"), "{}", none.text);
+        let mut auth = account();
+        auth.paused_reason = Some(PausedReason::Auth);
+        assert!(
+            status_in(Lang::Fr, &auth, None, false)
+                .text
+                .starts_with("En pause\u{a0}: le serveur a refusé le mot de passe"),
+        );
+    }
+
+    use crate::i18n::Lang;
 
     #[test]
     fn status_lines_speak_plainly() {

@@ -137,6 +137,7 @@ impl SendingForm {
 #[derive(Template, WebTemplate)]
 #[template(path = "account_sending.html")]
 struct SendingPage {
+    locale: crate::i18n::Locale,
     shell: Shell,
     account_id: Uuid,
     account_label: String,
@@ -164,6 +165,7 @@ async fn page(
         .await?
         .is_some();
     Ok(SendingPage {
+        locale: signed_in.locale.clone(),
         shell: Shell::load(state, signed_in, Nav::Settings, "").await?,
         account_id: account.id,
         account_label: account.label.clone(),

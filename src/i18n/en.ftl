@@ -1,0 +1,365 @@
+# Tributary's interface in English. Every message here must also be in fr.ftl
+# (the i18n tests fail otherwise). Values in { $braces } are filled in by the code.
+
+## The frame around every page
+
+nav-skip = Skip to content
+nav-menu = Menu
+nav-your-account = Your account
+nav-settings = Settings
+nav-users = Users
+nav-signed-in-as = Signed in as { $email }
+nav-sign-out = Sign out
+nav-folders = Folders and accounts
+nav-compose = Write a message
+nav-add-account = + Add mail account
+nav-accounts = Accounts
+nav-no-accounts = No accounts yet
+search-label = Search mail
+search-button = Search
+folder-inbox = Inbox
+folder-starred = Starred
+folder-sent = Sent
+folder-drafts = Drafts
+folder-trash = Trash
+unread-count = { $count } unread
+check-now = Check mail now
+close = Close
+cancel = Cancel
+back = Back
+next = Next
+save-changes = Save changes
+keys-title = Keyboard shortcuts
+keys-next-previous = Next / previous message
+keys-o-or-enter = o or Enter
+keys-open = Open message
+keys-back = Back to the list
+keys-star = Star or unstar
+keys-search = Search
+keys-g-then-i = g then i
+keys-inbox = Go to the inbox
+keys-answer = Reply / reply to all / forward
+keys-help = Show this help
+js-checking-mail = Checking for new mail…
+js-checking-now = Checking now…
+
+## Dates, times and sizes
+
+month-short-1 = Jan
+month-short-2 = Feb
+month-short-3 = Mar
+month-short-4 = Apr
+month-short-5 = May
+month-short-6 = Jun
+month-short-7 = Jul
+month-short-8 = Aug
+month-short-9 = Sep
+month-short-10 = Oct
+month-short-11 = Nov
+month-short-12 = Dec
+# "2 Mar 2026 09:05"
+date-full = { $day } { $month } { $year } { $time }
+time-now = just now
+time-soon = in a moment
+time-minutes-ago = { $count ->
+    [one] { $count } minute ago
+   *[other] { $count } minutes ago
+}
+time-hours-ago = { $count ->
+    [one] { $count } hour ago
+   *[other] { $count } hours ago
+}
+time-days-ago = { $count ->
+    [one] { $count } day ago
+   *[other] { $count } days ago
+}
+time-minutes-ahead = { $count ->
+    [one] in { $count } minute
+   *[other] in { $count } minutes
+}
+time-hours-ahead = { $count ->
+    [one] in { $count } hour
+   *[other] in { $count } hours
+}
+time-days-ahead = { $count ->
+    [one] in { $count } day
+   *[other] in { $count } days
+}
+size-bytes = { $count ->
+    [one] { $count } byte
+   *[other] { $count } bytes
+}
+size-kb = { $value } KB
+size-mb = { $value } MB
+size-gb = { $value } GB
+size-unknown = unknown size
+unit-days = days
+unit-minutes = minutes
+
+## Sign-in, set-up, errors
+
+login-title = Sign in
+field-email = Email
+field-email-address = Email address
+field-password = Password
+field-password-repeat = Repeat password
+setup-title = Set up Tributary
+setup-heading = Create the administrator
+setup-help-before = This instance has no users yet. The first account you create here is its administrator. The{" "}
+setup-code = setup code
+setup-help-after = {" "}is printed in the server's log at start
+setup-help-end = , so only whoever runs the server can claim it.
+setup-code-field = Setup code
+setup-submit = Create administrator
+error-back = Back to the start page
+
+## The message list
+
+inbox-actions = Actions on selected messages
+inbox-select-all = Select all
+inbox-select = Select:
+inbox-search-title = Search: { $query }
+inbox-sent-to = To: { $to }
+inbox-no-match = No messages match this search.
+inbox-trash-empty = The trash is empty.
+inbox-empty-before = No mail here yet. Add an account under{" "}
+inbox-empty-after = , or check mail now.
+action-restore = Move to inbox
+action-delete-forever = Delete forever
+action-empty-trash = Empty trash
+action-mark-read = Mark read
+action-mark-unread = Mark unread
+action-star = Star
+action-unstar = Unstar
+action-trash = Move to trash
+mark-sent = Sent
+mark-sent-title = Sent from here
+mark-starred = Starred
+mark-attachments = Has attachments
+mark-unread = unread
+pager = Pages
+pager-newer = Newer
+pager-older = Older
+no-subject = (no subject)
+no-recipient = (no recipient)
+unknown-sender = (unknown sender)
+removed-account = Removed account
+
+## One message
+
+message-nav = Message navigation
+message-original = View original
+message-answer = Answer
+message-reply = Reply
+message-reply-all = Reply all
+message-forward = Forward
+message-content = Message content
+header-from = From
+header-to = To
+header-cc = Cc
+header-date = Date
+header-sent-through = Sent through
+header-via = Via
+images-hidden = Remote images are hidden to protect your privacy.
+images-show = Show images
+images-shown = Remote images are shown for this message.
+images-hide = Hide them
+attachments = Attachments
+
+## Mail accounts
+
+accounts-title = Mail accounts
+accounts-heading = Check mail from other accounts
+accounts-help = Tributary fetches mail from these POP3 mailboxes on its own and shows it in your inbox. Passwords are stored encrypted.
+accounts-none = No mail accounts yet.
+accounts-add-first = Add your first one
+accounts-edit = Edit & history
+accounts-send-as = Send mail as
+accounts-pause = Pause
+accounts-resume = Resume
+accounts-remove = Remove
+accounts-add = + Add a mail account
+notice-account-saved = The account is saved; Tributary is checking it now.
+notice-account-removed = The account was removed.
+notice-checking = Checking for new mail now.
+status-next = next check { $when }
+status-next-soon = checking in a moment
+status-checking = Checking now…
+status-off = Paused by you — mail is not being checked
+status-waiting-minutes = { $count ->
+    [one] Waiting: the server asked us to wait { $count } minute between checks
+   *[other] Waiting: the server asked us to wait { $count } minutes between checks
+}
+status-waiting-hours = { $count ->
+    [one] Waiting: the server asked us to wait { $count } hour between checks
+   *[other] Waiting: the server asked us to wait { $count } hours between checks
+}
+status-unknown-error = an unknown error
+status-error = Last check { $when } failed: { $problem } — { $next }
+status-ok = Last checked { $when } · { $next }
+status-ok-fetched = Last checked { $when } · { $count } new · { $next }
+status-new = Not checked yet — { $next }
+paused-auth = Paused: the server rejected the password — update it
+paused-server = Suspended: the server reports a permanent problem with this mailbox — check its settings, then save to try again
+paused-password-unreadable = Paused: the saved password can no longer be read — enter it again
+paused-sign-in = Paused: the provider no longer accepts Tributary's sign-in (it was revoked, it expired, or the password changed) — sign in again
+paused-certificate-changed = Paused: the server's certificate changed — open Edit & history and run Test connection to review the new certificate before trusting it
+paused-other = Paused — edit the account to resume
+
+## Adding and editing an account
+
+account-add-title = Add a mail account
+account-edit-title = Edit { $label }
+account-new-help = Enter the address whose mail Tributary should fetch. It looks up the provider's POP3 server for you.
+form-check-field = Please check “{ $field }”: { $problem }
+account-email-help = The address this mailbox receives mail for; shown next to its messages.
+account-username = User name
+account-username-help = What the server expects at sign-in: usually the whole address, sometimes only the part before the @.
+account-use-local-part = Use “{ $name }”
+account-use-full-address = Use the whole address
+account-password-held = The password you tested is kept (encrypted) — no need to type it again.
+account-password-keep = Leave empty to keep the saved password.
+account-password-help = The mailbox's password (for Gmail and others: an app password). Stored encrypted.
+account-host = Server (host)
+account-host-help = The POP3 server, e.g. pop.example.org.
+account-advanced = Advanced options
+account-port = Port
+account-port-help = 995 for a secure connection, 110 with STARTTLS or without encryption.
+account-security = Security
+security-tls = Secure connection (TLS, port 995) — recommended
+security-starttls = STARTTLS (port 110, upgraded to TLS; refuses to continue without it)
+security-plain = No encryption — dangerous: the password travels readable
+account-auth = Sign-in method
+auth-oauth = Sign-in with { $provider } (OAuth 2.0)
+auth-password = Password (USER/PASS)
+auth-apop = APOP (old; only if your provider asks for it)
+account-auth-help = Leave on “Password” unless the provider says otherwise.
+trust-legend = Trust the server's certificate
+trust-webpki = When a public certificate authority vouches for it (normal)
+trust-ca = When signed by my own CA (self-hosted servers)
+trust-ca-pem = CA certificate (PEM)
+trust-pin = Only this exact certificate (pinned)
+leave-legend = On the server, after fetching
+leave-keep = Leave a copy on the server
+leave-days-before = Delete it from the server after
+leave-days-after = days
+leave-delete = Delete it from the server once it is safely stored here
+polling-legend = Checking
+polling-auto = Automatically (more often when mail arrives, less when it is quiet)
+polling-every-before = Every
+polling-every-after = minutes
+import-legend = The first time
+import-all = Import the mail already on the server
+import-new = Only mail that arrives from now on
+account-max-size = Largest message to fetch (MB)
+account-max-size-help = Bigger messages stay on the server and are listed below as skipped. Empty: the server-wide limit.
+account-label = Label
+account-label-help = The name shown in the sidebar and next to each message.
+account-colour = Colour
+colour-blue = Blue
+colour-green = Green
+colour-red = Red
+colour-orange = Orange
+colour-purple = Purple
+colour-teal = Teal
+colour-pink = Pink
+colour-grey = Grey
+test-connection = Test connection
+account-add-submit = Add account
+sign-in-with = Sign in with { $provider }
+sign-in-again-with = Sign in again with { $provider }
+sign-in-instead = Sign in with { $provider } instead
+sign-in-no-password = No password here: { $provider } asks you to sign in and to allow Tributary to fetch and send this mailbox's mail.
+oauth-continue-help = { $provider } will ask you to sign in as { $email } and to allow Tributary to fetch and send that mailbox's mail. Tributary never sees your { $provider } password: it keeps only the sign-in { $provider } gives it, encrypted, and you can withdraw it at { $provider } at any time.
+oauth-continue = Continue to { $provider }
+oauth-continue-once = This link works once, within 15 minutes.
+
+## Test connection
+
+test-ok-secure = securely ({ $version })
+test-ok-plain = WITHOUT encryption
+test-no-features = none announced
+test-ok = { $count ->
+    [one] Connected { $connected } and signed in. { $count } message waiting on the server ({ $size }). Server features: { $features }.
+   *[other] Connected { $connected } and signed in. { $count } messages waiting on the server ({ $size }). Server features: { $features }.
+}
+test-starttls-offered = The server offers STARTTLS: switch to it, so that the password and your mail are encrypted on the way.
+test-use-starttls = Switch to STARTTLS and test again
+test-failed = The test failed: { $problem }
+cert-heading = The server's certificate
+cert-new-heading = The server's new certificate
+cert-fingerprint = SHA-256 fingerprint
+cert-subject = Issued to
+cert-issuer = Issued by
+cert-valid = Valid
+cert-names = Names
+cert-help-before = Trust it only if this fingerprint is the one your server's administrator gives you (on the server:{" "}
+cert-help-after = ). From then on Tributary accepts exactly this certificate, and pauses the account if it ever changes.
+cert-help-after-changed = ). From then on Tributary accepts exactly this certificate instead of the old one, and pauses the account if it ever changes.
+cert-trust = Trust this certificate
+cert-trust-new = Trust the new certificate
+
+## History
+
+runs-heading = Recent checks
+runs-none = Not checked yet.
+runs-started = Started
+runs-why = Why
+runs-result = Result
+runs-new = New
+runs-size = Size
+runs-skipped = Skipped
+runs-details = Details
+trigger-manual = Check now
+trigger-schedule = Scheduled
+outcome-success = OK
+outcome-partial = Partly done
+outcome-running = Running
+outcome-auth-error = Password rejected
+outcome-temporary-error = Temporary problem
+outcome-permanent-error = Failed
+outcome-cancelled = Interrupted
+skipped-heading = Skipped as too large
+skipped-none = None.
+skipped-help = These stay on the server. Raise the size limit above to fetch them on the next check.
+skipped-uidl = Server id
+skipped-noticed = Noticed
+
+## Removing an account
+
+account-remove-title = Remove { $label }
+account-remove-heading = Remove “{ $label }”?
+account-remove-help = Tributary will stop fetching this mailbox. Nothing changes on the mail server itself.
+account-remove-fetched = { $count ->
+    [one] The { $count } message already fetched
+   *[other] The { $count } messages already fetched
+}
+account-remove-keep = Keep them in my inbox
+account-remove-delete = Delete them from Tributary too
+account-remove-submit = Remove account
+
+## Settings
+
+settings-title = Settings
+settings-heading = Language and time zone
+settings-language-link = Language and time zone
+settings-password-link = Change your Tributary password
+settings-tokens-link = API tokens
+settings-saved = Your settings are saved.
+settings-language = Language
+settings-language-browser = As my browser asks
+settings-time-zone = Time zone
+settings-time-zone-browser = As my browser says ({ $zone })
+settings-time-zone-help = Dates and times are shown in this zone. It is now { $now }.
+settings-unknown-zone = That time zone is not known.
+password-title = Change password
+password-heading = Change your password
+password-help = Changing it signs you out on every other device.
+password-done = Your password has been changed.
+password-current = Current password
+password-new = New password
+password-new-repeat = Repeat the new password
+password-min = { $count ->
+    [one] At least { $count } character.
+   *[other] At least { $count } characters.
+}

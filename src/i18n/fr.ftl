@@ -1,0 +1,372 @@
+# L'interface de Tributary en français. Chaque message doit aussi figurer dans en.ftl
+# (les tests i18n échouent sinon). Les valeurs entre { $accolades } sont remplies par le code.
+# Avant « : », une espace insécable (U+00A0), comme le veut la typographie française.
+
+## Le cadre de chaque page
+
+nav-skip = Aller au contenu
+nav-menu = Menu
+nav-your-account = Votre compte
+nav-settings = Paramètres
+nav-users = Utilisateurs
+nav-signed-in-as = Connecté en tant que { $email }
+nav-sign-out = Se déconnecter
+nav-folders = Dossiers et comptes
+nav-compose = Écrire un message
+nav-add-account = + Ajouter un compte de messagerie
+nav-accounts = Comptes
+nav-no-accounts = Aucun compte pour l'instant
+search-label = Rechercher dans les messages
+search-button = Rechercher
+folder-inbox = Boîte de réception
+folder-starred = Suivis
+folder-sent = Envoyés
+folder-drafts = Brouillons
+folder-trash = Corbeille
+unread-count = { $count ->
+    [one] { $count } non lu
+   *[other] { $count } non lus
+}
+check-now = Relever le courrier
+close = Fermer
+cancel = Annuler
+back = Retour
+next = Suivant
+save-changes = Enregistrer
+keys-title = Raccourcis clavier
+keys-next-previous = Message suivant / précédent
+keys-o-or-enter = o ou Entrée
+keys-open = Ouvrir le message
+keys-back = Revenir à la liste
+keys-star = Suivre ou ne plus suivre
+keys-search = Rechercher
+keys-g-then-i = g puis i
+keys-inbox = Aller à la boîte de réception
+keys-answer = Répondre / répondre à tous / transférer
+keys-help = Afficher cette aide
+js-checking-mail = Recherche de nouveaux messages…
+js-checking-now = Vérification en cours…
+
+## Dates, heures et tailles
+
+month-short-1 = janv.
+month-short-2 = févr.
+month-short-3 = mars
+month-short-4 = avr.
+month-short-5 = mai
+month-short-6 = juin
+month-short-7 = juil.
+month-short-8 = août
+month-short-9 = sept.
+month-short-10 = oct.
+month-short-11 = nov.
+month-short-12 = déc.
+# « 2 mars 2026 à 09:05 »
+date-full = { $day } { $month } { $year } à { $time }
+time-now = à l'instant
+time-soon = dans un instant
+time-minutes-ago = il y a { $count } { $count ->
+    [one] minute
+   *[other] minutes
+}
+time-hours-ago = il y a { $count } { $count ->
+    [one] heure
+   *[other] heures
+}
+time-days-ago = il y a { $count } { $count ->
+    [one] jour
+   *[other] jours
+}
+time-minutes-ahead = dans { $count } { $count ->
+    [one] minute
+   *[other] minutes
+}
+time-hours-ahead = dans { $count } { $count ->
+    [one] heure
+   *[other] heures
+}
+time-days-ahead = dans { $count } { $count ->
+    [one] jour
+   *[other] jours
+}
+size-bytes = { $count } { $count ->
+    [one] octet
+   *[other] octets
+}
+size-kb = { $value } Ko
+size-mb = { $value } Mo
+size-gb = { $value } Go
+size-unknown = taille inconnue
+unit-days = jours
+unit-minutes = minutes
+
+## Connexion, mise en service, erreurs
+
+login-title = Se connecter
+field-email = Adresse e-mail
+field-email-address = Adresse e-mail
+field-password = Mot de passe
+field-password-repeat = Répétez le mot de passe
+setup-title = Mettre en service Tributary
+setup-heading = Créer l'administrateur
+setup-help-before = Cette instance n'a encore aucun utilisateur. Le premier compte créé ici en devient l'administrateur. Le{" "}
+setup-code = code de mise en service
+setup-help-after = {" "}est écrit dans le journal du serveur au démarrage
+setup-help-end = , si bien que seule la personne qui fait tourner le serveur peut le revendiquer.
+setup-code-field = Code de mise en service
+setup-submit = Créer l'administrateur
+error-back = Retour à la page d'accueil
+
+## La liste des messages
+
+inbox-actions = Actions sur les messages sélectionnés
+inbox-select-all = Tout sélectionner
+inbox-select = Sélectionner :
+inbox-search-title = Recherche : { $query }
+inbox-sent-to = À : { $to }
+inbox-no-match = Aucun message ne correspond à cette recherche.
+inbox-trash-empty = La corbeille est vide.
+inbox-empty-before = Pas encore de courrier ici. Ajoutez un compte dans les{" "}
+inbox-empty-after = , ou relevez le courrier maintenant.
+action-restore = Remettre dans la boîte de réception
+action-delete-forever = Supprimer définitivement
+action-empty-trash = Vider la corbeille
+action-mark-read = Marquer comme lu
+action-mark-unread = Marquer comme non lu
+action-star = Suivre
+action-unstar = Ne plus suivre
+action-trash = Mettre à la corbeille
+mark-sent = Envoyé
+mark-sent-title = Envoyé depuis Tributary
+mark-starred = Suivi
+mark-attachments = Avec pièces jointes
+mark-unread = non lu
+pager = Pages
+pager-newer = Plus récents
+pager-older = Plus anciens
+no-subject = (sans objet)
+no-recipient = (sans destinataire)
+unknown-sender = (expéditeur inconnu)
+removed-account = Compte supprimé
+
+## Un message
+
+message-nav = Navigation entre les messages
+message-original = Voir l'original
+message-answer = Répondre
+message-reply = Répondre
+message-reply-all = Répondre à tous
+message-forward = Transférer
+message-content = Contenu du message
+header-from = De
+header-to = À
+header-cc = Cc
+header-date = Date
+header-sent-through = Envoyé par
+header-via = Via
+images-hidden = Les images distantes sont masquées pour protéger votre vie privée.
+images-show = Afficher les images
+images-shown = Les images distantes sont affichées pour ce message.
+images-hide = Les masquer
+attachments = Pièces jointes
+
+## Comptes de messagerie
+
+accounts-title = Comptes de messagerie
+accounts-heading = Consulter le courrier d'autres comptes
+accounts-help = Tributary relève de lui-même le courrier de ces boîtes POP3 et l'affiche dans votre boîte de réception. Les mots de passe sont conservés chiffrés.
+accounts-none = Aucun compte de messagerie pour l'instant.
+accounts-add-first = Ajoutez le premier
+accounts-edit = Modifier et historique
+accounts-send-as = Envoyer en tant que
+accounts-pause = Mettre en pause
+accounts-resume = Reprendre
+accounts-remove = Supprimer
+accounts-add = + Ajouter un compte de messagerie
+notice-account-saved = Le compte est enregistré ; Tributary le vérifie maintenant.
+notice-account-removed = Le compte a été supprimé.
+notice-checking = Recherche de nouveaux messages en cours.
+status-next = prochaine { $when }
+status-next-soon = vérification dans un instant
+status-checking = Vérification en cours…
+status-off = Mis en pause par vous — le courrier n'est pas relevé
+status-waiting-minutes = En attente : le serveur demande d'attendre { $count } { $count ->
+    [one] minute
+   *[other] minutes
+} entre deux vérifications
+status-waiting-hours = En attente : le serveur demande d'attendre { $count } { $count ->
+    [one] heure
+   *[other] heures
+} entre deux vérifications
+status-unknown-error = une erreur inconnue
+status-error = La dernière vérification ({ $when }) a échoué : { $problem } — { $next }
+status-ok = Dernière vérification { $when } · { $next }
+status-ok-fetched = Dernière vérification { $when } · { $count } { $count ->
+    [one] nouveau
+   *[other] nouveaux
+} · { $next }
+status-new = Pas encore vérifié — { $next }
+paused-auth = En pause : le serveur a refusé le mot de passe — mettez-le à jour
+paused-server = Suspendu : le serveur signale un problème permanent avec cette boîte — vérifiez ses réglages, puis enregistrez pour réessayer
+paused-password-unreadable = En pause : le mot de passe enregistré ne peut plus être lu — saisissez-le à nouveau
+paused-sign-in = En pause : le fournisseur n'accepte plus la connexion de Tributary (révoquée, expirée, ou mot de passe changé) — reconnectez-vous
+paused-certificate-changed = En pause : le certificat du serveur a changé — ouvrez « Modifier et historique » et lancez « Tester la connexion » pour examiner le nouveau certificat avant de lui faire confiance
+paused-other = En pause — modifiez le compte pour reprendre
+
+## Ajouter et modifier un compte
+
+account-add-title = Ajouter un compte de messagerie
+account-edit-title = Modifier { $label }
+account-new-help = Saisissez l'adresse dont Tributary doit relever le courrier. Il cherche pour vous le serveur POP3 du fournisseur.
+form-check-field = Vérifiez « { $field } » : { $problem }
+account-email-help = L'adresse à laquelle cette boîte reçoit le courrier ; affichée à côté de ses messages.
+account-username = Nom d'utilisateur
+account-username-help = Ce que le serveur attend à la connexion : le plus souvent l'adresse entière, parfois seulement la partie avant le @.
+account-use-local-part = Utiliser « { $name } »
+account-use-full-address = Utiliser l'adresse entière
+account-password-held = Le mot de passe testé est conservé (chiffré) — inutile de le saisir à nouveau.
+account-password-keep = Laissez vide pour garder le mot de passe enregistré.
+account-password-help = Le mot de passe de la boîte (pour Gmail et d'autres : un mot de passe d'application). Conservé chiffré.
+account-host = Serveur (hôte)
+account-host-help = Le serveur POP3, par exemple pop.example.org.
+account-advanced = Options avancées
+account-port = Port
+account-port-help = 995 pour une connexion sécurisée, 110 avec STARTTLS ou sans chiffrement.
+account-security = Sécurité
+security-tls = Connexion sécurisée (TLS, port 995) — recommandé
+security-starttls = STARTTLS (port 110, passé en TLS ; refuse de continuer sans)
+security-plain = Sans chiffrement — dangereux : le mot de passe circule en clair
+account-auth = Méthode de connexion
+auth-oauth = Connexion avec { $provider } (OAuth 2.0)
+auth-password = Mot de passe (USER/PASS)
+auth-apop = APOP (ancien ; seulement si votre fournisseur le demande)
+account-auth-help = Laissez « Mot de passe » sauf si le fournisseur indique autre chose.
+trust-legend = Faire confiance au certificat du serveur
+trust-webpki = Quand une autorité de certification publique s'en porte garante (normal)
+trust-ca = Quand il est signé par ma propre autorité (serveurs auto-hébergés)
+trust-ca-pem = Certificat de l'autorité (PEM)
+trust-pin = Seulement ce certificat précis (épinglé)
+leave-legend = Sur le serveur, après la relève
+leave-keep = Laisser une copie sur le serveur
+leave-days-before = Le supprimer du serveur au bout de
+leave-days-after = jours
+leave-delete = Le supprimer du serveur dès qu'il est conservé ici en sécurité
+polling-legend = Vérification
+polling-auto = Automatiquement (plus souvent quand le courrier arrive, moins quand c'est calme)
+polling-every-before = Toutes les
+polling-every-after = minutes
+import-legend = La première fois
+import-all = Importer le courrier déjà présent sur le serveur
+import-new = Seulement le courrier qui arrive à partir de maintenant
+account-max-size = Plus gros message à relever (Mo)
+account-max-size-help = Les messages plus gros restent sur le serveur et sont listés plus bas comme ignorés. Vide : la limite du serveur.
+account-label = Nom affiché
+account-label-help = Le nom affiché dans la barre latérale et à côté de chaque message.
+account-colour = Couleur
+colour-blue = Bleu
+colour-green = Vert
+colour-red = Rouge
+colour-orange = Orange
+colour-purple = Violet
+colour-teal = Bleu canard
+colour-pink = Rose
+colour-grey = Gris
+test-connection = Tester la connexion
+account-add-submit = Ajouter le compte
+sign-in-with = Se connecter avec { $provider }
+sign-in-again-with = Se reconnecter avec { $provider }
+sign-in-instead = Se connecter plutôt avec { $provider }
+sign-in-no-password = Pas de mot de passe ici : { $provider } vous demande de vous connecter et d'autoriser Tributary à relever et envoyer le courrier de cette boîte.
+oauth-continue-help = { $provider } va vous demander de vous connecter en tant que { $email } et d'autoriser Tributary à relever et envoyer le courrier de cette boîte. Tributary ne voit jamais votre mot de passe { $provider } : il ne garde que l'autorisation que { $provider } lui donne, chiffrée, et vous pouvez la retirer chez { $provider } à tout moment.
+oauth-continue = Continuer vers { $provider }
+oauth-continue-once = Ce lien ne sert qu'une fois, dans les 15 minutes.
+
+## Tester la connexion
+
+test-ok-secure = de façon sécurisée ({ $version })
+test-ok-plain = SANS chiffrement
+test-no-features = aucune annoncée
+test-ok = Connecté { $connected } et authentifié. { $count } { $count ->
+    [one] message attend
+   *[other] messages attendent
+} sur le serveur ({ $size }). Fonctions du serveur : { $features }.
+test-starttls-offered = Le serveur propose STARTTLS : passez-y, pour que le mot de passe et votre courrier soient chiffrés en chemin.
+test-use-starttls = Passer à STARTTLS et tester à nouveau
+test-failed = Le test a échoué : { $problem }
+cert-heading = Le certificat du serveur
+cert-new-heading = Le nouveau certificat du serveur
+cert-fingerprint = Empreinte SHA-256
+cert-subject = Délivré à
+cert-issuer = Délivré par
+cert-valid = Validité
+cert-names = Noms
+cert-help-before = Ne lui faites confiance que si cette empreinte est celle que donne l'administrateur de votre serveur (sur le serveur :{" "}
+cert-help-after = ). Tributary acceptera alors exactement ce certificat, et mettra le compte en pause s'il change un jour.
+cert-help-after-changed = ). Tributary acceptera alors exactement ce certificat au lieu de l'ancien, et mettra le compte en pause s'il change un jour.
+cert-trust = Faire confiance à ce certificat
+cert-trust-new = Faire confiance au nouveau certificat
+
+## Historique
+
+runs-heading = Vérifications récentes
+runs-none = Pas encore vérifié.
+runs-started = Début
+runs-why = Pourquoi
+runs-result = Résultat
+runs-new = Nouveaux
+runs-size = Taille
+runs-skipped = Ignorés
+runs-details = Détails
+trigger-manual = Relève demandée
+trigger-schedule = Planifiée
+outcome-success = OK
+outcome-partial = En partie
+outcome-running = En cours
+outcome-auth-error = Mot de passe refusé
+outcome-temporary-error = Problème passager
+outcome-permanent-error = Échec
+outcome-cancelled = Interrompue
+skipped-heading = Ignorés car trop gros
+skipped-none = Aucun.
+skipped-help = Ils restent sur le serveur. Relevez la limite de taille ci-dessus pour les récupérer à la prochaine vérification.
+skipped-uidl = Identifiant sur le serveur
+skipped-noticed = Repéré
+
+## Supprimer un compte
+
+account-remove-title = Supprimer { $label }
+account-remove-heading = Supprimer « { $label } » ?
+account-remove-help = Tributary cessera de relever cette boîte. Rien ne change sur le serveur de messagerie lui-même.
+account-remove-fetched = { $count ->
+    [one] Le message déjà relevé
+   *[other] Les { $count } messages déjà relevés
+}
+account-remove-keep = Les garder dans ma boîte de réception
+account-remove-delete = Les supprimer aussi de Tributary
+account-remove-submit = Supprimer le compte
+
+## Paramètres
+
+settings-title = Paramètres
+settings-heading = Langue et fuseau horaire
+settings-language-link = Langue et fuseau horaire
+settings-password-link = Changer votre mot de passe Tributary
+settings-tokens-link = Jetons d'API
+settings-saved = Vos paramètres sont enregistrés.
+settings-language = Langue
+settings-language-browser = Comme le demande mon navigateur
+settings-time-zone = Fuseau horaire
+settings-time-zone-browser = Comme l'indique mon navigateur ({ $zone })
+settings-time-zone-help = Les dates et heures sont affichées dans ce fuseau. Il est { $now }.
+settings-unknown-zone = Ce fuseau horaire est inconnu.
+password-title = Changer le mot de passe
+password-heading = Changer votre mot de passe
+password-help = Le changer vous déconnecte sur tous les autres appareils.
+password-done = Votre mot de passe a été changé.
+password-current = Mot de passe actuel
+password-new = Nouveau mot de passe
+password-new-repeat = Répétez le nouveau mot de passe
+password-min = Au moins { $count } { $count ->
+    [one] caractère
+   *[other] caractères
+}.
