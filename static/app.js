@@ -7,8 +7,10 @@
   // browser reports here (a cookie, read on the next page), else UTC.
   try {
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    if (zone && document.body.getAttribute("data-browser-zone") !== zone) {
-      document.cookie = "tributary_tz=" + encodeURIComponent(zone) +
+    // IANA names hold only letters, digits and "/_+-": a cookie value as they are.
+    if (zone && /^[A-Za-z0-9\/_+-]{1,64}$/.test(zone) &&
+        document.body.getAttribute("data-browser-zone") !== zone) {
+      document.cookie = "tributary_tz=" + zone +
         "; path=/; max-age=31536000; samesite=lax" +
         (location.protocol === "https:" ? "; secure" : "");
     }

@@ -23,7 +23,8 @@ pub fn browser_lang(headers: &HeaderMap) -> Option<Lang> {
 
 /// The browser's time zone, as its script reported it.
 pub fn browser_zone(headers: &HeaderMap) -> Option<Zone> {
-    cookie(headers, TIME_ZONE_COOKIE).and_then(|name| Zone::named(&name))
+    // Older scripts percent-encoded the slash.
+    cookie(headers, TIME_ZONE_COOKIE).and_then(|name| Zone::named(&name.replace("%2F", "/")))
 }
 
 /// The settings first, then the browser.

@@ -73,10 +73,6 @@ pub fn router(state: AppState, api: Router<AppState>) -> Router {
         .route("/api/docs", get(api_docs_get))
         .route(
             "/settings",
-            get(|| async { axum::response::Redirect::to("/settings/accounts") }),
-        )
-        .route(
-            "/settings",
             get(settings::settings_get).post(settings::settings_post),
         )
         .route("/settings/accounts", get(accounts::accounts_get))

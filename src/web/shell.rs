@@ -153,7 +153,6 @@ pub fn iso(at: OffsetDateTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::datetime;
 
     #[test]
     fn colours_and_counts_are_safe() {

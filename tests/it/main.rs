@@ -42,4 +42,5 @@ mod web_accounts;
 mod web_auth;
 mod web_browser;
 mod web_compose;
+mod web_french;
 mod web_mail;

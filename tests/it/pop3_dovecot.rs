@@ -96,7 +96,9 @@ async fn trust_is_enforced() {
         let web = SessionOptions::new(security, &Trust::WebPki).expect("options");
         let refused = pop3::connect("127.0.0.1", port, &web).await;
         assert!(
-            matches!(&refused, Err(Pop3Error::Tls(m)) if m.contains("certificate")),
+            matches!(&refused, Err(Pop3Error::Certificate(r))
+                if r.text.contains("not signed by an authority Tributary trusts")
+                    && r.presented.sha256 == dovecot.certs.server_sha256),
             "{refused:?}"
         );
         // A pin of the right certificate works; any other pin does not.
@@ -108,14 +110,14 @@ async fn trust_is_enforced() {
         let other = SessionOptions::new(security, &Trust::PinnedSha256([7; 32])).expect("options");
         assert!(matches!(
             pop3::connect("127.0.0.1", port, &other).await,
-            Err(Pop3Error::Tls(_))
+            Err(Pop3Error::Certificate(r)) if r.pin_changed
         ));
         // The custom CA checks the host name: the certificate is not for this one.
         let wrong_name = pop3::connect("127.0.0.2", port, &options(&dovecot, security)).await;
         assert!(
             matches!(
                 &wrong_name,
-                Err(Pop3Error::Tls(_)) | Err(Pop3Error::Connect(_))
+                Err(Pop3Error::Certificate(_)) | Err(Pop3Error::Connect(_))
             ),
             "{wrong_name:?}"
         );

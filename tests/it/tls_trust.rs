@@ -290,7 +290,7 @@ async fn trusting_a_certificate_pins_it_and_a_changed_one_pauses_the_account_for
         review.body
     );
     assert!(
-        review.body.contains("The server's new certificate"),
+        review.body.contains("The server&#39;s new certificate"),
         "{}",
         review.body
     );

@@ -306,6 +306,33 @@ impl Browser {
         .await;
     }
 
+    /// Sends `Accept-Language: languages` with every request from now on, as a browser set
+    /// to that language does (DevTools protocol).
+    pub async fn prefer_languages(&self, languages: &str) {
+        self.post(
+            "/goog/cdp/execute",
+            json!({ "cmd": "Network.enable", "params": {} }),
+        )
+        .await;
+        self.post(
+            "/goog/cdp/execute",
+            json!({
+                "cmd": "Network.setExtraHTTPHeaders",
+                "params": { "headers": { "Accept-Language": languages } }
+            }),
+        )
+        .await;
+    }
+
+    /// Makes the page's clock run in this IANA time zone (what `Intl` reports).
+    pub async fn use_time_zone(&self, zone: &str) {
+        self.post(
+            "/goog/cdp/execute",
+            json!({ "cmd": "Emulation.setTimezoneOverride", "params": { "timezoneId": zone } }),
+        )
+        .await;
+    }
+
     pub async fn set_width(&self, width: u32) {
         self.post("/window/rect", json!({"width": width, "height": 900}))
             .await;
