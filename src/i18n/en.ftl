@@ -363,3 +363,124 @@ password-min = { $count ->
     [one] At least { $count } character.
    *[other] At least { $count } characters.
 }
+
+## API tokens
+
+tokens-help-before = Scripts use a token to reach the{" "}
+tokens-help-api = REST API
+tokens-help-as-you = {" "}as you:{" "}
+tokens-help-scopes = A read token can only read your accounts and mail; a write token can also change them.
+tokens-new = Your new token — copy it now, it is shown only this once:
+tokens-name = Name
+tokens-scope = Scope
+tokens-created = Created
+tokens-last-used = Last used
+tokens-revoked = Revoked
+tokens-revoke = Revoke
+tokens-create-heading = Create a token
+tokens-name-example = backup script
+tokens-name-help = So you recognise it later.
+tokens-scope-read = Read — list accounts, read mail
+tokens-scope-write = Write — also add, change and delete
+tokens-create = Create token
+
+## API token rows
+
+scope-read = read
+scope-write = write
+tokens-never = never
+
+## Sent and drafts
+
+outbox-state-draft = Draft
+outbox-state-sending = Sending…
+outbox-state-sent = Sent
+outbox-state-failed = Not sent
+outbox-state-uncertain = May have been sent
+notice-queued = Your message is on its way.
+notice-resent = The message will be sent again.
+notice-draft-deleted = The draft was deleted.
+outbox-no-drafts = No drafts.
+outbox-nothing-sent = Nothing sent yet.
+outbox-to = to { $to }
+outbox-open = Open
+outbox-edit = Edit
+outbox-send-again = Send again
+
+## Sent and drafts, deleting
+
+outbox-delete = Delete
+
+## Writing a message
+
+compose-new = New message
+compose-reply-all = Reply to all
+notice-draft-saved = Draft saved.
+compose-cannot-send = None of your accounts can send mail yet. POP3 only downloads mail: to send, each account also needs its provider's SMTP server.
+compose-first = {" "}first.
+compose-set-up-sending = Set up sending for { $label }
+compose-to-example = name@example.org, Someone <someone@example.net>
+compose-bcc = Bcc
+compose-bcc-help = Bcc recipients get the message without the others seeing them.
+compose-subject = Subject
+compose-body = Message
+compose-body-help = Plain text. Your signature is added when the message is sent.
+compose-forward-files = The forwarded message's attachments
+compose-include-them = Include them
+compose-attach-whole = Attach the whole original message instead
+compose-leave-out = Leave them out
+compose-original = The original message
+compose-quote = Quote it in the text
+compose-also-attach = Also attach it as a file
+compose-attached = Attached
+compose-attach = Attach files
+compose-send = Send
+compose-save-draft = Save draft
+
+## Administration
+
+admin-role = Role
+admin-status = Status
+admin-actions = Actions
+admin-you = you
+admin-administrator = Administrator
+admin-user = User
+admin-disabled = Disabled
+admin-active = Active
+admin-enable = Enable
+admin-disable = Disable
+admin-new-password-for = New password for { $email }
+admin-reset = Reset password
+admin-add-heading = Add a user
+admin-password-help = At least { $count } characters; tell it to the person, who can change it under Settings.
+admin-is-admin = Administrator (can manage users)
+admin-add = Add user
+
+## Sending mail as an account
+
+sending-help = POP3 only downloads mail. To answer from this address, Tributary sends through your provider's SMTP server, signing in like your mail program would. Most providers use the same user name and password as for POP3.
+sending-look = How your messages look
+sending-name = Your name
+sending-from = From address
+sending-reply-to = Reply-To (optional)
+sending-signature = Signature (optional)
+sending-server-legend = Outgoing server (SMTP)
+sending-detect = Find my server
+sending-detect-help = Looks up the From address's domain (DNS, then the usual names on ports 465 and 587). Saves nothing.
+sending-server = Server
+sending-tls = TLS (port 465, recommended)
+sending-starttls = STARTTLS, required (port 587)
+sending-plain = None — password sent unencrypted (dangerous)
+sending-login-legend = Sign in with
+sending-login-pop3 = The same user name and password as for POP3
+sending-login-own = A different login:
+sending-username = SMTP user name
+sending-password = SMTP password
+sending-password-keep = Leave empty to keep the one saved.
+sending-self-hosted = Self-hosted server: trust its certificate
+sending-ca = Certificate authority (PEM)
+sending-pin = Or pin the certificate (SHA-256)
+sending-save-test = Save and test sending
+sending-try = Test without saving
+sending-save = Save
+sending-remove = Stop sending from this account

@@ -370,3 +370,124 @@ password-min = Au moins { $count } { $count ->
     [one] caractère
    *[other] caractères
 }.
+
+## API tokens
+
+tokens-help-before = Les scripts utilisent un jeton pour accéder à l'{" "}
+tokens-help-api = API REST
+tokens-help-as-you = {" "}en votre nom :{" "}
+tokens-help-scopes = Un jeton de lecture ne peut que lire vos comptes et votre courrier ; un jeton d'écriture peut aussi les modifier.
+tokens-new = Votre nouveau jeton — copiez-le maintenant, il n'est affiché que cette fois :
+tokens-name = Nom
+tokens-scope = Portée
+tokens-created = Créé
+tokens-last-used = Dernière utilisation
+tokens-revoked = Révoqué
+tokens-revoke = Révoquer
+tokens-create-heading = Créer un jeton
+tokens-name-example = script de sauvegarde
+tokens-name-help = Pour le reconnaître plus tard.
+tokens-scope-read = Lecture — lister les comptes, lire le courrier
+tokens-scope-write = Écriture — aussi ajouter, modifier et supprimer
+tokens-create = Créer le jeton
+
+## API token rows
+
+scope-read = lecture
+scope-write = écriture
+tokens-never = jamais
+
+## Sent and drafts
+
+outbox-state-draft = Brouillon
+outbox-state-sending = Envoi en cours…
+outbox-state-sent = Envoyé
+outbox-state-failed = Non envoyé
+outbox-state-uncertain = Peut-être envoyé
+notice-queued = Votre message est en route.
+notice-resent = Le message va être envoyé à nouveau.
+notice-draft-deleted = Le brouillon a été supprimé.
+outbox-no-drafts = Aucun brouillon.
+outbox-nothing-sent = Rien n'a encore été envoyé.
+outbox-to = à { $to }
+outbox-open = Ouvrir
+outbox-edit = Modifier
+outbox-send-again = Envoyer à nouveau
+
+## Sent and drafts, deleting
+
+outbox-delete = Supprimer
+
+## Writing a message
+
+compose-new = Nouveau message
+compose-reply-all = Répondre à tous
+notice-draft-saved = Brouillon enregistré.
+compose-cannot-send = Aucun de vos comptes ne peut encore envoyer de courrier. POP3 ne fait que télécharger le courrier : pour envoyer, chaque compte a aussi besoin du serveur SMTP de son fournisseur.
+compose-first = {" "}d'abord.
+compose-set-up-sending = Configurer l'envoi pour { $label }
+compose-to-example = nom@example.org, Quelqu'un <quelquun@example.net>
+compose-bcc = Cci
+compose-bcc-help = Les destinataires en Cci reçoivent le message sans que les autres les voient.
+compose-subject = Objet
+compose-body = Message
+compose-body-help = Texte simple. Votre signature est ajoutée à l'envoi.
+compose-forward-files = Les pièces jointes du message transféré
+compose-include-them = Les inclure
+compose-attach-whole = Joindre plutôt tout le message d'origine
+compose-leave-out = Les laisser de côté
+compose-original = Le message d'origine
+compose-quote = Le citer dans le texte
+compose-also-attach = Le joindre aussi en fichier
+compose-attached = Joints
+compose-attach = Joindre des fichiers
+compose-send = Envoyer
+compose-save-draft = Enregistrer le brouillon
+
+## Administration
+
+admin-role = Rôle
+admin-status = État
+admin-actions = Actions
+admin-you = vous
+admin-administrator = Administrateur
+admin-user = Utilisateur
+admin-disabled = Désactivé
+admin-active = Actif
+admin-enable = Activer
+admin-disable = Désactiver
+admin-new-password-for = Nouveau mot de passe pour { $email }
+admin-reset = Réinitialiser le mot de passe
+admin-add-heading = Ajouter un utilisateur
+admin-password-help = Au moins { $count } caractères ; communiquez-le à la personne, qui pourra le changer dans les Paramètres.
+admin-is-admin = Administrateur (peut gérer les utilisateurs)
+admin-add = Ajouter l'utilisateur
+
+## Sending mail as an account
+
+sending-help = POP3 ne fait que télécharger le courrier. Pour répondre depuis cette adresse, Tributary envoie par le serveur SMTP de votre fournisseur, en s'y connectant comme le ferait votre logiciel de messagerie. La plupart des fournisseurs utilisent les mêmes identifiant et mot de passe que pour POP3.
+sending-look = L'apparence de vos messages
+sending-name = Votre nom
+sending-from = Adresse d'expédition
+sending-reply-to = Adresse de réponse (facultative)
+sending-signature = Signature (facultative)
+sending-server-legend = Serveur d'envoi (SMTP)
+sending-detect = Trouver mon serveur
+sending-detect-help = Interroge le domaine de l'adresse d'expédition (DNS, puis les noms habituels sur les ports 465 et 587). N'enregistre rien.
+sending-server = Serveur
+sending-tls = TLS (port 465, recommandé)
+sending-starttls = STARTTLS, obligatoire (port 587)
+sending-plain = Aucune — mot de passe envoyé en clair (dangereux)
+sending-login-legend = Se connecter avec
+sending-login-pop3 = Les mêmes identifiant et mot de passe que pour POP3
+sending-login-own = Un autre identifiant :
+sending-username = Identifiant SMTP
+sending-password = Mot de passe SMTP
+sending-password-keep = Laissez vide pour garder celui qui est enregistré.
+sending-self-hosted = Serveur auto-hébergé : faire confiance à son certificat
+sending-ca = Autorité de certification (PEM)
+sending-pin = Ou épingler le certificat (SHA-256)
+sending-save-test = Enregistrer et tester l'envoi
+sending-try = Tester sans enregistrer
+sending-save = Enregistrer
+sending-remove = Ne plus envoyer depuis ce compte

@@ -190,7 +190,7 @@ impl ComposePage {
         Ok(Self {
             locale: signed_in.locale.clone(),
             shell,
-            heading: "New message".into(),
+            heading: signed_in.locale.t("compose-new"),
             identities: options,
             without_identity,
             draft_id: String::new(),
@@ -233,12 +233,11 @@ impl ComposePage {
             .locale
             .full_date(detail.date_header.unwrap_or(detail.summary.sort_at));
         let prefill = reply::prefill(&raw, mode, &own, &date);
-        page.heading = match mode {
-            Mode::Reply => "Reply",
-            Mode::ReplyAll => "Reply to all",
-            Mode::Forward => "Forward",
-        }
-        .into();
+        page.heading = signed_in.locale.t(match mode {
+            Mode::Reply => "message-reply",
+            Mode::ReplyAll => "compose-reply-all",
+            Mode::Forward => "message-forward",
+        });
         (page.to, page.cc, page.subject, page.body) =
             (prefill.to, prefill.cc, prefill.subject, prefill.body);
         if mode == Mode::Forward {
@@ -264,7 +263,7 @@ impl ComposePage {
         }
         let files = state.sending.attachments(signed_in.user_id, id).await?;
         let mut page = Self::blank(state, signed_in, message.account_id).await?;
-        page.heading = "Draft".into();
+        page.heading = signed_in.locale.t("outbox-state-draft");
         page.draft_id = id.to_string();
         page.to = message.to_addresses.join(", ");
         page.cc = message.cc_addresses.join(", ");
@@ -308,7 +307,7 @@ pub async fn compose_get(
         (None, None) => ComposePage::blank(&state, &signed_in, query.account).await?,
     };
     if query.saved.is_some() {
-        page.notice = Some("Draft saved.".into());
+        page.notice = Some(signed_in.locale.t("notice-draft-saved"));
     }
     Ok(page.into_response())
 }
@@ -414,7 +413,7 @@ pub async fn compose_post(
 struct OutboxRow {
     id: Uuid,
     state: &'static str,
-    state_text: &'static str,
+    state_text: String,
     to: String,
     subject: String,
     when: String,
@@ -426,13 +425,13 @@ struct OutboxRow {
 
 impl OutboxRow {
     fn new(locale: &Locale, m: &OutboxMessage) -> Self {
-        let state_text = match m.state {
-            OutboxState::Draft => "Draft",
-            OutboxState::Queued | OutboxState::Submitting => "Sending…",
-            OutboxState::Sent => "Sent",
-            OutboxState::Failed => "Not sent",
-            OutboxState::Uncertain => "May have been sent",
-        };
+        let state_text = locale.t(match m.state {
+            OutboxState::Draft => "outbox-state-draft",
+            OutboxState::Queued | OutboxState::Submitting => "outbox-state-sending",
+            OutboxState::Sent => "outbox-state-sent",
+            OutboxState::Failed => "outbox-state-failed",
+            OutboxState::Uncertain => "outbox-state-uncertain",
+        });
         let when = m.sent_at.unwrap_or(m.updated_at);
         let to: Vec<&String> = m
             .to_addresses
@@ -445,12 +444,12 @@ impl OutboxRow {
             state: m.state.as_str(),
             state_text,
             to: if to.is_empty() {
-                "(no recipients)".into()
+                locale.t("no-recipient")
             } else {
                 to.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
             },
             subject: if m.subject.trim().is_empty() {
-                "(no subject)".into()
+                locale.t("no-subject")
             } else {
                 m.subject.clone()
             },
@@ -471,10 +470,10 @@ impl OutboxRow {
 struct OutboxPage {
     locale: Locale,
     shell: Shell,
-    title: &'static str,
+    title: String,
     drafts: bool,
     rows: Vec<OutboxRow>,
-    notice: Option<&'static str>,
+    notice: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -508,16 +507,16 @@ pub async fn sent_get(
         )
         .await?;
     let notice = if query.queued.is_some() {
-        Some("Your message is on its way.")
+        Some(signed_in.locale.t("notice-queued"))
     } else if query.resent.is_some() {
-        Some("The message will be sent again.")
+        Some(signed_in.locale.t("notice-resent"))
     } else {
         None
     };
     Ok(OutboxPage {
         locale: signed_in.locale.clone(),
         shell,
-        title: "Sent",
+        title: signed_in.locale.t("folder-sent"),
         drafts: false,
         rows: messages
             .iter()
@@ -542,13 +541,16 @@ pub async fn drafts_get(
     Ok(OutboxPage {
         locale: signed_in.locale.clone(),
         shell,
-        title: "Drafts",
+        title: signed_in.locale.t("folder-drafts"),
         drafts: true,
         rows: drafts
             .iter()
             .map(|m| OutboxRow::new(&signed_in.locale, m))
             .collect(),
-        notice: query.deleted.is_some().then_some("The draft was deleted."),
+        notice: query
+            .deleted
+            .is_some()
+            .then(|| signed_in.locale.t("notice-draft-deleted")),
     }
     .into_response())
 }

@@ -20,7 +20,7 @@ use crate::tokens::{self, TokenError};
 struct TokenRow {
     id: Uuid,
     name: String,
-    scope: &'static str,
+    scope: String,
     created: String,
     last_used: String,
     revoked: bool,
@@ -52,15 +52,15 @@ async fn page(
         .map(|t| TokenRow {
             id: t.id,
             name: t.name,
-            scope: match t.scope {
-                Scope::Read => "read",
-                Scope::Write => "write",
-            },
+            scope: signed_in.locale.t(match t.scope {
+                Scope::Read => "scope-read",
+                Scope::Write => "scope-write",
+            }),
             created: signed_in.locale.full_date(t.created_at),
             last_used: t
                 .last_used_at
                 .map(|at| signed_in.locale.full_date(at))
-                .unwrap_or_else(|| "never".into()),
+                .unwrap_or_else(|| signed_in.locale.t("tokens-never")),
             revoked: t.revoked_at.is_some(),
         })
         .collect();
