@@ -258,9 +258,35 @@ async fn existing_private_database(config: &mut Config) {
         return;
     };
     if config.local_postgres == local_pg::Mode::Always
-        || !local_pg::answers(crate::config::DEFAULT_DATABASE_ADDRESS).await
+        || !default_database_usable(&config.database_url).await
     {
         config.database_url = zeroize::Zeroizing::new(url);
+    }
+}
+
+/// Whether the default address has a PostgreSQL that lets us in. Debian's own `postgresql`
+/// service answers there but wants a password over TCP: then the private one is used too.
+async fn default_database_usable(url: &str) -> bool {
+    use sqlx::Connection as _;
+    if !local_pg::answers(crate::config::DEFAULT_DATABASE_ADDRESS).await {
+        return false;
+    }
+    let attempt =
+        tokio::time::timeout(Duration::from_secs(5), sqlx::PgConnection::connect(url)).await;
+    match attempt {
+        Ok(Err(sqlx::Error::Database(e)))
+            if matches!(e.code().as_deref(), Some("28P01" | "28000")) =>
+        {
+            tracing::info!(
+                "the PostgreSQL on {} does not let user postgres in without a password: \
+                 using a private PostgreSQL instead (or set DATABASE_URL)",
+                crate::config::DEFAULT_DATABASE_ADDRESS
+            );
+            false
+        }
+        // Connected, or a missing database (created later), or another problem that the
+        // start-up reports in its own words.
+        _ => true,
     }
 }
 
@@ -272,7 +298,7 @@ async fn private_database(config: &mut Config) -> Result<Option<LocalPostgres>, 
         _ if config.database_url_set => false,
         local_pg::Mode::Never => false,
         local_pg::Mode::Always => true,
-        local_pg::Mode::Auto => !local_pg::answers(address).await,
+        local_pg::Mode::Auto => !default_database_usable(&config.database_url).await,
     };
     if !wanted {
         return Ok(None);

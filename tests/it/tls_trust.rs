@@ -152,20 +152,6 @@ fn replace(fields: &mut Vec<(&'static str, String)>, key: &'static str, value: &
     fields.push((key, value.to_owned()));
 }
 
-async fn wait_for(web: &mut WebClient, path: &str, needle: &str) -> String {
-    for _ in 0..100 {
-        let page = web.get(path).await;
-        if page.body.contains(needle) {
-            return page.body;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!(
-        "{path} never showed {needle:?}: {}",
-        web.get(path).await.body
-    );
-}
-
 fn colons(sha256: &str) -> String {
     sha256
         .as_bytes()
@@ -237,7 +223,7 @@ async fn trusting_a_certificate_pins_it_and_a_changed_one_pauses_the_account_for
     replace(&mut fields, "tls_pin_sha256", &first.sha256);
     let saved = send(&mut web, "/settings/accounts/new", &fields).await;
     assert_eq!(saved.status, 303, "{}", saved.body);
-    wait_for(&mut web, "/settings/accounts", "Last checked").await;
+    web.wait_for("/settings/accounts", "Last checked").await;
     let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM accounts")
         .fetch_one(&db.pool)
         .await
@@ -258,7 +244,9 @@ async fn trusting_a_certificate_pins_it_and_a_changed_one_pauses_the_account_for
         .submit(&format!("/settings/accounts/{id}/check"), &[])
         .await;
     assert!(checked.status < 400, "{}", checked.body);
-    let paused = wait_for(&mut web, "/settings/accounts", "certificate changed").await;
+    let paused = web
+        .wait_for("/settings/accounts", "certificate changed")
+        .await;
     assert!(paused.contains("review the new certificate"), "{paused}");
     let reason: Option<String> = sqlx::query_scalar("SELECT paused_reason FROM accounts")
         .fetch_one(&db.pool)
@@ -319,7 +307,7 @@ async fn trusting_a_certificate_pins_it_and_a_changed_one_pauses_the_account_for
     replace(&mut fields, "tls_pin_sha256", &second.sha256);
     let resaved = send(&mut web, &edit_path, &fields).await;
     assert_eq!(resaved.status, 303, "{}", resaved.body);
-    wait_for(&mut web, "/", "message 2").await;
+    web.wait_for("/", "message 2").await;
     let reason: Option<String> = sqlx::query_scalar("SELECT paused_reason FROM accounts")
         .fetch_one(&db.pool)
         .await

@@ -2,8 +2,6 @@
 //! "Test connection" against a real Dovecot, saving, the scheduler fetching, editing,
 //! pausing, removing — and another user reaching none of it.
 
-use std::time::Duration;
-
 use crate::helpers::fake_dns::FakeDns;
 use crate::helpers::web::{USER_PASSWORD, WebClient, field_value};
 use crate::helpers::{Dovecot, TestApp, TestDb, add_user, sample_message};
@@ -17,21 +15,6 @@ async fn send(
 ) -> crate::helpers::web::Page {
     let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     web.submit(path, &refs).await
-}
-
-/// Polls a page until it contains `needle` (the scheduler works in the background).
-async fn wait_for(web: &mut WebClient, path: &str, needle: &str) -> String {
-    for _ in 0..100 {
-        let page = web.get(path).await;
-        if page.body.contains(needle) {
-            return page.body;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!(
-        "{path} never showed {needle:?}: {}",
-        web.get(path).await.body
-    );
 }
 
 #[tokio::test]
@@ -159,7 +142,7 @@ async fn an_account_is_found_tested_saved_fetched_edited_paused_and_removed() {
         .fetch_one(&db.pool)
         .await
         .expect("saved");
-    let listed = wait_for(&mut web, "/settings/accounts", "Last checked").await;
+    let listed = web.wait_for("/settings/accounts", "Last checked").await;
     assert!(listed.contains("1 new"), "{listed}");
     assert!(listed.contains("Alice"));
     let inbox = web.get("/").await;
@@ -182,7 +165,7 @@ async fn an_account_is_found_tested_saved_fetched_edited_paused_and_removed() {
     fields.push(("label", "Alice at home".into()));
     let edited = send(&mut web, &format!("/settings/accounts/{id}"), fields).await;
     assert_eq!(edited.status, 303, "{}", edited.body);
-    wait_for(&mut web, "/", "message 2").await;
+    web.wait_for("/", "message 2").await;
     assert!(web.get("/").await.body.contains("Alice at home"));
 
     // Pause and resume; check now.

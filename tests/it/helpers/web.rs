@@ -37,6 +37,21 @@ pub fn field_value(html: &str, name: &str) -> Option<String> {
 }
 
 impl WebClient {
+    /// Polls a page until it contains `needle` (the scheduler works in the background).
+    pub async fn wait_for(&mut self, path: &str, needle: &str) -> String {
+        for _ in 0..100 {
+            let page = self.get(path).await;
+            if page.body.contains(needle) {
+                return page.body;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        panic!(
+            "{path} never showed {needle:?}: {}",
+            self.get(path).await.body
+        );
+    }
+
     pub fn new(app: &TestApp) -> Self {
         Self {
             base: app.url(""),
