@@ -484,3 +484,25 @@ sending-save-test = Save and test sending
 sending-try = Test without saving
 sending-save = Save
 sending-remove = Stop sending from this account
+
+## Sign-in, set-up and server detection
+
+login-expired = The sign-in form had expired. Please try again.
+login-throttled = { $count ->
+    [one] Too many failed sign-ins. Wait { $count } second, then try again.
+   *[other] Too many failed sign-ins. Wait { $count } seconds, then try again.
+}
+login-wrong = That email and password do not match.
+login-disabled = This user is disabled. Ask your administrator.
+password-differ = The two new passwords differ.
+password-wrong = The current password is wrong.
+setup-wrong-code = That setup code is wrong. Copy it from the server's log.
+setup-differ = The two passwords differ.
+found-server = Found { $host } on port { $port } ({ $security }) — { $source }.
+found-tls = secure connection
+found-starttls = upgraded to a secure connection with STARTTLS
+found-plain = NOT encrypted
+found-source-list = from Tributary's list of mail providers
+found-source-srv = announced by the domain (DNS SRV record)
+found-source-srv-untested = announced by the domain (DNS SRV record), but it did not pass a test with a publicly trusted certificate just now
+found-source-probe = found by trying the usual server names

@@ -491,3 +491,25 @@ sending-save-test = Enregistrer et tester l'envoi
 sending-try = Tester sans enregistrer
 sending-save = Enregistrer
 sending-remove = Ne plus envoyer depuis ce compte
+
+## Sign-in, set-up and server detection
+
+login-expired = Le formulaire de connexion avait expiré. Veuillez réessayer.
+login-throttled = Trop de connexions manquées. Attendez { $count } { $count ->
+    [one] seconde
+   *[other] secondes
+}, puis réessayez.
+login-wrong = Cette adresse e-mail et ce mot de passe ne correspondent pas.
+login-disabled = Cet utilisateur est désactivé. Adressez-vous à votre administrateur.
+password-differ = Les deux nouveaux mots de passe diffèrent.
+password-wrong = Le mot de passe actuel est faux.
+setup-wrong-code = Ce code de mise en service est faux. Copiez-le depuis le journal du serveur.
+setup-differ = Les deux mots de passe diffèrent.
+found-server = { $host } trouvé sur le port { $port } ({ $security }) — { $source }.
+found-tls = connexion sécurisée
+found-starttls = passée en connexion sécurisée avec STARTTLS
+found-plain = NON chiffrée
+found-source-list = d'après la liste des fournisseurs de Tributary
+found-source-srv = annoncé par le domaine (enregistrement DNS SRV)
+found-source-srv-untested = annoncé par le domaine (enregistrement DNS SRV), mais il n'a pas réussi à l'instant un test avec un certificat reconnu publiquement
+found-source-probe = trouvé en essayant les noms de serveur habituels

@@ -141,6 +141,10 @@ fn every_message_formats_without_error_in_both_languages() {
                 ("time", "x".into()),
                 ("zone", "x".into()),
                 ("now", "x".into()),
+                ("host", "x".into()),
+                ("port", "x".into()),
+                ("security", "x".into()),
+                ("source", "x".into()),
             ]);
             let text = bundle.format_pattern(pattern, Some(&values), &mut errors);
             assert!(errors.is_empty(), "{lang:?} {id}: {errors:?}");

@@ -191,11 +191,12 @@ pub async fn login_post(
 ) -> Result<Response, WebError> {
     let locale = super::locale::choose(&headers, None, None);
     if !session::login_form_token_matches(&headers, &form.token) {
+        let expired = locale.t("login-expired");
         return login_page(
             locale,
             &state,
             StatusCode::FORBIDDEN,
-            Some("The sign-in form had expired. Please try again.".into()),
+            Some(expired),
             form.email,
             &form.next,
         );
@@ -204,7 +205,7 @@ pub async fn login_post(
     let mut conn = state.db().await?;
     if let Some(seconds) = throttled(&mut conn, &user_key, addr_key.as_deref()).await? {
         tracing::warn!("sign-in refused: too many failed attempts");
-        let problem = format!("Too many failed sign-ins. Wait {seconds} seconds, then try again.");
+        let problem = locale.t1("login-throttled", "count", seconds);
         let code = StatusCode::TOO_MANY_REQUESTS;
         let mut response = login_page(locale, &state, code, Some(problem), form.email, &form.next)?;
         if let Ok(value) = header::HeaderValue::from_str(&seconds.to_string()) {
@@ -230,21 +231,17 @@ pub async fn login_post(
                 store::login_failures::record(&mut conn, key, FORGET_AFTER).await?;
             }
             let (status, message) = match refusal {
-                SignInRefusal::WrongCredentials => (
-                    StatusCode::UNAUTHORIZED,
-                    "That email and password do not match.",
-                ),
-                SignInRefusal::Disabled => (
-                    StatusCode::FORBIDDEN,
-                    "This user is disabled. Ask your administrator.",
-                ),
+                SignInRefusal::WrongCredentials => {
+                    (StatusCode::UNAUTHORIZED, locale.t("login-wrong"))
+                }
+                SignInRefusal::Disabled => (StatusCode::FORBIDDEN, locale.t("login-disabled")),
             };
             tracing::info!("sign-in failed");
             login_page(
                 locale,
                 &state,
                 status,
-                Some(message.into()),
+                Some(message),
                 form.email,
                 &form.next,
             )
@@ -307,12 +304,12 @@ pub async fn password_post(
     let confirm = Secret::new(form.password_confirm);
     let mut conn = state.db().await?;
     let error = if password != confirm {
-        Some("The two new passwords differ.".to_owned())
+        Some(signed_in.locale.t("password-differ"))
     } else if users::authenticate(&mut conn, &signed_in.email, &current)
         .await?
         .is_err()
     {
-        Some("The current password is wrong.".to_owned())
+        Some(signed_in.locale.t("password-wrong"))
     } else {
         match users::set_password(&mut conn, signed_in.user_id, &password).await {
             Ok(()) => None,

@@ -86,16 +86,10 @@ pub async fn setup_post(
     };
     if !state.setup.accepts(&form.code) {
         tracing::warn!("set-up attempt with a wrong setup code");
-        return again(
-            StatusCode::FORBIDDEN,
-            "That setup code is wrong. Copy it from the server's log.".into(),
-        );
+        return again(StatusCode::FORBIDDEN, locale.t("setup-wrong-code"));
     }
     if password != confirm {
-        return again(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "The two passwords differ.".into(),
-        );
+        return again(StatusCode::UNPROCESSABLE_ENTITY, locale.t("setup-differ"));
     }
     let mut conn = state.db().await?;
     match users::create_first_admin(&mut conn, &form.email, &password).await {

@@ -57,6 +57,16 @@ async fn the_main_pages_speak_french_to_a_french_browser_and_pass_the_audit() {
     );
     assert!(browser.title().await.starts_with("Se connecter"));
     browser.assert_accessible("la connexion").await;
+    // A refusal, in French too.
+    browser.fill("input[name=email]", &ann.email).await;
+    browser
+        .fill("input[name=password]", "pas le bon mot de passe")
+        .await;
+    browser.click("button[type=submit]").await;
+    browser
+        .wait_for_text("Cette adresse e-mail et ce mot de passe ne correspondent pas.")
+        .await;
+    browser.assert_accessible("un refus de connexion").await;
     browser.fill("input[name=email]", &ann.email).await;
     browser.fill("input[name=password]", USER_PASSWORD).await;
     browser.click("button[type=submit]").await;

@@ -273,7 +273,12 @@ pub struct NewQuery {
 }
 
 /// The server to propose for `domain`, and how it was found, in words.
-async fn proposal(state: &AppState, email: &str, domain: &str) -> (AccountForm, String) {
+async fn proposal(
+    state: &AppState,
+    locale: &Locale,
+    email: &str,
+    domain: &str,
+) -> (AccountForm, String) {
     let provider = crate::providers::for_domain(domain);
     if let Some(provider) = provider.filter(|p| p.pop3.is_none()) {
         let form = AccountForm::proposed(email, "", 995, Security::Tls);
@@ -282,7 +287,7 @@ async fn proposal(state: &AppState, email: &str, domain: &str) -> (AccountForm, 
     match state.autodetect.discover(domain).await {
         Some(server) => {
             let mut form = AccountForm::proposed(email, &server.host, server.port, server.security);
-            let mut said = super::found_in_words(&server);
+            let mut said = super::found_in_words(locale, &server);
             if let Some(provider) = provider {
                 said = format!("{said} {}: {}", provider.name, provider.advice);
                 let configured = state.accounts.sign_in_client(email, &server.host).is_some();
@@ -359,7 +364,7 @@ pub async fn new_get(
         let code = StatusCode::UNPROCESSABLE_ENTITY;
         return address_page(&state, &signed_in, email, problem, code).await;
     };
-    let (form, detection) = proposal(&state, &email, domain).await;
+    let (form, detection) = proposal(&state, &signed_in.locale, &email, domain).await;
     let shown = Shown {
         detection: Some(detection),
         ..Shown::default()

@@ -20,19 +20,37 @@ pub use edit::{edit_get, edit_post, new_get, new_post, oauth_callback_get};
 pub use sending::{sending_get, sending_post};
 
 /// "Found pop.example.org on port 995 (secure connection) — how it was found."
-fn found_in_words(server: &crate::net::discover::Found) -> String {
+fn found_in_words(locale: &Locale, server: &crate::net::discover::Found) -> String {
     use crate::model::Security;
-    format!(
-        "Found {} on port {} ({}) — {}.",
-        server.host,
-        server.port,
-        match server.security {
-            Security::Tls => "secure connection",
-            Security::StartTls => "upgraded to a secure connection with STARTTLS",
-            Security::PlaintextDangerous => "NOT encrypted",
-        },
-        server.source
+    let security = locale.t(match server.security {
+        Security::Tls => "found-tls",
+        Security::StartTls => "found-starttls",
+        Security::PlaintextDangerous => "found-plain",
+    });
+    locale.tn(
+        "found-server",
+        &[
+            ("host", server.host.clone().into()),
+            ("port", server.port.to_string().into()),
+            ("security", security.into()),
+            ("source", source_in_words(locale, server.source).into()),
+        ],
     )
+}
+
+/// How the server was found, in the person's language (the finder says it in English).
+fn source_in_words(locale: &Locale, source: &str) -> String {
+    if source.starts_with("from Tributary's list") {
+        locale.t("found-source-list")
+    } else if source.starts_with("announced by the domain (DNS SRV record), but") {
+        locale.t("found-source-srv-untested")
+    } else if source.starts_with("announced by the domain") {
+        locale.t("found-source-srv")
+    } else if source.starts_with("found by trying") {
+        locale.t("found-source-probe")
+    } else {
+        source.to_owned()
+    }
 }
 
 use super::form::Posted;

@@ -217,7 +217,7 @@ async fn detected(
             form.smtp_security = server.security.as_str().into();
             format!(
                 "{} Save and test sending to make sure.",
-                super::found_in_words(server)
+                super::found_in_words(&signed_in.locale, server)
             )
         }
         None => {
