@@ -455,7 +455,7 @@ fn candidates(email: String, local: String, found: Option<Found>) -> AutodetectJ
             port: found.port,
             security: found.security,
             usernames: vec![email, local],
-            source: found.source.to_owned(),
+            source: found.source.describe().to_owned(),
         })
         .into_iter()
         .collect();

@@ -37,15 +37,20 @@ const ADDRESSES: &[&str] = &[
 pub fn repair(raw: &[u8]) -> Cow<'_, [u8]> {
     let header_len = header_block_len(raw);
     let block = &raw[..header_len];
-    let fallback = declared_charset(block).unwrap_or(WINDOWS_1252);
+    let fields = fields(block);
+    let fallback = declared_charset(block, &fields).unwrap_or(WINDOWS_1252);
     let mut out: Option<Vec<u8>> = None;
     let mut copied = 0;
-    for field in fields(block) {
-        let name = &block[field.start..field.colon];
-        let name = String::from_utf8_lossy(name).trim().to_ascii_lowercase();
-        let structured = if UNSTRUCTURED.contains(&name.as_str()) {
+    for field in &fields {
+        let name = block[field.start..field.colon].trim_ascii();
+        let is = |names: &[&str]| {
+            names
+                .iter()
+                .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
+        };
+        let structured = if is(UNSTRUCTURED) {
             false
-        } else if ADDRESSES.contains(&name.as_str()) {
+        } else if is(ADDRESSES) {
             true
         } else {
             continue;
@@ -131,8 +136,8 @@ fn trim_line_ending(block: &[u8], start: usize, mut end: usize) -> usize {
 
 /// The `charset` parameter of the top-level Content-Type: what mail programs use for raw
 /// 8-bit header text. US-ASCII says nothing about 8-bit bytes, so it does not count.
-fn declared_charset(block: &[u8]) -> Option<&'static Encoding> {
-    let field = fields(block).into_iter().find(|field| {
+fn declared_charset(block: &[u8], fields: &[Field]) -> Option<&'static Encoding> {
+    let field = fields.iter().find(|field| {
         block[field.start..field.colon]
             .trim_ascii()
             .eq_ignore_ascii_case(b"content-type")

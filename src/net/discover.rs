@@ -62,8 +62,32 @@ pub struct Found {
     pub host: String,
     pub port: u16,
     pub security: Security,
-    /// How it was found, in words.
-    pub source: &'static str,
+    /// How it was found.
+    pub source: FoundBy,
+}
+
+/// How a server was found; the web words it in the person's language, the API in English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FoundBy {
+    ProviderList,
+    Srv,
+    /// The domain's SRV record, though the server failed a test with the web PKI.
+    SrvUntested,
+    UsualNames,
+}
+
+impl FoundBy {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::ProviderList => "from Tributary's list of mail providers",
+            Self::Srv => "announced by the domain (DNS SRV record)",
+            Self::SrvUntested => {
+                "announced by the domain (DNS SRV record), but it did not pass a test with a \
+                 publicly trusted certificate just now"
+            }
+            Self::UsualNames => "found by trying the usual server names",
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -128,7 +152,7 @@ impl<P: Probe> Discovery<P> {
                 host: server.host.to_owned(),
                 port: server.port,
                 security: server.security,
-                source: "from Tributary's list of mail providers",
+                source: FoundBy::ProviderList,
             });
         }
         let mut announced = None;
@@ -142,7 +166,7 @@ impl<P: Probe> Discovery<P> {
                         host,
                         port,
                         security,
-                        source: "announced by the domain (DNS SRV record)",
+                        source: FoundBy::Srv,
                     });
                 }
                 announced.get_or_insert((host, port, security));
@@ -155,8 +179,7 @@ impl<P: Probe> Discovery<P> {
                 host,
                 port,
                 security,
-                source: "announced by the domain (DNS SRV record), but it did not pass a test \
-                         with a publicly trusted certificate just now",
+                source: FoundBy::SrvUntested,
             });
         }
         let ports = self.plan.ports;
@@ -192,7 +215,7 @@ impl<P: Probe> Discovery<P> {
                 host,
                 port,
                 security,
-                source: "found by trying the usual server names",
+                source: FoundBy::UsualNames,
             })
     }
 

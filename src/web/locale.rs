@@ -23,19 +23,28 @@ pub fn browser_lang(headers: &HeaderMap) -> Option<Lang> {
 
 /// The browser's time zone, as its script reported it.
 pub fn browser_zone(headers: &HeaderMap) -> Option<Zone> {
-    // Older scripts percent-encoded the slash.
-    cookie(headers, TIME_ZONE_COOKIE).and_then(|name| Zone::named(&name.replace("%2F", "/")))
+    cookie(headers, TIME_ZONE_COOKIE).and_then(|name| Zone::named(&name))
 }
 
 /// The settings first, then the browser.
 pub fn choose(headers: &HeaderMap, language: Option<&str>, time_zone: Option<&str>) -> Locale {
+    choose_with(headers, language, time_zone, browser_zone(headers))
+}
+
+/// [`choose`] with the browser's zone already read from the request.
+pub fn choose_with(
+    headers: &HeaderMap,
+    language: Option<&str>,
+    time_zone: Option<&str>,
+    browser_zone: Option<Zone>,
+) -> Locale {
     let lang = language
         .and_then(Lang::parse)
         .or_else(|| browser_lang(headers))
         .unwrap_or_default();
     let zone = time_zone
         .and_then(Zone::named)
-        .or_else(|| browser_zone(headers))
+        .or(browser_zone)
         .unwrap_or_else(Zone::utc);
     Locale::new(lang, zone)
 }

@@ -112,10 +112,13 @@ async fn find_session(parts: &Parts, state: &AppState) -> Result<Option<SignedIn
     if OffsetDateTime::now_utc() - found.last_seen_at > TOUCH_EVERY {
         store::sessions::touch(&mut conn, &hash).await?;
     }
-    let locale = super::locale::choose(
+    let browser_zone = super::locale::browser_zone(&parts.headers);
+    let browser_zone_name = browser_zone.as_ref().map(|zone| zone.name().to_owned());
+    let locale = super::locale::choose_with(
         &parts.headers,
         found.language.as_deref(),
         found.time_zone.as_deref(),
+        browser_zone,
     );
     Ok(Some(SignedIn {
         user_id: found.user_id,
@@ -125,7 +128,7 @@ async fn find_session(parts: &Parts, state: &AppState) -> Result<Option<SignedIn
         locale,
         language_setting: found.language,
         time_zone_setting: found.time_zone,
-        browser_zone: super::locale::browser_zone(&parts.headers).map(|z| z.name().to_owned()),
+        browser_zone: browser_zone_name,
         token_hash: hash,
     }))
 }

@@ -70,7 +70,7 @@ async fn srv_records_then_the_usual_names_are_tried() {
     assert_eq!(found.host, "mx.example.test", "lowest priority first");
     assert_eq!(found.port, dovecot.plain_port);
     assert_eq!(found.security, Security::StartTls);
-    assert!(found.source.contains("SRV"));
+    assert!(found.source.describe().contains("SRV"));
 
     // No SRV (the test certificate covers *.example.test): pop. does not exist, pop3.
     // answers, on the TLS port first.
@@ -151,7 +151,11 @@ async fn submission_servers_are_found_by_srv_then_by_name() {
         (found.host.as_str(), found.port, found.security),
         ("out.example.test", postfix.implicit_tls_port, Security::Tls)
     );
-    assert!(found.source.contains("SRV"), "{}", found.source);
+    assert!(
+        found.source.describe().contains("SRV"),
+        "{:?}",
+        found.source
+    );
 
     let starttls = detect(true)
         .discover("starttls.example.test")
@@ -175,7 +179,7 @@ async fn submission_servers_are_found_by_srv_then_by_name() {
             Security::Tls
         )
     );
-    assert!(guessed.source.contains("usual server names"));
+    assert!(guessed.source.describe().contains("usual server names"));
     assert_eq!(detect(true).discover("nothing.example.test").await, None);
 
     // Loopback is private: without permission nothing is probed, and nothing found.

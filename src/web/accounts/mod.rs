@@ -38,19 +38,14 @@ fn found_in_words(locale: &Locale, server: &crate::net::discover::Found) -> Stri
     )
 }
 
-/// How the server was found, in the person's language (the finder says it in English).
-fn source_in_words(locale: &Locale, source: &str) -> String {
-    if source.starts_with("from Tributary's list") {
-        locale.t("found-source-list")
-    } else if source.starts_with("announced by the domain (DNS SRV record), but") {
-        locale.t("found-source-srv-untested")
-    } else if source.starts_with("announced by the domain") {
-        locale.t("found-source-srv")
-    } else if source.starts_with("found by trying") {
-        locale.t("found-source-probe")
-    } else {
-        source.to_owned()
-    }
+/// How the server was found, in the person's language.
+fn source_in_words(locale: &Locale, source: FoundBy) -> String {
+    locale.t(match source {
+        FoundBy::ProviderList => "found-source-list",
+        FoundBy::Srv => "found-source-srv",
+        FoundBy::SrvUntested => "found-source-srv-untested",
+        FoundBy::UsualNames => "found-source-probe",
+    })
 }
 
 use super::form::Posted;
@@ -60,6 +55,7 @@ use super::{AppState, WebError};
 use crate::accounts::{AccountState, AccountSummary};
 use crate::i18n::Locale;
 use crate::model::PausedReason;
+use crate::net::discover::FoundBy;
 use crate::store;
 
 // ---------------------------------------------------------------------------------------
