@@ -38,7 +38,8 @@ pub struct Provider {
     pub sign_in: SignIn,
     /// The provider refuses (or locks out) more frequent checks.
     pub min_poll_minutes: Option<u32>,
-    /// What the person must do before the first check, in one sentence.
+    /// What the person must do before the first check, in one sentence: its catalogue id
+    /// (`advice-…`).
     pub advice: &'static str,
 }
 
@@ -75,9 +76,7 @@ pub const PROVIDERS: &[Provider] = &[
         smtp: starttls("smtp-mail.outlook.com", 587),
         sign_in: SignIn::Microsoft,
         min_poll_minutes: None,
-        advice: "Turn on POP in Outlook.com (Settings → Mail → Forwarding and IMAP → \"Let devices \
-                 and apps use POP\"). Outlook.com accepts only Microsoft sign-in (OAuth2), not a \
-                 password.",
+        advice: "advice-outlook",
     },
     Provider {
         name: "Gmail",
@@ -86,9 +85,7 @@ pub const PROVIDERS: &[Provider] = &[
         smtp: tls("smtp.gmail.com", 465),
         sign_in: SignIn::Google,
         min_poll_minutes: None,
-        advice: "Turn on POP in Gmail (Settings → See all settings → Forwarding and POP/IMAP → \
-                 Enable POP) and sign in with an app password (Google Account → Security → \
-                 2-Step Verification → App passwords).",
+        advice: "advice-gmail",
     },
     Provider {
         name: "Yahoo Mail",
@@ -103,8 +100,7 @@ pub const PROVIDERS: &[Provider] = &[
         smtp: tls("smtp.mail.yahoo.com", 465),
         sign_in: SignIn::AppPassword,
         min_poll_minutes: None,
-        advice: "Create an app password (Yahoo Account Info → Account security → Generate app \
-                 password) and use it here instead of your Yahoo password.",
+        advice: "advice-yahoo",
     },
     Provider {
         name: "AOL Mail",
@@ -113,8 +109,7 @@ pub const PROVIDERS: &[Provider] = &[
         smtp: tls("smtp.aol.com", 465),
         sign_in: SignIn::AppPassword,
         min_poll_minutes: None,
-        advice: "Create an app password (AOL Account Security → Generate app password) and use \
-                 it here instead of your AOL password.",
+        advice: "advice-aol",
     },
     Provider {
         name: "GMX",
@@ -123,8 +118,7 @@ pub const PROVIDERS: &[Provider] = &[
         smtp: tls("mail.gmx.net", 465),
         sign_in: SignIn::Password,
         min_poll_minutes: None,
-        advice: "Allow access by mail programs first (GMX settings → E-Mail → POP3/IMAP Abruf → \
-                 \"POP3 und IMAP Zugriff erlauben\").",
+        advice: "advice-gmx",
     },
     Provider {
         name: "GMX (international)",
@@ -133,8 +127,7 @@ pub const PROVIDERS: &[Provider] = &[
         smtp: tls("mail.gmx.com", 465),
         sign_in: SignIn::Password,
         min_poll_minutes: None,
-        advice: "Allow access by mail programs first (GMX settings → POP3 & IMAP → enable \
-                 access).",
+        advice: "advice-gmx-international",
     },
     Provider {
         name: "WEB.DE",
@@ -143,9 +136,7 @@ pub const PROVIDERS: &[Provider] = &[
         smtp: starttls("smtp.web.de", 587),
         sign_in: SignIn::Password,
         min_poll_minutes: Some(15),
-        advice: "Allow access by mail programs first (WEB.DE settings → E-Mail → POP3/IMAP Abruf → \
-                 \"POP3 und IMAP Zugriff erlauben\"). WEB.DE locks accounts that are checked more \
-                 often than every 15 minutes.",
+        advice: "advice-web-de",
     },
     Provider {
         name: "Orange",
@@ -154,7 +145,7 @@ pub const PROVIDERS: &[Provider] = &[
         smtp: tls("smtp.orange.fr", 465),
         sign_in: SignIn::Password,
         min_poll_minutes: None,
-        advice: "Sign in with your Orange mail password (the one of the Orange Mail web page).",
+        advice: "advice-orange",
     },
     Provider {
         name: "Free",
@@ -163,8 +154,7 @@ pub const PROVIDERS: &[Provider] = &[
         smtp: tls("smtp.free.fr", 465),
         sign_in: SignIn::Password,
         min_poll_minutes: None,
-        advice: "Sign in with the whole address and your Free mail password; Free's sending \
-                 server wants the same login.",
+        advice: "advice-free",
     },
     Provider {
         name: "La Poste",
@@ -173,8 +163,7 @@ pub const PROVIDERS: &[Provider] = &[
         smtp: tls("smtp.laposte.net", 465),
         sign_in: SignIn::Password,
         min_poll_minutes: None,
-        advice: "Allow mail programs first (laposte.net → Paramètres → Comptes → \"Autoriser \
-                 l'accès POP/IMAP\").",
+        advice: "advice-la-poste",
     },
     Provider {
         name: "iCloud Mail",
@@ -183,8 +172,7 @@ pub const PROVIDERS: &[Provider] = &[
         smtp: tls("smtp.mail.me.com", 587),
         sign_in: SignIn::AppPassword,
         min_poll_minutes: None,
-        advice: "iCloud Mail offers no POP3 (only IMAP), so Tributary cannot fetch it. Forward \
-                 it to an address Tributary can fetch instead.",
+        advice: "advice-icloud",
     },
 ];
 

@@ -22,27 +22,40 @@ use tokio::io::{AsyncRead, AsyncWrite, BufReader, ReadBuf};
 use tokio::time::Instant;
 use tokio_rustls::client::TlsStream;
 
+use crate::i18n::{Arg, Text};
+
 /// What went wrong building a TLS configuration or running a handshake.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     /// The account's trust settings cannot be used (bad PEM, no certificate).
     #[error("{0}")]
-    Config(String),
+    Config(Text),
     /// The handshake failed: certificate refused, protocol error, connection closed.
     #[error("{0}")]
-    Handshake(String),
-    #[error("timed out during the TLS handshake")]
+    Handshake(Text),
+    #[error("{}", Text::new("tls-timeout"))]
     Timeout,
     /// The server's certificate was refused; says why in words and what it was.
     #[error("{}", .0.text)]
     Certificate(Box<CertificateRefused>),
 }
 
+impl TlsError {
+    /// What went wrong, in words.
+    pub fn text(&self) -> Text {
+        match self {
+            Self::Config(text) | Self::Handshake(text) => text.clone(),
+            Self::Timeout => Text::new("tls-timeout"),
+            Self::Certificate(refused) => refused.text.clone(),
+        }
+    }
+}
+
 /// A refused server certificate, for the person deciding what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertificateRefused {
     /// What is wrong and what to do, in plain words.
-    pub text: String,
+    pub text: Text,
     pub presented: CertificateInfo,
     /// The account pins a certificate and the server now shows another one.
     pub pin_changed: bool,
@@ -148,14 +161,13 @@ impl std::fmt::Debug for Trust {
 }
 
 /// Parses a SHA-256 fingerprint written as hex, with or without colons.
-pub fn parse_pin(text: &str) -> Result<[u8; 32], String> {
+pub fn parse_pin(text: &str) -> Result<[u8; 32], Text> {
     let digits: String = text
         .chars()
         .filter(|c| *c != ':' && !c.is_whitespace())
         .collect();
     let mut pin = [0u8; 32];
-    hex::decode_to_slice(&digits, &mut pin)
-        .map_err(|_| "a SHA-256 fingerprint is 64 hex digits (colons allowed)".to_owned())?;
+    hex::decode_to_slice(&digits, &mut pin).map_err(|_| Text::new("tls-pin-malformed"))?;
     Ok(pin)
 }
 
@@ -176,7 +188,9 @@ pub fn client_config(trust: &Trust) -> Result<Arc<ClientConfig>, TlsError> {
     let provider = provider();
     let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
-        .map_err(|e| TlsError::Config(e.to_string()))?;
+        .map_err(|e| {
+            TlsError::Config(Text::new("tls-setup-failed").with("problem", e.to_string()))
+        })?;
     let algorithms = provider.signature_verification_algorithms;
     let verifier: Arc<dyn ServerCertVerifier> = match trust {
         Trust::WebPki => {
@@ -188,17 +202,15 @@ pub fn client_config(trust: &Trust) -> Result<Arc<ClientConfig>, TlsError> {
             let mut own = Vec::new();
             for certificate in CertificateDer::pem_slice_iter(pem.as_bytes()) {
                 let certificate = certificate.map_err(|e| {
-                    TlsError::Config(format!("the custom CA is not valid PEM: {e}"))
+                    TlsError::Config(Text::new("tls-ca-not-pem").with("problem", e.to_string()))
                 })?;
-                roots
-                    .add(certificate.clone())
-                    .map_err(|e| TlsError::Config(format!("the custom CA is not usable: {e}")))?;
+                roots.add(certificate.clone()).map_err(|e| {
+                    TlsError::Config(Text::new("tls-ca-unusable").with("problem", e.to_string()))
+                })?;
                 own.push(certificate);
             }
             if roots.is_empty() {
-                return Err(TlsError::Config(
-                    "the custom CA holds no certificate".into(),
-                ));
+                return Err(TlsError::Config(Text::new("tls-ca-empty")));
             }
             Arc::new(ChainVerifier::new(roots, own, &provider)?)
         }
@@ -295,7 +307,7 @@ impl ChainVerifier {
             WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(provider))
                 .build()
                 .map_err(|e| {
-                    TlsError::Config(format!("the trusted certificates are not usable: {e}"))
+                    TlsError::Config(Text::new("tls-trust-unusable").with("problem", e.to_string()))
                 })?;
         Ok(Self {
             chain,
@@ -395,98 +407,71 @@ impl ServerCertVerifier for PinVerifier {
     handshake_signatures_checked_with_algorithms!();
 }
 
-/// A day as people read it in an error message.
-fn day(time: UnixTime) -> String {
+/// A day as people read it in an error message (ISO 8601 reads the same in every
+/// language).
+fn day(time: UnixTime) -> Arg {
     i64::try_from(time.as_secs())
         .ok()
         .and_then(|secs| OffsetDateTime::from_unix_timestamp(secs).ok())
-        .map(|t| format!("{}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()))
-        .unwrap_or_else(|| "an unknown date".into())
+        .map_or_else(
+            || Text::new("date-unknown").into(),
+            |t| format!("{}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()).into(),
+        )
 }
 
-const UNTRUSTED: &str = "the server's certificate is not signed by an authority Tributary \
-     trusts (it is self-signed, or signed by a private CA) — paste the server's certificate as \
-     the account's CA, or trust it by its fingerprint";
-
 /// What is wrong with a refused certificate and what to do, in plain words.
-fn describe_refusal(cause: &Cause, server_name: &str, info: &CertificateInfo) -> String {
+fn describe_refusal(cause: &Cause, server_name: &str, info: &CertificateInfo) -> Text {
     let error = match cause {
         Cause::PinChanged => {
-            return format!(
-                "the server's certificate changed: it is not the certificate pinned for this \
-                 account (it is now SHA-256 {}) — review the new certificate before trusting it",
-                info.fingerprint()
-            );
+            return Text::new("cert-pin-changed").with("fingerprint", info.fingerprint());
         }
         Cause::Verifier(error) => error,
     };
     let rustls::Error::InvalidCertificate(error) = error else {
-        return format!("the server's certificate was refused: {error}");
+        return Text::new("cert-refused").with("problem", error.to_string());
     };
+    let host = |id| Text::new(id).with("host", server_name);
     match error {
-        CertificateError::UnknownIssuer => UNTRUSTED.into(),
+        CertificateError::UnknownIssuer => Text::new("cert-untrusted"),
         // What a chain check says of a self-signed certificate that OpenSSL marked as a CA
         // (`openssl req -x509` does): to a person it is the same problem.
         CertificateError::Other(other) if other.to_string().contains("CaUsedAsEndEntity") => {
-            UNTRUSTED.into()
+            Text::new("cert-untrusted")
         }
-        CertificateError::NotValidForName => {
-            format!("the server's certificate is not for {server_name}")
-        }
+        CertificateError::NotValidForName => host("cert-wrong-name"),
         CertificateError::NotValidForNameContext { .. } if !info.names.is_empty() => {
-            format!(
-                "the certificate is for {}, not {server_name} — use the server name the \
-                 certificate names",
-                info.names.join(", ")
-            )
+            host("cert-names-other").with("names", info.names.join(", "))
         }
-        CertificateError::NotValidForNameContext { .. } => {
-            format!("the server's certificate names no host, so it is not for {server_name}")
+        CertificateError::NotValidForNameContext { .. } => host("cert-no-names"),
+        CertificateError::ExpiredContext { not_after, .. } => {
+            Text::new("cert-expired-on").with("date", day(*not_after))
         }
-        CertificateError::ExpiredContext { not_after, .. } => format!(
-            "the server's certificate expired on {} — its administrator must renew it",
-            day(*not_after)
-        ),
-        CertificateError::Expired => {
-            "the server's certificate has expired — its administrator must renew it".into()
+        CertificateError::Expired => Text::new("cert-expired"),
+        CertificateError::NotValidYetContext { not_before, .. } => {
+            Text::new("cert-not-yet-from").with("date", day(*not_before))
         }
-        CertificateError::NotValidYetContext { not_before, .. } => format!(
-            "the server's certificate is only valid from {} — check the clock of this \
-             machine and of the server",
-            day(*not_before)
-        ),
-        CertificateError::NotValidYet => "the server's certificate is not valid yet — check \
-             the clock of this machine and of the server"
-            .into(),
-        CertificateError::Revoked => "the server's certificate has been revoked".into(),
-        CertificateError::BadSignature => {
-            "the signature on the server's certificate does not verify".into()
-        }
+        CertificateError::NotValidYet => Text::new("cert-not-yet"),
+        CertificateError::Revoked => Text::new("cert-revoked"),
+        CertificateError::BadSignature => Text::new("cert-bad-signature"),
         CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
-            "the server's certificate is not meant for a server".into()
+            Text::new("cert-not-for-server")
         }
-        CertificateError::BadEncoding => "the server's certificate cannot be read".into(),
-        other => format!("the server's certificate was refused: {other}"),
+        CertificateError::BadEncoding => Text::new("cert-unreadable"),
+        other => Text::new("cert-refused").with("problem", other.to_string()),
     }
 }
 
 /// A handshake failure that is not about the certificate, in plain words.
-fn describe_handshake(error: &rustls::Error) -> String {
+fn describe_handshake(error: &rustls::Error) -> Text {
     match error {
         rustls::Error::InvalidMessage(_)
         | rustls::Error::InappropriateMessage { .. }
-        | rustls::Error::InappropriateHandshakeMessage { .. } => {
-            "the server did not answer in TLS — this port may expect STARTTLS or no \
-             encryption (995 is POP3 over TLS, 110 is STARTTLS)"
-                .into()
-        }
+        | rustls::Error::InappropriateHandshakeMessage { .. } => Text::new("tls-not-tls"),
         rustls::Error::PeerIncompatible(_)
         | rustls::Error::AlertReceived(
             rustls::AlertDescription::HandshakeFailure | rustls::AlertDescription::ProtocolVersion,
-        ) => "the server offers no TLS version or cipher Tributary accepts (TLS 1.2 or 1.3 \
-              is needed; the server may only offer outdated versions)"
-            .into(),
-        other => format!("the TLS handshake failed: {other}"),
+        ) => Text::new("tls-no-common-version"),
+        other => Text::new("tls-failed").with("problem", other.to_string()),
     }
 }
 
@@ -573,8 +558,9 @@ pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     config: Arc<ClientConfig>,
     until: Instant,
 ) -> Result<TlsStream<S>, TlsError> {
-    let name = ServerName::try_from(server_name.to_owned())
-        .map_err(|_| TlsError::Config(format!("{server_name:?} is not a valid server name")))?;
+    let name = ServerName::try_from(server_name.to_owned()).map_err(|_| {
+        TlsError::Config(Text::new("tls-bad-server-name").with("host", server_name))
+    })?;
     let connector = tokio_rustls::TlsConnector::from(config);
     tokio::time::timeout_at(until, connector.connect(name, stream))
         .await
@@ -584,13 +570,13 @@ pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
 
 fn handshake_error(error: &std::io::Error, server_name: &str) -> TlsError {
     if error.kind() == std::io::ErrorKind::UnexpectedEof {
-        return TlsError::Handshake("the server closed the connection during the handshake".into());
+        return TlsError::Handshake(Text::new("tls-closed"));
     }
     let Some(tls) = error
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
     else {
-        return TlsError::Handshake(error.to_string());
+        return TlsError::Handshake(crate::i18n::io_text(error));
     };
     if let rustls::Error::InvalidCertificate(CertificateError::Other(other)) = tls
         && let Some(refusal) = other.0.downcast_ref::<Refusal>()
@@ -631,7 +617,7 @@ mod tests {
         };
         let day = |secs: u64| UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs));
         let said = |error: CertificateError| {
-            describe_refusal(&Cause::Verifier(error.into()), "pop.example.org", &info)
+            describe_refusal(&Cause::Verifier(error.into()), "pop.example.org", &info).english()
         };
         assert!(
             said(CertificateError::ExpiredContext {
@@ -657,6 +643,14 @@ mod tests {
         assert!(said(CertificateError::UnknownIssuer).contains("trust it by its fingerprint"));
         assert!(said(CertificateError::Revoked).contains("revoked"));
         let changed = describe_refusal(&Cause::PinChanged, "pop.example.org", &info);
+        let french =
+            crate::i18n::Locale::new(crate::i18n::Lang::Fr, crate::i18n::Zone::utc()).say(&changed);
+        assert!(
+            french.contains("le certificat du serveur a changé"),
+            "{french}"
+        );
+        assert!(french.contains(&info.fingerprint()), "{french}");
+        let changed = changed.english();
         assert!(changed.contains("certificate changed"), "{changed}");
         assert!(changed.contains(&info.fingerprint()), "{changed}");
         assert!(info.fingerprint().starts_with("AB:AB:"));

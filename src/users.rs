@@ -1,5 +1,6 @@
 //! Creating users and changing their passwords: the rules shared by the CLI and the web.
 
+use crate::i18n::Text;
 use sqlx::PgConnection;
 
 use crate::crypto::{self, CryptoError, Secret};
@@ -13,10 +14,10 @@ const MAX_EMAIL_BYTES: usize = 254;
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
     #[error("{0}")]
-    InvalidEmail(&'static str),
+    InvalidEmail(Text),
     #[error("{0}")]
-    WeakPassword(String),
-    #[error("a user with this email already exists")]
+    WeakPassword(Text),
+    #[error("{}", self.text())]
     EmailTaken,
     #[error("no user with this email")]
     NoSuchUser,
@@ -36,14 +37,26 @@ impl From<StoreError> for UserError {
     }
 }
 
+impl UserError {
+    /// What the person is told about a refused address or password, in words.
+    pub fn text(&self) -> Text {
+        match self {
+            Self::InvalidEmail(text) | Self::WeakPassword(text) => text.clone(),
+            Self::EmailTaken => Text::new("user-email-taken"),
+            Self::NoSuchUser => Text::new("user-unknown"),
+            Self::Store(_) | Self::Crypto(_) => Text::new("error-internal-text"),
+        }
+    }
+}
+
 /// A sign-in address: trimmed, one `@`, a dotted domain, no spaces.
 pub fn normalize_email(email: &str) -> Result<String, UserError> {
     let email = email.trim();
     if email.is_empty() {
-        return Err(UserError::InvalidEmail("enter an email address"));
+        return Err(UserError::InvalidEmail(Text::new("user-email-missing")));
     }
     if email.len() > MAX_EMAIL_BYTES {
-        return Err(UserError::InvalidEmail("that email address is too long"));
+        return Err(UserError::InvalidEmail(Text::new("user-email-too-long")));
     }
     let valid = match email.split_once('@') {
         Some((local, domain)) => {
@@ -57,9 +70,7 @@ pub fn normalize_email(email: &str) -> Result<String, UserError> {
         None => false,
     };
     if !valid {
-        return Err(UserError::InvalidEmail(
-            "that does not look like an email address (name@example.org)",
-        ));
+        return Err(UserError::InvalidEmail(Text::new("user-email-invalid")));
     }
     Ok(email.to_owned())
 }
@@ -67,14 +78,14 @@ pub fn normalize_email(email: &str) -> Result<String, UserError> {
 pub fn check_password(password: &Secret) -> Result<(), UserError> {
     let chars = password.expose().chars().count();
     if chars < MIN_PASSWORD_CHARS || password.expose().trim().is_empty() {
-        return Err(UserError::WeakPassword(format!(
-            "the password must have at least {MIN_PASSWORD_CHARS} characters"
-        )));
+        return Err(UserError::WeakPassword(
+            Text::new("user-password-short").with("count", MIN_PASSWORD_CHARS),
+        ));
     }
     if password.expose().len() > MAX_PASSWORD_BYTES {
-        return Err(UserError::WeakPassword(format!(
-            "the password must have at most {MAX_PASSWORD_BYTES} bytes"
-        )));
+        return Err(UserError::WeakPassword(
+            Text::new("user-password-long").with("count", MAX_PASSWORD_BYTES),
+        ));
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
 use crate::crypto::Secret;
+use crate::i18n::Text;
 use crate::model::{AuthMethod, ImportMode, LeavePolicy, Security};
 use crate::pop3::tls;
 use crate::store::accounts::{Account, AccountSettings};
@@ -23,14 +24,11 @@ pub const DEFAULT_COLOR: &str = "#3b6fd4";
 pub struct InvalidAccount {
     /// The input field at fault, as the API and the form name it.
     pub field: &'static str,
-    pub problem: String,
+    pub problem: Text,
 }
 
-pub(crate) fn invalid(field: &'static str, problem: impl Into<String>) -> InvalidAccount {
-    InvalidAccount {
-        field,
-        problem: problem.into(),
-    }
+pub(crate) fn invalid(field: &'static str, problem: Text) -> InvalidAccount {
+    InvalidAccount { field, problem }
 }
 
 /// A whole account as a person describes it, before validation: what the web form, the
@@ -258,12 +256,12 @@ pub fn parse_leave(text: &str) -> Result<(LeavePolicy, Option<i32>), String> {
 pub(crate) fn check_password(password: &Secret) -> Result<(), InvalidAccount> {
     let len = password.expose().len();
     if len == 0 || len > MAX_PASSWORD_BYTES {
-        return Err(invalid("password", "enter the mailbox's password"));
+        return Err(invalid("password", Text::new("invalid-password-missing")));
     }
     if password.expose().contains(['\r', '\n', '\0']) {
         return Err(invalid(
             "password",
-            "a POP3 password cannot contain line breaks",
+            Text::new("invalid-password-line-break"),
         ));
     }
     Ok(())
@@ -271,7 +269,7 @@ pub(crate) fn check_password(password: &Secret) -> Result<(), InvalidAccount> {
 
 pub(crate) fn check_host(host: &str) -> Result<String, InvalidAccount> {
     let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
-    let missing = || invalid("host", "enter the server's host name, e.g. pop.example.org");
+    let missing = || invalid("host", Text::new("invalid-host-missing"));
     if host.is_empty() || host.len() > MAX_HOST_BYTES {
         return Err(missing());
     }
@@ -279,10 +277,7 @@ pub(crate) fn check_host(host: &str) -> Result<String, InvalidAccount> {
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
     if !host_ok {
-        return Err(invalid(
-            "host",
-            "a host name has only letters, digits, dots and hyphens (or is an IP address)",
-        ));
+        return Err(invalid("host", Text::new("invalid-host-characters")));
     }
     let host = host.trim_start_matches('[').trim_end_matches(']');
     if host.is_empty() {
@@ -293,7 +288,7 @@ pub(crate) fn check_host(host: &str) -> Result<String, InvalidAccount> {
 
 pub(crate) fn check_text(field: &'static str, text: &str) -> Result<(), InvalidAccount> {
     if text.len() > MAX_TEXT_BYTES || text.contains(char::is_control) {
-        return Err(invalid(field, "too long or contains control characters"));
+        return Err(invalid(field, Text::new("invalid-text")));
     }
     Ok(())
 }
@@ -306,11 +301,11 @@ pub(crate) fn check_trust(
     let ca_pem = match ca_pem.filter(|pem| !pem.trim().is_empty()) {
         None => None,
         Some(pem) if pem.len() > MAX_CA_PEM_BYTES => {
-            return Err(invalid("tls_ca_pem", "the certificate is too large"));
+            return Err(invalid("tls_ca_pem", Text::new("invalid-ca-too-large")));
         }
         Some(pem) => {
             tls::client_config(&tls::Trust::CustomCa(pem.clone()))
-                .map_err(|e| invalid("tls_ca_pem", e.to_string()))?;
+                .map_err(|e| invalid("tls_ca_pem", e.text()))?;
             Some(pem)
         }
     };
@@ -321,10 +316,7 @@ pub(crate) fn check_trust(
         )),
     };
     if ca_pem.is_some() && pin.is_some() {
-        return Err(invalid(
-            "tls_pin_sha256",
-            "choose either a custom CA or a pinned certificate, not both",
-        ));
+        return Err(invalid("tls_pin_sha256", Text::new("invalid-trust-both")));
     }
     Ok((ca_pem, pin))
 }
@@ -339,27 +331,24 @@ pub(crate) fn validate(
         .port
         .unwrap_or_else(|| draft.security.default_pop3_port());
     if port == 0 {
-        return Err(invalid("port", "must be between 1 and 65535"));
+        return Err(invalid("port", Text::new("invalid-port")));
     }
     let username = draft.username.trim().to_owned();
     if username.is_empty() || username.len() > MAX_TEXT_BYTES || username.contains(char::is_control)
     {
-        return Err(invalid(
-            "username",
-            "enter the user name the server expects",
-        ));
+        return Err(invalid("username", Text::new("invalid-username")));
     }
     if draft.auth_method.oauth().is_some() && draft.password.is_some() {
         return Err(invalid(
             "password",
-            "this account signs in with its provider; it has no password to enter",
+            Text::new("invalid-password-with-provider"),
         ));
     }
     match (&draft.password, password) {
         (Some(secret), _) => check_password(secret)?,
         (None, Password::Required) if draft.auth_method.oauth().is_some() => {}
         (None, Password::Required) => {
-            return Err(invalid("password", "enter the mailbox's password"));
+            return Err(invalid("password", Text::new("invalid-password-missing")));
         }
         (None, Password::Optional) => {}
     }
@@ -381,10 +370,7 @@ pub(crate) fn validate(
     if let Some(minutes) = draft.poll_minutes
         && !(1..=24 * 60).contains(&minutes)
     {
-        return Err(invalid(
-            "poll_minutes",
-            "must be between 1 and 1440 minutes",
-        ));
+        return Err(invalid("poll_minutes", Text::new("invalid-poll-minutes")));
     }
     // A provider that locks out accounts checked too often (WEB.DE) gets at most its pace:
     // "automatic" becomes exactly that pace, and a faster fixed one is refused in words.
@@ -397,10 +383,9 @@ pub(crate) fn validate(
         (Some(minutes), Some((name, minimum))) if minutes < minimum => {
             return Err(invalid(
                 "poll_minutes",
-                format!(
-                    "{name} locks accounts that are checked more often than every {minimum} \
-                     minutes: choose {minimum} or more"
-                ),
+                Text::new("invalid-poll-too-often")
+                    .with("provider", name)
+                    .with("count", minimum),
             ));
         }
         (chosen, _) => chosen,
@@ -408,13 +393,13 @@ pub(crate) fn validate(
     if let Some(bytes) = draft.max_message_bytes
         && bytes < 1024
     {
-        return Err(invalid("max_message_bytes", "must be at least 1024 bytes"));
+        return Err(invalid("max_message_bytes", Text::new("invalid-max-bytes")));
     }
     let delete_after_days = match (draft.leave_on_server, draft.delete_after_days) {
         (LeavePolicy::DeleteAfterDays, None) => {
             return Err(invalid(
                 "delete_after_days",
-                "required with delete_after_days",
+                Text::new("invalid-delete-days-missing"),
             ));
         }
         (LeavePolicy::DeleteAfterDays, Some(days))
@@ -422,7 +407,7 @@ pub(crate) fn validate(
         {
             return Err(invalid(
                 "leave_on_server",
-                "days must be between 1 and 3650",
+                Text::new("invalid-delete-days-range"),
             ));
         }
         (LeavePolicy::DeleteAfterDays, Some(days)) => Some(days),
@@ -433,10 +418,7 @@ pub(crate) fn validate(
         None | Some("") => DEFAULT_COLOR.to_owned(),
         Some(color) if is_color(color) => color.to_ascii_lowercase(),
         Some(_) => {
-            return Err(invalid(
-                "color",
-                "expected # and six hex digits, e.g. #3b6fd4",
-            ));
+            return Err(invalid("color", Text::new("invalid-color")));
         }
     };
     Ok(ValidDraft {
@@ -521,7 +503,11 @@ mod tests {
         assert_eq!(slower.settings.poll_minutes, Some(30));
         let error = validate(webde(Some(5)), Password::Required).expect_err("too often");
         assert_eq!(error.field, "poll_minutes");
-        assert!(error.problem.contains("WEB.DE"), "{}", error.problem);
+        assert!(
+            error.problem.english().contains("WEB.DE"),
+            "{}",
+            error.problem
+        );
         let elsewhere = validate(draft(), Password::Required).expect("valid");
         assert_eq!(
             elsewhere.settings.poll_minutes, None,

@@ -31,7 +31,7 @@ pub enum AccountError {
     /// The provider's redirect back cannot finish a sign-in (unknown or used `state`,
     /// another person's or another session's): start again.
     #[error("{0}")]
-    SignInRefused(&'static str),
+    SignInRefused(crate::i18n::Text),
     /// The provider's token endpoint refused or could not be reached.
     #[error(transparent)]
     OAuth(#[from] OAuthError),

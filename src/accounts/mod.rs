@@ -29,6 +29,7 @@ pub use state::{AccountState, AccountSummary, state};
 
 use crate::crypto::{KeyRing, Secret};
 use crate::fetch::{ConnectionReport, FetchError, Fetcher, SignInWith};
+use crate::i18n::Text;
 use crate::store::accounts::{Account, AccountSettings};
 use crate::store::fetch::{RUN_STARTED_CHANNEL, RunRow, SkippedMessage};
 use crate::store::{self, StoreError};
@@ -139,17 +140,12 @@ impl AccountService {
         draft: AccountDraft,
     ) -> Result<Account, AccountError> {
         if draft.auth_method.oauth().is_some() {
-            return Err(invalid(
-                "auth",
-                "an account that signs in with its provider is added by signing in (Sign in \
-                 with … in the web, or POST /api/v1/accounts/sign-in)",
-            )
-            .into());
+            return Err(invalid("auth", Text::new("invalid-add-by-sign-in")).into());
         }
         let valid = draft::validate(draft, Password::Required)?;
         let password = valid
             .password
-            .ok_or_else(|| invalid("password", "enter the mailbox's password"))?;
+            .ok_or_else(|| invalid("password", Text::new("invalid-password-missing")))?;
         let ring = self.ring()?;
         let mut conn = self.conn().await?;
         let mut account =
@@ -182,16 +178,10 @@ impl AccountService {
             valid.settings.auth_method.oauth(),
         ) {
             (None, Some(_)) => {
-                return Err(
-                    invalid("auth", "use “Sign in with …” to sign in with the provider").into(),
-                );
+                return Err(invalid("auth", Text::new("invalid-use-sign-in")).into());
             }
             (Some(_), None) if valid.password.is_none() => {
-                return Err(invalid(
-                    "password",
-                    "enter the mailbox's password: the account signed in with its provider until now",
-                )
-                .into());
+                return Err(invalid("password", Text::new("invalid-password-was-provider")).into());
             }
             _ => {}
         }
@@ -338,9 +328,7 @@ impl AccountService {
     /// (refreshed if need be) with the settings given.
     async fn test_signed_in(&self, settings: &AccountSettings, id: Uuid) -> ConnectionTest {
         let Some(mechanism) = settings.auth_method.oauth() else {
-            return Err(FetchError::Settings(
-                "the account signs in with a password".into(),
-            ));
+            return Err(FetchError::Settings(Text::new("settings-password-account")));
         };
         let access_token = self
             .fetcher
@@ -370,7 +358,7 @@ impl AccountService {
         let valid = draft::validate(draft, rule)?;
         if valid.settings.auth_method.oauth().is_some() {
             let Some(id) = id else {
-                return Err(invalid("auth", "sign in with the provider first").into());
+                return Err(invalid("auth", Text::new("invalid-sign-in-first")).into());
             };
             self.signed_in_account(user_id, id).await?;
             return Ok(self.test_signed_in(&valid.settings, id).await);
@@ -381,7 +369,9 @@ impl AccountService {
                 Some(password) => password,
                 None => return Ok(Err(FetchError::PasswordUnreadable)),
             },
-            (None, None) => return Err(invalid("password", "enter the mailbox's password").into()),
+            (None, None) => {
+                return Err(invalid("password", Text::new("invalid-password-missing")).into());
+            }
         };
         Ok(self
             .fetcher

@@ -2,6 +2,7 @@
 //! workflow that sends the person to the provider, and the one that finishes when the
 //! provider sends them back — adding the account, or signing an existing one in again.
 
+use crate::i18n::Text;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -43,13 +44,7 @@ impl AccountService {
         }
         let client = self
             .sign_in_client(&draft.email, &draft.host)
-            .ok_or_else(|| {
-                invalid(
-                    "email",
-                    "sign-in with a provider is not set up for this address on this Tributary \
-                     (the administrator registers it with TRIBUTARY_OAUTH_*)",
-                )
-            })?
+            .ok_or_else(|| invalid("email", Text::new("invalid-no-provider-client")))?
             .clone();
         draft.auth_method = AuthMethod::for_oauth(client.mechanism);
         draft.password = None;
@@ -90,25 +85,19 @@ impl AccountService {
         let mut conn = self.conn().await?;
         let flow = grants::take_flow(&mut conn, &ring, &oauth::state_digest(state))
             .await?
-            .ok_or(AccountError::SignInRefused(
-                "This sign-in is unknown or has expired (each one works once, within 15 \
-                 minutes) — start it again from the account page.",
-            ))?;
+            .ok_or(AccountError::SignInRefused(Text::new("sign-in-unknown")))?;
         drop(conn);
         if flow.user_id != finisher.user_id {
-            return Err(AccountError::SignInRefused(
-                "This sign-in was started by another Tributary user — sign in to Tributary \
-                 as that user, or start again.",
-            ));
+            return Err(AccountError::SignInRefused(Text::new("sign-in-other-user")));
         }
         if flow
             .session_sha256
             .as_deref()
             .is_some_and(|s| s != finisher.session_sha256)
         {
-            return Err(AccountError::SignInRefused(
-                "This sign-in was started in another browser session — start it again here.",
-            ));
+            return Err(AccountError::SignInRefused(Text::new(
+                "sign-in-other-session",
+            )));
         }
         let kind = ProviderKind::parse(&flow.provider);
         let client = kind
@@ -121,7 +110,7 @@ impl AccountService {
             .redeem(&client, code, &flow.verifier)
             .await?;
         let draft: AccountDraft = serde_json::from_value(flow.draft)
-            .map_err(|_| invalid("email", "the sign-in's account cannot be read back"))?;
+            .map_err(|_| invalid("email", Text::new("invalid-sign-in-unreadable")))?;
         let valid = draft::validate(draft, Password::Optional)?;
         let document = tokens.document();
         let grant = grants::NewGrant {
@@ -164,7 +153,7 @@ impl AccountService {
     ) -> Result<Account, AccountError> {
         let account = self.get(user_id, id).await?;
         if account.auth_method.oauth().is_none() {
-            return Err(invalid("auth", "this account signs in with a password").into());
+            return Err(invalid("auth", Text::new("settings-password-account")).into());
         }
         Ok(account)
     }

@@ -446,7 +446,7 @@ fn candidates(email: String, local: String, found: Option<Found>) -> AutodetectJ
         }
         .to_owned(),
         min_poll_minutes: p.min_poll_minutes,
-        advice: p.advice.split_whitespace().collect::<Vec<_>>().join(" "),
+        advice: crate::i18n::Locale::default().t(p.advice),
         offers_pop3: p.pop3.is_some(),
     });
     let candidates = found

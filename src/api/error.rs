@@ -74,14 +74,16 @@ pub enum ApiError {
 impl From<AccountError> for ApiError {
     fn from(error: AccountError) -> Self {
         match error {
-            AccountError::Invalid(invalid) => Self::validation(invalid.field, invalid.problem),
+            AccountError::Invalid(invalid) => {
+                Self::validation(invalid.field, invalid.problem.english())
+            }
             AccountError::NotFound => Self::NotFound,
             refused @ (AccountError::Off | AccountError::Paused(_)) => {
                 Self::Conflict(refused.to_string())
             }
             AccountError::Keys(error) => Self::Crypto(error),
             AccountError::Store(error) => Self::Store(error),
-            AccountError::SignInRefused(words) => Self::Conflict(words.into()),
+            AccountError::SignInRefused(words) => Self::Conflict(words.english()),
             AccountError::OAuth(crate::oauth::OAuthError::Store(error)) => Self::from(error),
             AccountError::OAuth(crate::oauth::OAuthError::Keys(error)) => Self::Crypto(error),
             AccountError::OAuth(provider) => Self::Conflict(provider.to_string()),
@@ -92,7 +94,9 @@ impl From<AccountError> for ApiError {
 impl From<SendingError> for ApiError {
     fn from(error: SendingError) -> Self {
         match error {
-            SendingError::Invalid(invalid) => Self::validation(invalid.field, invalid.problem),
+            SendingError::Invalid(invalid) => {
+                Self::validation(invalid.field, invalid.problem.english())
+            }
             SendingError::Compose(compose) => {
                 let field = match &compose {
                     ComposeError::NoRecipients => "to",

@@ -26,6 +26,7 @@ pub use run::{RunReport, run_once};
 pub use scheduler::{Scheduler, SchedulerSettings, Tick};
 pub use worker::{FetchOutcome, fetch_account};
 
+use crate::i18n::{Locale, Text};
 use crate::model::{ErrorClass, PausedReason, RunOutcome};
 use crate::pop3::Pop3Error;
 use crate::store::StoreError;
@@ -38,29 +39,24 @@ pub enum FetchError {
     Pop3(#[from] Pop3Error),
     #[error("{0}")]
     Store(#[from] StoreError),
-    #[error(
-        "the stored password cannot be decrypted with the current master key — enter the password again"
-    )]
+    #[error("{}", self.text())]
     PasswordUnreadable,
     /// The master key ring cannot be read now (a key file gone or unreadable): the
     /// password is not lost, so this is retried, not a reason to pause the account.
-    #[error("the master key cannot be read: {0}")]
+    #[error("{}", Text::new("keys-unreadable").with("problem", .0.to_string()))]
     Keys(#[source] crate::crypto::CryptoError),
     /// Work handed to another task did not come back (it panicked).
     #[error("an internal task stopped: {0}")]
     Task(#[from] tokio::task::JoinError),
-    #[error("the account's settings are invalid: {0}")]
-    Settings(String),
-    #[error(
-        "the check took longer than {} and was stopped; mail saved so far is kept and the rest comes with the next check",
-        human_duration(*.0)
-    )]
+    #[error("{}", self.text())]
+    Settings(Text),
+    #[error("{}", self.text())]
     RunTimedOut(Duration),
     /// The provider's sign-in (OAuth 2.0) could not give an access token.
     #[error(transparent)]
     OAuth(#[from] crate::oauth::OAuthError),
     /// The POP3 server refused a fresh access token (`-ERR` to the SASL exchange).
-    #[error("the server refused the sign-in token — sign in again; the server said: {}", .0.as_str())]
+    #[error("{}", self.text())]
     TokenRefused(crate::pop3::ServerText),
 }
 
@@ -72,12 +68,12 @@ impl From<sqlx::Error> for FetchError {
 }
 
 /// "90 seconds", "65 minutes": for messages people read.
-fn human_duration(duration: Duration) -> String {
+fn human_duration(duration: Duration) -> Text {
     let seconds = duration.as_secs();
     if seconds < 120 {
-        format!("{seconds} seconds")
+        Text::new("duration-seconds").with("count", seconds)
     } else {
-        format!("{} minutes", seconds.div_ceil(60))
+        Text::new("duration-minutes").with("count", seconds.div_ceil(60))
     }
 }
 
@@ -157,35 +153,35 @@ impl FetchError {
         }
     }
 
-    /// What the accounts page says, in plain words. Holds the server's (sanitised) text
-    /// where it helps, never a password and never an internal address.
-    pub fn user_message(&self) -> String {
+    /// What the accounts page says, in words: the server's (sanitised) answer where it
+    /// helps, never a password and never an internal address.
+    pub fn text(&self) -> Text {
         match self {
-            Self::Pop3(Pop3Error::Auth(text)) => format!(
-                "The server rejected the user name or password — update the password to resume \
-                 checking this account. The server said: {}",
-                text.as_str()
-            ),
-            Self::Pop3(Pop3Error::SysPerm(text)) => format!(
-                "The server reports a permanent problem with this mailbox; checking is \
-                 suspended until you edit the account. The server said: {}",
-                text.as_str()
-            ),
-            Self::Store(_) | Self::Task(_) => {
-                "Tributary could not save mail just now; it will try again.".into()
+            Self::Pop3(Pop3Error::Auth(text)) => {
+                Text::new("fetch-login-rejected").with("server", text)
             }
-            Self::Keys(_) => "Tributary cannot read its master key just now; it will try again \
-                 (the administrator should check the key file)."
-                .into(),
-            other => {
-                let mut text = other.to_string();
-                if let Some(first) = text.get(..1) {
-                    let upper = first.to_uppercase();
-                    text.replace_range(..1, &upper);
-                }
-                text
+            Self::Pop3(Pop3Error::SysPerm(text)) => {
+                Text::new("fetch-mailbox-suspended").with("server", text)
             }
+            Self::Connect(e) => e.text(),
+            Self::Pop3(e) => e.text(),
+            Self::OAuth(e) => e.text(),
+            Self::Store(_) | Self::Task(_) => Text::new("fetch-not-saved"),
+            Self::Keys(_) => Text::new("fetch-keys-later"),
+            Self::PasswordUnreadable => Text::new("fetch-password-unreadable"),
+            Self::Settings(problem) => {
+                Text::new("fetch-settings-invalid").with("problem", problem.clone())
+            }
+            Self::RunTimedOut(limit) => {
+                Text::new("fetch-run-timed-out").with("limit", human_duration(*limit))
+            }
+            Self::TokenRefused(text) => Text::new("fetch-token-refused").with("server", text),
         }
+    }
+
+    /// [`Self::text`] as an English sentence: for the API and the command line.
+    pub fn user_message(&self) -> String {
+        Locale::default().sentence(&self.text())
     }
 }
 
@@ -231,7 +227,7 @@ mod tests {
             FetchError::RunTimedOut(Duration::from_secs(1)),
             FetchError::PasswordUnreadable,
             FetchError::Keys(crate::crypto::CryptoError::Random),
-            FetchError::Settings("x".into()),
+            FetchError::Settings(Text::new("settings-bad-port")),
         ];
         for error in errors {
             let metrics = metrics::Metrics::default();

@@ -17,6 +17,7 @@ use tokio::sync::watch;
 use super::FetchError;
 use super::fetcher::Fetcher;
 use super::writer::Writers;
+use crate::i18n::Text;
 use crate::model::{ImportMode, LeavePolicy};
 use crate::pop3::{self, Credentials, RetrOutcome, Session, SessionOptions, Transaction, tls};
 use crate::store::accounts::{self, Account};
@@ -110,8 +111,9 @@ impl AccountRun<'_> {
         options: &SessionOptions,
     ) -> Result<Session<Transaction, TcpStream>, FetchError> {
         let account = self.account;
-        let port = u16::try_from(account.port)
-            .map_err(|_| FetchError::Settings(format!("invalid port {}", account.port)))?;
+        let port = u16::try_from(account.port).map_err(|_| {
+            FetchError::Settings(Text::new("settings-bad-port").with("port", account.port))
+        })?;
         if let Some(mechanism) = account.auth_method.oauth() {
             // The token is made fresh before connecting: a refresh may take seconds.
             let access_token = self

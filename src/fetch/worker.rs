@@ -9,6 +9,7 @@ use super::FetchError;
 use super::fetcher::Fetcher;
 use super::policy;
 use super::run::{RunReport, run_once};
+use crate::i18n::Text;
 use crate::model::ErrorClass;
 use crate::store::StoreError;
 use crate::store::accounts::Account;
@@ -128,7 +129,7 @@ fn decide(
         bytes: i64::try_from(report.bytes).unwrap_or(i64::MAX),
         skipped: i32::try_from(report.skipped).unwrap_or(i32::MAX),
         error_kind: None,
-        error_message: None,
+        error: None,
     };
     let interval_seconds = |d: Duration| i32::try_from(d.as_secs()).unwrap_or(i32::MAX);
     let mut status = AccountStatus {
@@ -142,7 +143,7 @@ fn decide(
         let failures = failures.saturating_add(1);
         record.outcome = error.outcome();
         record.error_kind = Some(error.class());
-        record.error_message = Some(error.user_message());
+        record.error = Some(error.text());
         status.consecutive_failures = i32::try_from(failures).unwrap_or(i32::MAX);
         status.paused_reason = error.pause_reason();
         status.next_check_in =
@@ -151,11 +152,11 @@ fn decide(
         // Due again at once: another worker (or this one after a restart) picks it up.
         record.outcome = RunOutcome::Cancelled;
         record.error_kind = Some(ErrorClass::Interrupted);
-        record.error_message = Some(if lease_lost {
-            "the run stopped because its lease could not be renewed".into()
+        record.error = Some(Text::new(if lease_lost {
+            "run-lease-lost"
         } else {
-            "the run stopped because Tributary was shutting down".into()
-        });
+            "run-shutting-down"
+        }));
     } else {
         let interval = policy::next_interval(current, account.poll_minutes, report.messages, floor);
         status.succeeded = true;
@@ -165,15 +166,10 @@ fn decide(
         if report.refused > 0 || report.quit_failed {
             record.outcome = RunOutcome::Partial;
             record.error_kind = Some(ErrorClass::Partial);
-            record.error_message = Some(if report.refused > 0 {
-                format!(
-                    "The server refused to send {} message(s); they will be tried again.",
-                    report.refused
-                )
+            record.error = Some(if report.refused > 0 {
+                Text::new("run-refused-messages").with("count", report.refused)
             } else {
-                "The server did not confirm the end of the session, so messages to delete \
-                 there stay until the next check."
-                    .into()
+                Text::new("run-quit-unconfirmed")
             });
         }
     }

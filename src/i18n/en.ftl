@@ -506,3 +506,262 @@ found-source-list = from Tributary's list of mail providers
 found-source-srv = announced by the domain (DNS SRV record)
 found-source-srv-untested = announced by the domain (DNS SRV record), but it did not pass a test with a publicly trusted certificate just now
 found-source-probe = found by trying the usual server names
+
+## Errors from the mail servers and the network (lower-case: they are parts of a
+## sentence; shown alone, the first letter is made upper-case)
+phase-connect = connecting
+phase-tls = the TLS handshake
+phase-read = waiting for the server
+phase-write = sending to the server
+phase-session = the whole session
+phase-greeting = waiting for the server's greeting
+phase-answer-to = waiting for the answer to { $command }
+phase-message = sending the message
+phase-final-reply = waiting for the server to accept the message
+io-refused = the server refused the connection
+io-reset = the connection was reset
+io-unreachable = the network or the server cannot be reached
+io-timeout = the connection timed out
+io-closed = the connection was closed
+io-other = { $problem }
+date-unknown = an unknown date
+duration-seconds = { $count ->
+    [one] { $count } second
+   *[other] { $count } seconds
+}
+duration-minutes = { $count ->
+    [one] { $count } minute
+   *[other] { $count } minutes
+}
+connect-address-refused = this server's address is not allowed: it points into a private or local network
+connect-unresolved = the server name could not be resolved
+connect-no-addresses = the server name has no addresses
+connect-timeout = timed out connecting to the server
+connect-failed = could not connect to the server: { $problem }
+mail-connection-failed = connection failed: { $problem }
+mail-timed-out = timed out during { $phase }
+mail-tls-error = TLS error: { $problem }
+mail-stls-refused = the server refused STARTTLS: { $server }
+mail-plaintext-refused = refusing to send credentials over an unencrypted connection (choose TLS or STARTTLS)
+mail-line-too-long = the server sent a line longer than { $count } bytes
+pop3-network = network error: { $problem }
+pop3-closed = the server closed the connection unexpectedly
+pop3-stls-not-offered = the server does not offer STARTTLS (STLS); refusing to continue without encryption
+pop3-protocol = the server does not speak POP3 as expected: { $problem }
+pop3-too-many = the server sent more than { $count } list entries
+pop3-auth = the server rejected the login: { $server }
+pop3-in-use = the mailbox is in use by another session: { $server }
+pop3-login-delay = the server asks to wait before logging in again: { $server }
+pop3-sys-temp = temporary server problem: { $server }
+pop3-sys-perm = permanent server problem: { $server }
+pop3-unsupported = the server does not offer { $feature }
+pop3-command-failed = { $command } failed: { $server }
+smtp-network = network error during { $phase }: { $problem }
+smtp-closed = the server closed the connection during { $phase }
+smtp-stls-not-offered = the server does not offer STARTTLS; refusing to continue without encryption
+smtp-protocol = the server does not speak SMTP as expected: { $problem }
+smtp-auth-unsupported = the server does not offer { $feature } sign-in
+smtp-auth = the server rejected the sign-in ({ $code }): { $server }
+smtp-rejected = the server refused { $command } ({ $code }): { $server }
+smtp-recipient-rejected = the server refused the recipient { $recipient } ({ $code }): { $server }
+smtp-too-large = the message is { $size } bytes; the server accepts at most { $limit }
+smtp-bad-envelope = { $address } cannot be used as an envelope address
+smtp-no-recipients = the message has no recipients
+smtp-no-smtputf8 = an address has non-ASCII characters before the @ and the server does not accept them (no SMTPUTF8)
+smtp-maybe-sent = the message may have been sent: { $problem }
+tls-timeout = timed out during the TLS handshake
+tls-pin-malformed = a SHA-256 fingerprint is 64 hex digits (colons allowed)
+tls-setup-failed = TLS cannot be set up: { $problem }
+tls-ca-not-pem = the custom CA is not valid PEM: { $problem }
+tls-ca-unusable = the custom CA is not usable: { $problem }
+tls-ca-empty = the custom CA holds no certificate
+tls-trust-unusable = the trusted certificates are not usable: { $problem }
+tls-bad-server-name = "{ $host }" is not a valid server name
+tls-closed = the server closed the connection during the handshake
+tls-not-tls = the server did not answer in TLS — this port may expect STARTTLS or no encryption (995 is POP3 over TLS, 110 is STARTTLS)
+tls-no-common-version = the server offers no TLS version or cipher Tributary accepts (TLS 1.2 or 1.3 is needed; the server may only offer outdated versions)
+tls-failed = the TLS handshake failed: { $problem }
+cert-pin-changed = the server's certificate changed: it is not the certificate pinned for this account (it is now SHA-256 { $fingerprint }) — review the new certificate before trusting it
+cert-refused = the server's certificate was refused: { $problem }
+cert-untrusted = the server's certificate is not signed by an authority Tributary trusts (it is self-signed, or signed by a private CA) — paste the server's certificate as the account's CA, or trust it by its fingerprint
+cert-wrong-name = the server's certificate is not for { $host }
+cert-names-other = the certificate is for { $names }, not { $host } — use the server name the certificate names
+cert-no-names = the server's certificate names no host, so it is not for { $host }
+cert-expired-on = the server's certificate expired on { $date } — its administrator must renew it
+cert-expired = the server's certificate has expired — its administrator must renew it
+cert-not-yet-from = the server's certificate is only valid from { $date } — check the clock of this machine and of the server
+cert-not-yet = the server's certificate is not valid yet — check the clock of this machine and of the server
+cert-revoked = the server's certificate has been revoked
+cert-bad-signature = the signature on the server's certificate does not verify
+cert-not-for-server = the server's certificate is not meant for a server
+cert-unreadable = the server's certificate cannot be read
+oauth-not-configured = sign-in with { $provider } is not set up on this Tributary any more (the administrator sets TRIBUTARY_OAUTH_*)
+oauth-refused = { $provider } no longer accepts this sign-in ({ $code }) — sign in again
+oauth-unreachable = the sign-in provider cannot be reached: { $problem }
+oauth-unusable = the sign-in provider's answer cannot be used: { $problem }
+oauth-store = Tributary could not read the sign-in just now; it will try again
+keys-unreadable = the master key cannot be read: { $problem }
+
+## What a check of an account ended with
+fetch-login-rejected = The server rejected the user name or password — update the password to resume checking this account. The server said: { $server }
+fetch-mailbox-suspended = The server reports a permanent problem with this mailbox; checking is suspended until you edit the account. The server said: { $server }
+fetch-not-saved = Tributary could not save mail just now; it will try again.
+fetch-keys-later = Tributary cannot read its master key just now; it will try again (the administrator should check the key file).
+fetch-password-unreadable = the stored password cannot be decrypted with the current master key — enter the password again
+fetch-settings-invalid = the account's settings are invalid: { $problem }
+fetch-run-timed-out = the check took longer than { $limit } and was stopped; mail saved so far is kept and the rest comes with the next check
+fetch-token-refused = the server refused the sign-in token — sign in again; the server said: { $server }
+settings-bad-port = invalid port { $port }
+settings-password-account = the account signs in with a password
+run-lease-lost = the run stopped because its lease could not be renewed
+run-shutting-down = the run stopped because Tributary was shutting down
+run-worker-stopped = the worker stopped during this run
+run-refused-messages = { $count ->
+    [one] The server refused to send { $count } message; it will be tried again.
+   *[other] The server refused to send { $count } messages; they will be tried again.
+}
+run-quit-unconfirmed = The server did not confirm the end of the session, so messages to delete there stay until the next check.
+
+## What a form or a request got wrong (parts of a sentence: "Check the field: …")
+invalid-password-missing = enter the mailbox's password
+invalid-password-line-break = a POP3 password cannot contain line breaks
+invalid-host-missing = enter the server's host name, e.g. pop.example.org
+invalid-host-characters = a host name has only letters, digits, dots and hyphens (or is an IP address)
+invalid-text = too long or contains control characters
+invalid-ca-too-large = the certificate is too large
+invalid-trust-both = choose either a custom CA or a pinned certificate, not both
+invalid-port = must be between 1 and 65535
+invalid-username = enter the user name the server expects
+invalid-password-with-provider = this account signs in with its provider; it has no password to enter
+invalid-poll-minutes = must be between 1 and 1440 minutes
+invalid-max-bytes = must be at least 1024 bytes
+invalid-delete-days-missing = required with delete_after_days
+invalid-delete-days-range = days must be between 1 and 3650
+invalid-color = expected # and six hex digits, e.g. #3b6fd4
+invalid-add-by-sign-in = an account that signs in with its provider is added by signing in (Sign in with … in the web, or POST /api/v1/accounts/sign-in)
+invalid-use-sign-in = use “Sign in with …” to sign in with the provider
+invalid-password-was-provider = enter the mailbox's password: the account signed in with its provider until now
+invalid-sign-in-first = sign in with the provider first
+invalid-no-provider-client = sign-in with a provider is not set up for this address on this Tributary (the administrator registers it with TRIBUTARY_OAUTH_*)
+invalid-sign-in-unreadable = the sign-in's account cannot be read back
+invalid-smtp-username-missing = enter the SMTP user name that goes with this password
+invalid-no-recipient = add at least one recipient
+invalid-subject-control = line breaks and control characters are not allowed in the subject
+invalid-subject-long = the subject is too long
+invalid-body-nul = the text contains a NUL character
+invalid-reply-unknown = the message answered is not stored here
+invalid-smtp-password-missing = enter the password for this SMTP user name
+invalid-choose-account = choose the account to send from
+invalid-choose-security = choose how the connection is protected
+invalid-choose-auth = choose a sign-in method
+invalid-port-number = a port is a number from 1 to 65535
+invalid-paste-ca = paste the CA certificate (PEM)
+invalid-paste-pin = paste the certificate's SHA-256 fingerprint
+invalid-days-number = enter a number of days
+invalid-choose-leave = choose what happens on the server
+invalid-poll-too-often = { $provider } locks accounts that are checked more often than every { $count } minutes: choose { $count } or more
+invalid-too-many-recipients = { $count } recipients; at most { $limit } per message
+address-control = line breaks and control characters are not allowed in addresses
+address-malformed = { $address } is not an email address (it needs a name, an @ and a domain)
+address-local-part = { $address }: the part before the @ is not valid
+address-domain = { $address }: the domain is not valid
+address-too-long = { $address } is too long for an email address
+
+## How sending a message ended
+send-not-recorded = Tributary could not record the sending just now; it will try again
+send-password-unreadable = the stored SMTP password cannot be decrypted with the current master key — enter it again
+send-no-identity = the account has no sending settings
+send-no-account = the account this message was to be sent from was removed
+send-settings-invalid = the sending settings are invalid: { $problem }
+send-uncertain = the message may have been sent: the server got all of it but { $problem } before it said whether it accepted it. Check with a recipient (or the Sent folder of the account's own webmail) before sending it again
+send-stopped-after-handing-over = the sending stopped after the message was handed to the server, before it answered: it may have been sent
+invalid-minutes-number = enter a number of minutes
+invalid-megabytes = enter megabytes from 1 to 2048
+
+## The sending settings of an account
+sending-saved = Saved. This account can now send mail.
+sending-found = { $found } Save and test sending to make sure.
+sending-not-found = No SMTP submission server was found automatically for { $domain }. Enter the server your provider names (often smtp.{ $domain }, port 465).
+sending-unencrypted = a connection WITHOUT encryption
+sending-try-worked = Test sending worked: signed in over { $version }. Nothing was sent, and nothing saved yet.
+sending-retype-password = Type the SMTP password again to save it.
+sending-try-failed = Test sending failed (nothing saved): { $problem }
+sending-test-worked = Saved. Test sending worked: signed in over { $version }. Nothing was sent.
+sending-test-worked-unencrypted = Saved. Test sending worked, WITHOUT encryption. Nothing was sent.
+sending-test-failed = Saved, but test sending failed: { $problem }
+
+## Error pages
+error-not-found = Not found
+error-not-found-text = There is nothing at this address.
+error-form-expired = This form has expired
+error-form-expired-text = The form was sent from an old page or from another site, so nothing was changed. Go back, reload the page and try again.
+error-bad-request = Bad request
+error-conflict = Not possible right now
+error-internal = Something went wrong
+error-internal-text = The server could not finish this request. It has been logged; please try again.
+conflict-paused-by-you = Paused by you — resume the account to check it
+bad-request-form-incomplete = The form arrived incomplete or malformed. Go back, reload the page and try again.
+bad-request-message-form = The message form arrived incomplete. Go back and try again.
+bad-request-mode = mode is reply, all or forward
+bad-request-token-scope = choose read or write
+bad-request-page-link = that page link is broken
+bad-request-action = unknown action
+bad-request-keep-mail = choose whether to keep the mail
+sign-in-provider-refused = The provider did not sign you in ({ $code }); nothing was saved. Start again from the account page to try once more.
+sign-in-callback-only = This address is only for the provider's answer to a sign-in.
+sign-in-unknown = This sign-in is unknown or has expired (each one works once, within 15 minutes) — start it again from the account page.
+sign-in-other-user = This sign-in was started by another Tributary user — sign in to Tributary as that user, or start again.
+sign-in-other-session = This sign-in was started in another browser session — start it again here.
+sending-no-identity = this account cannot send yet: set up its sending server (SMTP) first
+sending-too-large = the message is { $size } bytes; at most { $limit } can be sent
+sending-rate-limited = { $count ->
+    [one] too many messages sent in the last hour; try again in { $count } minute
+   *[other] too many messages sent in the last hour; try again in { $count } minutes
+}
+compose-no-recipients = add at least one recipient (To, Cc or Bcc)
+compose-control = { $field }: line breaks and control characters are not allowed
+compose-attachment-name = the attachment name { $name } is not allowed (no line breaks, slashes or quotes)
+compose-content-type = { $value } is not a content type (type/subtype)
+
+## What to do at a known provider before its mail can be fetched
+advice-outlook = Turn on POP in Outlook.com (Settings → Mail → Forwarding and IMAP → "Let devices and apps use POP"). Outlook.com accepts only Microsoft sign-in (OAuth2), not a password.
+advice-gmail = Turn on POP in Gmail (Settings → See all settings → Forwarding and POP/IMAP → Enable POP) and sign in with an app password (Google Account → Security → 2-Step Verification → App passwords).
+advice-yahoo = Create an app password (Yahoo Account Info → Account security → Generate app password) and use it here instead of your Yahoo password.
+advice-aol = Create an app password (AOL Account Security → Generate app password) and use it here instead of your AOL password.
+advice-gmx = Allow access by mail programs first (GMX settings → E-Mail → POP3/IMAP Abruf → "POP3 und IMAP Zugriff erlauben").
+advice-gmx-international = Allow access by mail programs first (GMX settings → POP3 & IMAP → enable access).
+advice-web-de = Allow access by mail programs first (WEB.DE settings → E-Mail → POP3/IMAP Abruf → "POP3 und IMAP Zugriff erlauben"). WEB.DE locks accounts that are checked more often than every 15 minutes.
+advice-orange = Sign in with your Orange mail password (the one of the Orange Mail web page).
+advice-free = Sign in with the whole address and your Free mail password; Free's sending server wants the same login.
+advice-la-poste = Allow mail programs first (laposte.net → Paramètres → Comptes → "Autoriser l'accès POP/IMAP").
+advice-icloud = iCloud Mail offers no POP3 (only IMAP), so Tributary cannot fetch it. Forward it to an address Tributary can fetch instead.
+
+## The wizard, writing and answering
+wizard-not-found = No POP3 server was found automatically for { $domain }. Enter the server your provider names (often pop.{ $domain }, port 995).
+wizard-microsoft-not-set-up = Microsoft sign-in is not set up on this Tributary: the administrator registers it first (README, “Sign-in with Microsoft and Google”).
+wizard-whole-address = Enter the whole address, like name@example.org.
+compose-not-sent = Not sent: { $problem }. Your message is kept as a draft.
+reply-someone = someone
+reply-quote-header = On { $date }, { $name } wrote:
+forward-separator = Forwarded message
+forward-line = { $name }: { $value }
+forward-from = From
+forward-date = Date
+forward-subject = Subject
+forward-to = To
+forward-cc = Cc
+
+## People's own sign-in, and the administration
+user-email-missing = enter an email address
+user-email-too-long = that email address is too long
+user-email-invalid = that does not look like an email address (name@example.org)
+user-email-taken = a user with this email already exists
+user-unknown = no user with this email
+user-password-short = the password must have at least { $count } characters
+user-password-long = the password must have at most { $count } bytes
+admin-create-failed = Could not create the user: { $problem }.
+admin-disable-self = You cannot disable yourself.
+admin-disabled = { $email } is disabled and signed out everywhere.
+admin-enabled = { $email } can sign in again.
+admin-password-reset = The password of { $email } was reset; they were signed out everywhere.
+admin-reset-failed = Could not reset the password: { $problem }.

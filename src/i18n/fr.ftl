@@ -513,3 +513,262 @@ found-source-list = d'après la liste des fournisseurs de Tributary
 found-source-srv = annoncé par le domaine (enregistrement DNS SRV)
 found-source-srv-untested = annoncé par le domaine (enregistrement DNS SRV), mais il n'a pas réussi à l'instant un test avec un certificat reconnu publiquement
 found-source-probe = trouvé en essayant les noms de serveur habituels
+
+## Erreurs des serveurs de courrier et du réseau (en minuscules : ce sont des parties de
+## phrase ; affichées seules, la première lettre passe en majuscule)
+phase-connect = la connexion
+phase-tls = la négociation TLS
+phase-read = l'attente du serveur
+phase-write = l'envoi au serveur
+phase-session = la session entière
+phase-greeting = l'attente de l'accueil du serveur
+phase-answer-to = l'attente de la réponse à { $command }
+phase-message = l'envoi du message
+phase-final-reply = l'attente de l'acceptation du message par le serveur
+io-refused = le serveur a refusé la connexion
+io-reset = la connexion a été réinitialisée
+io-unreachable = le réseau ou le serveur est injoignable
+io-timeout = le délai de connexion est dépassé
+io-closed = la connexion a été fermée
+io-other = { $problem }
+date-unknown = une date inconnue
+duration-seconds = { $count ->
+    [one] { $count } seconde
+   *[other] { $count } secondes
+}
+duration-minutes = { $count ->
+    [one] { $count } minute
+   *[other] { $count } minutes
+}
+connect-address-refused = l'adresse de ce serveur n'est pas autorisée : elle pointe vers un réseau privé ou local
+connect-unresolved = le nom du serveur est introuvable
+connect-no-addresses = le nom du serveur n'a aucune adresse
+connect-timeout = délai dépassé pendant la connexion au serveur
+connect-failed = impossible de se connecter au serveur : { $problem }
+mail-connection-failed = la connexion a échoué : { $problem }
+mail-timed-out = délai dépassé pendant { $phase }
+mail-tls-error = erreur TLS : { $problem }
+mail-stls-refused = le serveur a refusé STARTTLS : { $server }
+mail-plaintext-refused = Tributary refuse d'envoyer les identifiants sur une connexion non chiffrée (choisissez TLS ou STARTTLS)
+mail-line-too-long = le serveur a envoyé une ligne de plus de { $count } octets
+pop3-network = erreur réseau : { $problem }
+pop3-closed = le serveur a fermé la connexion de façon inattendue
+pop3-stls-not-offered = le serveur ne propose pas STARTTLS (STLS) ; Tributary refuse de continuer sans chiffrement
+pop3-protocol = le serveur ne parle pas POP3 comme prévu : { $problem }
+pop3-too-many = le serveur a envoyé plus de { $count } entrées de liste
+pop3-auth = le serveur a refusé la connexion du compte : { $server }
+pop3-in-use = la boîte aux lettres est utilisée par une autre session : { $server }
+pop3-login-delay = le serveur demande d'attendre avant de se reconnecter : { $server }
+pop3-sys-temp = problème temporaire du serveur : { $server }
+pop3-sys-perm = problème permanent du serveur : { $server }
+pop3-unsupported = le serveur ne propose pas { $feature }
+pop3-command-failed = { $command } a échoué : { $server }
+smtp-network = erreur réseau pendant { $phase } : { $problem }
+smtp-closed = le serveur a fermé la connexion pendant { $phase }
+smtp-stls-not-offered = le serveur ne propose pas STARTTLS ; Tributary refuse de continuer sans chiffrement
+smtp-protocol = le serveur ne parle pas SMTP comme prévu : { $problem }
+smtp-auth-unsupported = le serveur ne propose pas la connexion { $feature }
+smtp-auth = le serveur a refusé la connexion ({ $code }) : { $server }
+smtp-rejected = le serveur a refusé { $command } ({ $code }) : { $server }
+smtp-recipient-rejected = le serveur a refusé le destinataire { $recipient } ({ $code }) : { $server }
+smtp-too-large = le message fait { $size } octets ; le serveur en accepte au plus { $limit }
+smtp-bad-envelope = { $address } ne peut pas servir d'adresse d'enveloppe
+smtp-no-recipients = le message n'a aucun destinataire
+smtp-no-smtputf8 = une adresse contient des caractères non ASCII avant le @ et le serveur ne les accepte pas (pas de SMTPUTF8)
+smtp-maybe-sent = le message a peut-être été envoyé : { $problem }
+tls-timeout = délai dépassé pendant la négociation TLS
+tls-pin-malformed = une empreinte SHA-256 compte 64 chiffres hexadécimaux (deux-points permis)
+tls-setup-failed = TLS ne peut pas être mis en place : { $problem }
+tls-ca-not-pem = l'autorité (CA) personnalisée n'est pas un PEM valide : { $problem }
+tls-ca-unusable = l'autorité (CA) personnalisée est inutilisable : { $problem }
+tls-ca-empty = l'autorité (CA) personnalisée ne contient aucun certificat
+tls-trust-unusable = les certificats de confiance sont inutilisables : { $problem }
+tls-bad-server-name = « { $host } » n'est pas un nom de serveur valide
+tls-closed = le serveur a fermé la connexion pendant la négociation TLS
+tls-not-tls = le serveur n'a pas répondu en TLS — ce port attend peut-être STARTTLS ou aucun chiffrement (995 est POP3 sur TLS, 110 est STARTTLS)
+tls-no-common-version = le serveur ne propose aucune version ou suite TLS que Tributary accepte (TLS 1.2 ou 1.3 est nécessaire ; le serveur ne propose peut-être que des versions dépassées)
+tls-failed = la négociation TLS a échoué : { $problem }
+cert-pin-changed = le certificat du serveur a changé : ce n'est plus le certificat épinglé pour ce compte (il est maintenant SHA-256 { $fingerprint }) — examinez le nouveau certificat avant de lui faire confiance
+cert-refused = le certificat du serveur a été refusé : { $problem }
+cert-untrusted = le certificat du serveur n'est pas signé par une autorité à laquelle Tributary fait confiance (il est auto-signé, ou signé par une autorité privée) — collez le certificat du serveur comme autorité (CA) du compte, ou faites-lui confiance par son empreinte
+cert-wrong-name = le certificat du serveur n'est pas celui de { $host }
+cert-names-other = le certificat est pour { $names }, pas pour { $host } — utilisez le nom de serveur que le certificat indique
+cert-no-names = le certificat du serveur ne nomme aucun hôte, il n'est donc pas celui de { $host }
+cert-expired-on = le certificat du serveur a expiré le { $date } — son administrateur doit le renouveler
+cert-expired = le certificat du serveur a expiré — son administrateur doit le renouveler
+cert-not-yet-from = le certificat du serveur n'est valable qu'à partir du { $date } — vérifiez l'horloge de cette machine et celle du serveur
+cert-not-yet = le certificat du serveur n'est pas encore valable — vérifiez l'horloge de cette machine et celle du serveur
+cert-revoked = le certificat du serveur a été révoqué
+cert-bad-signature = la signature du certificat du serveur n'est pas valable
+cert-not-for-server = le certificat du serveur n'est pas destiné à un serveur
+cert-unreadable = le certificat du serveur est illisible
+oauth-not-configured = la connexion avec { $provider } n'est plus configurée sur ce Tributary (l'administrateur définit TRIBUTARY_OAUTH_*)
+oauth-refused = { $provider } n'accepte plus cette connexion ({ $code }) — reconnectez-vous
+oauth-unreachable = le fournisseur de connexion est injoignable : { $problem }
+oauth-unusable = la réponse du fournisseur de connexion est inutilisable : { $problem }
+oauth-store = Tributary n'a pas pu lire la connexion pour l'instant ; il réessaiera
+keys-unreadable = la clé maîtresse est illisible : { $problem }
+
+## Comment une vérification d'un compte s'est terminée
+fetch-login-rejected = Le serveur a refusé le nom d'utilisateur ou le mot de passe — mettez à jour le mot de passe pour reprendre la vérification de ce compte. Le serveur a dit : { $server }
+fetch-mailbox-suspended = Le serveur signale un problème permanent avec cette boîte ; la vérification est suspendue jusqu'à ce que vous modifiiez le compte. Le serveur a dit : { $server }
+fetch-not-saved = Tributary n'a pas pu enregistrer le courrier pour l'instant ; il réessaiera.
+fetch-keys-later = Tributary ne peut pas lire sa clé maîtresse pour l'instant ; il réessaiera (l'administrateur doit vérifier le fichier de clé).
+fetch-password-unreadable = le mot de passe enregistré ne peut pas être déchiffré avec la clé maîtresse actuelle — saisissez à nouveau le mot de passe
+fetch-settings-invalid = les réglages du compte ne sont pas valables : { $problem }
+fetch-run-timed-out = la vérification a duré plus de { $limit } et a été arrêtée ; le courrier déjà enregistré est conservé et le reste viendra à la prochaine vérification
+fetch-token-refused = le serveur a refusé le jeton de connexion — reconnectez-vous ; le serveur a dit : { $server }
+settings-bad-port = port { $port } non valable
+settings-password-account = le compte se connecte avec un mot de passe
+run-lease-lost = la vérification s'est arrêtée car son bail n'a pas pu être renouvelé
+run-shutting-down = la vérification s'est arrêtée car Tributary s'arrêtait
+run-worker-stopped = le processus de vérification s'est arrêté pendant cette vérification
+run-refused-messages = { $count ->
+    [one] Le serveur a refusé d'envoyer { $count } message ; il sera redemandé.
+   *[other] Le serveur a refusé d'envoyer { $count } messages ; ils seront redemandés.
+}
+run-quit-unconfirmed = Le serveur n'a pas confirmé la fin de la session : les messages à supprimer là-bas y restent jusqu'à la prochaine vérification.
+
+## Ce qu'un formulaire ou une requête a de faux (parties de phrase : « Vérifiez le champ : … »)
+invalid-password-missing = saisissez le mot de passe de la boîte aux lettres
+invalid-password-line-break = un mot de passe POP3 ne peut pas contenir de saut de ligne
+invalid-host-missing = saisissez le nom d'hôte du serveur, par exemple pop.example.org
+invalid-host-characters = un nom d'hôte ne contient que des lettres, des chiffres, des points et des tirets (ou c'est une adresse IP)
+invalid-text = trop long ou contient des caractères de contrôle
+invalid-ca-too-large = le certificat est trop grand
+invalid-trust-both = choisissez soit une autorité (CA) personnalisée, soit un certificat épinglé, pas les deux
+invalid-port = doit être compris entre 1 et 65535
+invalid-username = saisissez le nom d'utilisateur attendu par le serveur
+invalid-password-with-provider = ce compte se connecte avec son fournisseur ; il n'a pas de mot de passe à saisir
+invalid-poll-minutes = doit être compris entre 1 et 1440 minutes
+invalid-max-bytes = doit être d'au moins 1024 octets
+invalid-delete-days-missing = obligatoire avec delete_after_days
+invalid-delete-days-range = le nombre de jours doit être compris entre 1 et 3650
+invalid-color = attendu : # et six chiffres hexadécimaux, par exemple #3b6fd4
+invalid-add-by-sign-in = un compte qui se connecte avec son fournisseur s'ajoute en se connectant (« Se connecter avec … » sur le web, ou POST /api/v1/accounts/sign-in)
+invalid-use-sign-in = utilisez « Se connecter avec … » pour vous connecter avec le fournisseur
+invalid-password-was-provider = saisissez le mot de passe de la boîte aux lettres : jusqu'ici, le compte se connectait avec son fournisseur
+invalid-sign-in-first = connectez-vous d'abord avec le fournisseur
+invalid-no-provider-client = la connexion avec un fournisseur n'est pas configurée pour cette adresse sur ce Tributary (l'administrateur l'enregistre avec TRIBUTARY_OAUTH_*)
+invalid-sign-in-unreadable = le compte de la connexion ne peut pas être relu
+invalid-smtp-username-missing = saisissez le nom d'utilisateur SMTP qui va avec ce mot de passe
+invalid-no-recipient = ajoutez au moins un destinataire
+invalid-subject-control = les sauts de ligne et les caractères de contrôle ne sont pas permis dans l'objet
+invalid-subject-long = l'objet est trop long
+invalid-body-nul = le texte contient un caractère NUL
+invalid-reply-unknown = le message auquel vous répondez n'est pas enregistré ici
+invalid-smtp-password-missing = saisissez le mot de passe de ce nom d'utilisateur SMTP
+invalid-choose-account = choisissez le compte d'envoi
+invalid-choose-security = choisissez comment la connexion est protégée
+invalid-choose-auth = choisissez une méthode de connexion
+invalid-port-number = un port est un nombre de 1 à 65535
+invalid-paste-ca = collez le certificat de l'autorité (PEM)
+invalid-paste-pin = collez l'empreinte SHA-256 du certificat
+invalid-days-number = saisissez un nombre de jours
+invalid-choose-leave = choisissez ce qui se passe sur le serveur
+invalid-poll-too-often = { $provider } bloque les comptes vérifiés plus souvent que toutes les { $count } minutes : choisissez { $count } ou plus
+invalid-too-many-recipients = { $count } destinataires ; au plus { $limit } par message
+address-control = les sauts de ligne et les caractères de contrôle ne sont pas permis dans les adresses
+address-malformed = { $address } n'est pas une adresse e-mail (il faut un nom, un @ et un domaine)
+address-local-part = { $address } : la partie avant le @ n'est pas valable
+address-domain = { $address } : le domaine n'est pas valable
+address-too-long = { $address } est trop longue pour une adresse e-mail
+
+## Comment l'envoi d'un message s'est terminé
+send-not-recorded = Tributary n'a pas pu enregistrer l'envoi pour l'instant ; il réessaiera
+send-password-unreadable = le mot de passe SMTP enregistré ne peut pas être déchiffré avec la clé maîtresse actuelle — saisissez-le à nouveau
+send-no-identity = le compte n'a pas de réglages d'envoi
+send-no-account = le compte depuis lequel ce message devait partir a été supprimé
+send-settings-invalid = les réglages d'envoi ne sont pas valables : { $problem }
+send-uncertain = le message a peut-être été envoyé : le serveur l'a reçu en entier, mais { $problem } avant de dire s'il l'acceptait. Vérifiez auprès d'un destinataire (ou dans le dossier Envoyés du webmail du compte) avant de le renvoyer
+send-stopped-after-handing-over = l'envoi s'est arrêté après que le message a été remis au serveur, avant sa réponse : il a peut-être été envoyé
+invalid-minutes-number = saisissez un nombre de minutes
+invalid-megabytes = saisissez un nombre de mégaoctets de 1 à 2048
+
+## Les réglages d'envoi d'un compte
+sending-saved = Enregistré. Ce compte peut maintenant envoyer du courrier.
+sending-found = { $found } Enregistrez et testez l'envoi pour vous en assurer.
+sending-not-found = Aucun serveur d'envoi SMTP n'a été trouvé automatiquement pour { $domain }. Saisissez le serveur qu'indique votre fournisseur (souvent smtp.{ $domain }, port 465).
+sending-unencrypted = une connexion SANS chiffrement
+sending-try-worked = Le test d'envoi a réussi : connexion établie via { $version }. Rien n'a été envoyé ni encore enregistré.
+sending-retype-password = Saisissez à nouveau le mot de passe SMTP pour l'enregistrer.
+sending-try-failed = Le test d'envoi a échoué (rien n'a été enregistré) : { $problem }
+sending-test-worked = Enregistré. Le test d'envoi a réussi : connexion établie via { $version }. Rien n'a été envoyé.
+sending-test-worked-unencrypted = Enregistré. Le test d'envoi a réussi, SANS chiffrement. Rien n'a été envoyé.
+sending-test-failed = Enregistré, mais le test d'envoi a échoué : { $problem }
+
+## Pages d'erreur
+error-not-found = Introuvable
+error-not-found-text = Il n'y a rien à cette adresse.
+error-form-expired = Ce formulaire a expiré
+error-form-expired-text = Le formulaire a été envoyé depuis une ancienne page ou depuis un autre site : rien n'a été modifié. Revenez en arrière, rechargez la page et réessayez.
+error-bad-request = Requête incorrecte
+error-conflict = Impossible pour l'instant
+error-internal = Une erreur s'est produite
+error-internal-text = Le serveur n'a pas pu terminer cette requête. L'erreur a été journalisée ; veuillez réessayer.
+conflict-paused-by-you = Mis en pause par vous — reprenez le compte pour le vérifier
+bad-request-form-incomplete = Le formulaire est arrivé incomplet ou mal formé. Revenez en arrière, rechargez la page et réessayez.
+bad-request-message-form = Le formulaire du message est arrivé incomplet. Revenez en arrière et réessayez.
+bad-request-mode = le mode est reply, all ou forward
+bad-request-token-scope = choisissez lecture ou écriture
+bad-request-page-link = ce lien de page est cassé
+bad-request-action = action inconnue
+bad-request-keep-mail = choisissez s'il faut garder le courrier
+sign-in-provider-refused = Le fournisseur ne vous a pas connecté ({ $code }) ; rien n'a été enregistré. Recommencez depuis la page du compte pour réessayer.
+sign-in-callback-only = Cette adresse ne sert qu'à la réponse du fournisseur à une connexion.
+sign-in-unknown = Cette connexion est inconnue ou a expiré (chacune ne sert qu'une fois, dans les 15 minutes) — recommencez-la depuis la page du compte.
+sign-in-other-user = Cette connexion a été commencée par un autre utilisateur de Tributary — connectez-vous à Tributary avec cet utilisateur, ou recommencez.
+sign-in-other-session = Cette connexion a été commencée dans une autre session du navigateur — recommencez-la ici.
+sending-no-identity = ce compte ne peut pas encore envoyer : configurez d'abord son serveur d'envoi (SMTP)
+sending-too-large = le message fait { $size } octets ; au plus { $limit } peuvent être envoyés
+sending-rate-limited = { $count ->
+    [one] trop de messages envoyés au cours de la dernière heure ; réessayez dans { $count } minute
+   *[other] trop de messages envoyés au cours de la dernière heure ; réessayez dans { $count } minutes
+}
+compose-no-recipients = ajoutez au moins un destinataire (À, Cc ou Cci)
+compose-control = { $field } : les sauts de ligne et les caractères de contrôle ne sont pas permis
+compose-attachment-name = le nom de pièce jointe { $name } n'est pas permis (pas de saut de ligne, de barre oblique ni de guillemet)
+compose-content-type = { $value } n'est pas un type de contenu (type/sous-type)
+
+## Ce qu'il faut faire chez un fournisseur connu avant de pouvoir relever son courrier
+advice-outlook = Activez POP dans Outlook.com (Paramètres → Courrier → Transfert et IMAP → « Autoriser les appareils et les applications à utiliser POP »). Outlook.com n'accepte que la connexion Microsoft (OAuth2), pas de mot de passe.
+advice-gmail = Activez POP dans Gmail (Paramètres → Voir tous les paramètres → Transfert et POP/IMAP → Activer POP) et connectez-vous avec un mot de passe d'application (Compte Google → Sécurité → Validation en deux étapes → Mots de passe des applications).
+advice-yahoo = Créez un mot de passe d'application (Infos du compte Yahoo → Sécurité du compte → Générer un mot de passe d'application) et utilisez-le ici à la place de votre mot de passe Yahoo.
+advice-aol = Créez un mot de passe d'application (Sécurité du compte AOL → Générer un mot de passe d'application) et utilisez-le ici à la place de votre mot de passe AOL.
+advice-gmx = Autorisez d'abord l'accès par les logiciels de messagerie (réglages GMX → E-Mail → POP3/IMAP Abruf → « POP3 und IMAP Zugriff erlauben »).
+advice-gmx-international = Autorisez d'abord l'accès par les logiciels de messagerie (réglages GMX → POP3 & IMAP → activer l'accès).
+advice-web-de = Autorisez d'abord l'accès par les logiciels de messagerie (réglages WEB.DE → E-Mail → POP3/IMAP Abruf → « POP3 und IMAP Zugriff erlauben »). WEB.DE bloque les comptes vérifiés plus souvent que toutes les 15 minutes.
+advice-orange = Connectez-vous avec le mot de passe de votre messagerie Orange (celui de la page web Mail Orange).
+advice-free = Connectez-vous avec l'adresse complète et le mot de passe de votre messagerie Free ; le serveur d'envoi de Free demande les mêmes identifiants.
+advice-la-poste = Autorisez d'abord les logiciels de messagerie (laposte.net → Paramètres → Comptes → « Autoriser l'accès POP/IMAP »).
+advice-icloud = iCloud Mail ne propose pas POP3 (seulement IMAP) : Tributary ne peut donc pas le relever. Transférez-le plutôt vers une adresse que Tributary peut relever.
+
+## L'assistant, l'écriture et les réponses
+wizard-not-found = Aucun serveur POP3 n'a été trouvé automatiquement pour { $domain }. Saisissez le serveur qu'indique votre fournisseur (souvent pop.{ $domain }, port 995).
+wizard-microsoft-not-set-up = La connexion Microsoft n'est pas configurée sur ce Tributary : l'administrateur doit d'abord l'enregistrer (README, « Sign-in with Microsoft and Google »).
+wizard-whole-address = Saisissez l'adresse complète, par exemple nom@example.org.
+compose-not-sent = Non envoyé : { $problem }. Votre message est conservé comme brouillon.
+reply-someone = quelqu'un
+reply-quote-header = Le { $date }, { $name } a écrit :
+forward-separator = Message transféré
+forward-line = { $name } : { $value }
+forward-from = De
+forward-date = Date
+forward-subject = Objet
+forward-to = À
+forward-cc = Cc
+
+## La connexion de chacun, et l'administration
+user-email-missing = saisissez une adresse e-mail
+user-email-too-long = cette adresse e-mail est trop longue
+user-email-invalid = cela ne ressemble pas à une adresse e-mail (nom@example.org)
+user-email-taken = un utilisateur avec cette adresse existe déjà
+user-unknown = aucun utilisateur avec cette adresse
+user-password-short = le mot de passe doit compter au moins { $count } caractères
+user-password-long = le mot de passe doit compter au plus { $count } octets
+admin-create-failed = Impossible de créer l'utilisateur : { $problem }.
+admin-disable-self = Vous ne pouvez pas vous désactiver vous-même.
+admin-disabled = { $email } est désactivé et déconnecté partout.
+admin-enabled = { $email } peut de nouveau se connecter.
+admin-password-reset = Le mot de passe de { $email } a été réinitialisé ; cette personne a été déconnectée partout.
+admin-reset-failed = Impossible de réinitialiser le mot de passe : { $problem }.

@@ -4,11 +4,15 @@
 //! zone. Pages, forms and status lines take every word from here; a unit test fails when
 //! a message is missing from either catalogue or a page asks for one that does not exist.
 
+mod text;
+
 use std::sync::OnceLock;
 
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use time::OffsetDateTime;
+
+pub use text::{Arg, Text, io_text};
 
 /// A language the interface speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -222,6 +226,38 @@ impl Locale {
     /// The message `id` with named values.
     pub fn tn<'a>(&self, id: &str, pairs: &[(&'a str, FluentValue<'a>)]) -> String {
         message(self.lang, id, Some(&args(pairs)))
+    }
+
+    /// A lower layer's sentence in this language; its inner sentences too.
+    pub fn say(&self, text: &Text) -> String {
+        let mut args = FluentArgs::new();
+        for (name, value) in &text.args {
+            let value = match value {
+                Arg::Number(n) => FluentValue::from(*n),
+                Arg::Plain(plain) => FluentValue::from(plain.as_str()),
+                Arg::Text(inner) => FluentValue::from(self.say(inner)),
+            };
+            args.set(name.as_ref(), value);
+        }
+        message(self.lang, &text.id, Some(&args))
+    }
+
+    /// [`Self::say`] as a sentence of its own: its first letter upper-case.
+    pub fn sentence(&self, text: &Text) -> String {
+        let said = self.say(text);
+        let mut chars = said.chars();
+        match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect(),
+            None => said,
+        }
+    }
+
+    /// A sentence a lower layer stored: its catalogue form in this language, else the
+    /// English stored beside it (rows from before the catalogue form existed).
+    pub fn stored(&self, text: Option<&str>, english: Option<&str>) -> Option<String> {
+        text.and_then(Text::from_json_str)
+            .map(|text| self.sentence(&text))
+            .or_else(|| english.map(str::to_owned))
     }
 
     fn parts(&self, at: OffsetDateTime) -> Parts {

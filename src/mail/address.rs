@@ -27,17 +27,28 @@ impl fmt::Display for Mailbox {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.text())]
 pub enum AddressError {
-    #[error("line breaks and control characters are not allowed in addresses")]
     ControlCharacter,
-    #[error("{0:?} is not an email address (it needs a name, an @ and a domain)")]
     Malformed(String),
-    #[error("{0:?}: the part before the @ is not valid")]
     LocalPart(String),
-    #[error("{0:?}: the domain is not valid")]
     Domain(String),
-    #[error("{0:?} is too long for an email address")]
     TooLong(String),
+}
+
+impl AddressError {
+    /// What is wrong, in words; the address as typed, quoted.
+    pub fn text(&self) -> crate::i18n::Text {
+        use crate::i18n::Text;
+        let quoted = |id, address: &String| Text::new(id).with("address", format!("{address:?}"));
+        match self {
+            Self::ControlCharacter => Text::new("address-control"),
+            Self::Malformed(address) => quoted("address-malformed", address),
+            Self::LocalPart(address) => quoted("address-local-part", address),
+            Self::Domain(address) => quoted("address-domain", address),
+            Self::TooLong(address) => quoted("address-too-long", address),
+        }
+    }
 }
 
 /// A comma- or semicolon-separated list; empty entries are skipped.

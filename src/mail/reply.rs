@@ -1,6 +1,7 @@
 //! What a reply, a reply to all or a forward starts with: recipients, subject and the
 //! quoted original ("On <date>, <name> wrote:"), from the raw message. Pure: no I/O.
 
+use crate::i18n::Locale;
 use mail_parser::{Address, MessageParser};
 
 use super::{display, headers};
@@ -81,8 +82,9 @@ fn prefixed(prefix: &str, subject: &str) -> String {
 }
 
 /// The reply or forward of `raw`. `own` are the person's own addresses: reply all leaves
-/// them out. `date` is the original's date as people read it.
-pub fn prefill(raw: &[u8], mode: Mode, own: &[String], date: &str) -> Prefill {
+/// them out. `date` is the original's date as people read it; the quote's words are in
+/// the writer's language.
+pub fn prefill(raw: &[u8], mode: Mode, own: &[String], date: &str, locale: &Locale) -> Prefill {
     let repaired = headers::repair(raw);
     let Some(message) = MessageParser::default().parse_headers(&repaired) else {
         return Prefill::default();
@@ -98,7 +100,7 @@ pub fn prefill(raw: &[u8], mode: Mode, own: &[String], date: &str) -> Prefill {
                 .filter(|n| !n.is_empty())
                 .unwrap_or_else(|| email.clone())
         })
-        .unwrap_or_else(|| "someone".into());
+        .unwrap_or_else(|| locale.t("reply-someone"));
     let is_own = |email: &str| own.iter().any(|o| o.eq_ignore_ascii_case(email));
     match mode {
         Mode::Reply | Mode::ReplyAll => {
@@ -136,15 +138,21 @@ pub fn prefill(raw: &[u8], mode: Mode, own: &[String], date: &str) -> Prefill {
                 to: answer_to.iter().map(shown).collect::<Vec<_>>().join(", "),
                 cc: cc.iter().map(shown).collect::<Vec<_>>().join(", "),
                 subject: prefixed("Re:", subject),
-                body: format!("\n\nOn {date}, {author} wrote:\n{quoted}\n"),
+                body: format!(
+                    "\n\n{}\n{quoted}\n",
+                    locale.t2("reply-quote-header", "date", date, "name", author)
+                ),
             }
         }
         Mode::Forward => {
-            let header = |name: &str, value: String| {
+            let header = |id: &str, value: String| {
                 if value.is_empty() {
                     String::new()
                 } else {
-                    format!("{name}: {value}\n")
+                    format!(
+                        "{}\n",
+                        locale.t2("forward-line", "name", locale.t(id), "value", value)
+                    )
                 }
             };
             let list = |a| {
@@ -159,12 +167,13 @@ pub fn prefill(raw: &[u8], mode: Mode, own: &[String], date: &str) -> Prefill {
                 cc: String::new(),
                 subject: prefixed("Fwd:", subject),
                 body: format!(
-                    "\n\n---------- Forwarded message ----------\n{}{}{}{}{}\n{text}\n",
-                    header("From", list(message.from())),
-                    header("Date", date.to_owned()),
-                    header("Subject", subject.to_owned()),
-                    header("To", list(message.to())),
-                    header("Cc", list(message.cc())),
+                    "\n\n---------- {} ----------\n{}{}{}{}{}\n{text}\n",
+                    locale.t("forward-separator"),
+                    header("forward-from", list(message.from())),
+                    header("forward-date", date.to_owned()),
+                    header("forward-subject", subject.to_owned()),
+                    header("forward-to", list(message.to())),
+                    header("forward-cc", list(message.cc())),
                 ),
             }
         }
@@ -180,12 +189,33 @@ mod tests {
         Line one\r\n\r\nLine two\r\n";
 
     #[test]
+    fn the_quote_is_in_the_writers_language() {
+        let french = Locale::new(crate::i18n::Lang::Fr, crate::i18n::Zone::utc());
+        let reply = prefill(ORIGINAL, Mode::Reply, &[], "3 déc. 2026", &french);
+        assert!(
+            reply
+                .body
+                .contains("Le 3 déc. 2026, Doe, Bob a écrit :\n> Line one"),
+            "{}",
+            reply.body
+        );
+        let forward = prefill(ORIGINAL, Mode::Forward, &[], "3 déc. 2026", &french);
+        assert!(
+            forward.body.contains("Message transféré")
+                && forward.body.contains("\nObjet : Plans\n"),
+            "{}",
+            forward.body
+        );
+    }
+
+    #[test]
     fn a_reply_quotes_and_answers_the_sender() {
         let reply = prefill(
             ORIGINAL,
             Mode::Reply,
             &["alice@example.org".into()],
             "3 Dec 2026",
+            &Locale::default(),
         );
         assert_eq!(reply.to, "\"Doe, Bob\" <bob@example.net>");
         assert_eq!(reply.cc, "");
@@ -202,6 +232,7 @@ mod tests {
             Mode::Reply,
             &[],
             "d",
+            &Locale::default(),
         );
         assert_eq!(
             (again.to.as_str(), again.subject.as_str()),
@@ -211,7 +242,13 @@ mod tests {
 
     #[test]
     fn reply_all_leaves_out_the_person_and_duplicates() {
-        let all = prefill(ORIGINAL, Mode::ReplyAll, &["alice@example.org".into()], "d");
+        let all = prefill(
+            ORIGINAL,
+            Mode::ReplyAll,
+            &["alice@example.org".into()],
+            "d",
+            &Locale::default(),
+        );
         assert_eq!(all.to, "\"Doe, Bob\" <bob@example.net>");
         assert_eq!(all.cc, "carol@example.com, \"Dan\" <dan@example.com>");
         let parsed = crate::mail::address::parse_list(&all.cc).expect("the list parses back");
@@ -220,7 +257,13 @@ mod tests {
 
     #[test]
     fn a_forward_carries_the_original_headers_and_text() {
-        let forward = prefill(ORIGINAL, Mode::Forward, &[], "3 Dec 2026");
+        let forward = prefill(
+            ORIGINAL,
+            Mode::Forward,
+            &[],
+            "3 Dec 2026",
+            &Locale::default(),
+        );
         assert_eq!(forward.subject, "Fwd: Plans");
         assert!(forward.to.is_empty());
         assert!(forward.body.contains("---------- Forwarded message ----------\nFrom: \"Doe, Bob\" <bob@example.net>\nDate: 3 Dec 2026\nSubject: Plans\n"), "{}", forward.body);

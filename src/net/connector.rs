@@ -11,22 +11,35 @@ use std::time::Duration;
 
 use tokio::net::TcpStream;
 
+use crate::i18n::{Text, io_text};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     /// Deliberately vague: the user learns nothing about the internal network.
-    #[error("this server's address is not allowed: it points into a private or local network")]
+    #[error("{}", self.text())]
     Refused,
-    #[error("the server name could not be resolved")]
+    #[error("{}", self.text())]
     Resolve(#[source] io::Error),
-    #[error("the server name has no addresses")]
+    #[error("{}", self.text())]
     NoAddresses,
-    #[error("timed out connecting to the server")]
+    #[error("{}", self.text())]
     Timeout,
-    #[error("could not connect to the server: {0}")]
+    #[error("{}", self.text())]
     Connect(#[source] io::Error),
 }
 
 impl ConnectError {
+    /// What went wrong, in words.
+    pub fn text(&self) -> Text {
+        match self {
+            Self::Refused => Text::new("connect-address-refused"),
+            Self::Resolve(_) => Text::new("connect-unresolved"),
+            Self::NoAddresses => Text::new("connect-no-addresses"),
+            Self::Timeout => Text::new("connect-timeout"),
+            Self::Connect(e) => Text::new("connect-failed").with("problem", io_text(e)),
+        }
+    }
+
     /// Worth retrying later (a network problem, not a refused destination).
     pub fn is_transient(&self) -> bool {
         !matches!(self, Self::Refused)

@@ -24,6 +24,7 @@ pub use config::{OAuthClient, OAuthClients, ProviderKind};
 use http::{Answer, FormPoster};
 
 use crate::crypto::{self, CryptoError, Keys};
+use crate::i18n::Text;
 use crate::net::Connector;
 use crate::secret::Secret;
 use crate::store::{StoreError, oauth as grants};
@@ -41,28 +42,42 @@ pub const FLOW_LIFETIME: time::Duration = time::Duration::minutes(15);
 #[derive(Debug, thiserror::Error)]
 pub enum OAuthError {
     /// No client is configured for the grant's provider (the administrator removed it).
-    #[error(
-        "sign-in with {0} is not set up on this Tributary any more (the administrator sets TRIBUTARY_OAUTH_*)"
-    )]
+    #[error("{}", self.text())]
     NotConfigured(String),
     /// The provider refused the grant (revoked, expired, password changed): only the
     /// person signing in again helps.
-    #[error("{provider} no longer accepts this sign-in ({code}) — sign in again")]
+    #[error("{}", self.text())]
     Refused { provider: String, code: String },
     /// The provider's endpoint did not answer, or answered 5xx: try again later.
-    #[error("the sign-in provider cannot be reached: {0}")]
+    #[error("{}", self.text())]
     Unreachable(String),
     /// The provider answered something that is not a usable token, or refused the
     /// client itself (a configuration problem for the administrator).
-    #[error("the sign-in provider's answer cannot be used: {0}")]
+    #[error("{}", self.text())]
     Protocol(String),
     #[error("{0}")]
     Store(#[from] StoreError),
-    #[error("the master key cannot be read: {0}")]
+    #[error("{}", self.text())]
     Keys(#[source] CryptoError),
 }
 
 impl OAuthError {
+    /// What went wrong, in words.
+    pub fn text(&self) -> Text {
+        match self {
+            Self::NotConfigured(provider) => {
+                Text::new("oauth-not-configured").with("provider", provider)
+            }
+            Self::Refused { provider, code } => Text::new("oauth-refused")
+                .with("provider", provider)
+                .with("code", code),
+            Self::Unreachable(problem) => Text::new("oauth-unreachable").with("problem", problem),
+            Self::Protocol(problem) => Text::new("oauth-unusable").with("problem", problem),
+            Self::Store(_) => Text::new("oauth-store"),
+            Self::Keys(e) => Text::new("keys-unreadable").with("problem", e.to_string()),
+        }
+    }
+
     /// Only signing in again can fix it.
     pub fn needs_sign_in(&self) -> bool {
         matches!(self, Self::Refused { .. })

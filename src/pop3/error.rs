@@ -4,6 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::i18n::{Text, io_text};
 pub use crate::server_text::{MAX_SERVER_TEXT_CHARS, ServerText};
 
 /// The step that ran out of time.
@@ -16,67 +17,102 @@ pub enum Phase {
     Session,
 }
 
-impl fmt::Display for Phase {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Connect => "connecting",
-            Self::TlsHandshake => "the TLS handshake",
-            Self::Read => "waiting for the server",
-            Self::Write => "sending to the server",
-            Self::Session => "the whole session",
+impl Phase {
+    /// The step as a part of a sentence ("timed out during the TLS handshake").
+    pub fn text(self) -> Text {
+        Text::new(match self {
+            Self::Connect => "phase-connect",
+            Self::TlsHandshake => "phase-tls",
+            Self::Read => "phase-read",
+            Self::Write => "phase-write",
+            Self::Session => "phase-session",
         })
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.text().fmt(f)
+    }
+}
+
+/// Every variant words itself through [`Pop3Error::text`], so logs, pages and the
+/// command line say the same thing, each reader in their language.
+#[derive(Debug)]
 pub enum Pop3Error {
-    #[error("connection failed: {0}")]
-    Connect(#[source] std::io::Error),
-    #[error("timed out during {0}")]
+    Connect(std::io::Error),
     Timeout(Phase),
-    #[error("network error: {0}")]
-    Io(#[source] std::io::Error),
-    #[error("the server closed the connection unexpectedly")]
+    Io(std::io::Error),
     Closed,
-    #[error("TLS error: {0}")]
-    Tls(String),
+    Tls(Text),
     /// The server's certificate was refused; the certificate is kept for the person to
     /// review ("trust this certificate").
-    #[error("{}", .0.text)]
     Certificate(Box<crate::tls::CertificateRefused>),
-    #[error("the server does not offer STARTTLS (STLS); refusing to continue without encryption")]
     StartTlsNotOffered,
-    #[error("the server refused STARTTLS: {0}")]
     StartTlsRefused(ServerText),
-    #[error("refusing to send credentials over an unencrypted connection (choose TLS or STARTTLS)")]
     PlaintextRefused,
-    #[error("the server does not speak POP3 as expected: {0}")]
     Protocol(String),
-    #[error("the server sent a line longer than {0} bytes")]
     LineTooLong(usize),
-    #[error("the server sent more than {0} list entries")]
     TooManyEntries(usize),
-    #[error("the server rejected the login: {0}")]
     Auth(ServerText),
-    #[error("the mailbox is in use by another session: {0}")]
     InUse(ServerText),
-    #[error("the server asks to wait before logging in again: {text}")]
     LoginDelay {
         /// From `[LOGIN-DELAY n]` when the server says how long, else from the CAPA value.
         wait: Option<Duration>,
         text: ServerText,
     },
-    #[error("temporary server problem: {0}")]
     SysTemp(ServerText),
-    #[error("permanent server problem: {0}")]
     SysPerm(ServerText),
-    #[error("the server does not offer {0}")]
     Unsupported(&'static str),
-    #[error("{command} failed: {text}")]
     Command {
         command: &'static str,
         text: ServerText,
     },
+}
+
+impl Pop3Error {
+    /// What went wrong, in words (the server's own answer kept as it is).
+    pub fn text(&self) -> Text {
+        let server = |id, text: &ServerText| Text::new(id).with("server", text);
+        match self {
+            Self::Connect(e) => Text::new("mail-connection-failed").with("problem", io_text(e)),
+            Self::Timeout(phase) => Text::new("mail-timed-out").with("phase", phase.text()),
+            Self::Io(e) => Text::new("pop3-network").with("problem", io_text(e)),
+            Self::Closed => Text::new("pop3-closed"),
+            Self::Tls(problem) => Text::new("mail-tls-error").with("problem", problem.clone()),
+            Self::Certificate(refused) => refused.text.clone(),
+            Self::StartTlsNotOffered => Text::new("pop3-stls-not-offered"),
+            Self::StartTlsRefused(text) => server("mail-stls-refused", text),
+            Self::PlaintextRefused => Text::new("mail-plaintext-refused"),
+            Self::Protocol(detail) => Text::new("pop3-protocol").with("problem", detail),
+            Self::LineTooLong(limit) => Text::new("mail-line-too-long").with("count", *limit),
+            Self::TooManyEntries(limit) => Text::new("pop3-too-many").with("count", *limit),
+            Self::Auth(text) => server("pop3-auth", text),
+            Self::InUse(text) => server("pop3-in-use", text),
+            Self::LoginDelay { text, .. } => server("pop3-login-delay", text),
+            Self::SysTemp(text) => server("pop3-sys-temp", text),
+            Self::SysPerm(text) => server("pop3-sys-perm", text),
+            Self::Unsupported(feature) => Text::new("pop3-unsupported").with("feature", *feature),
+            Self::Command { command, text } => {
+                server("pop3-command-failed", text).with("command", *command)
+            }
+        }
+    }
+}
+
+impl fmt::Display for Pop3Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.text().fmt(f)
+    }
+}
+
+impl std::error::Error for Pop3Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Connect(e) | Self::Io(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 impl From<crate::tls::TlsError> for Pop3Error {
@@ -84,7 +120,7 @@ impl From<crate::tls::TlsError> for Pop3Error {
         match error {
             crate::tls::TlsError::Timeout => Self::Timeout(Phase::TlsHandshake),
             crate::tls::TlsError::Certificate(refused) => Self::Certificate(refused),
-            other => Self::Tls(other.to_string()),
+            other => Self::Tls(other.text()),
         }
     }
 }

@@ -43,16 +43,34 @@ pub struct Outgoing<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ComposeError {
-    #[error("add at least one recipient (To, Cc or Bcc)")]
+    #[error("{}", self.text())]
     NoRecipients,
-    #[error("{0}: line breaks and control characters are not allowed")]
+    #[error("{}", self.text())]
     ControlCharacter(&'static str),
     #[error(transparent)]
     Address(#[from] AddressError),
-    #[error("the attachment name {0:?} is not allowed (no line breaks, slashes or quotes)")]
+    #[error("{}", self.text())]
     AttachmentName(String),
-    #[error("{0:?} is not a content type (type/subtype)")]
+    #[error("{}", self.text())]
     ContentType(String),
+}
+
+impl ComposeError {
+    /// What is wrong with the message, in words.
+    pub fn text(&self) -> crate::i18n::Text {
+        use crate::i18n::Text;
+        match self {
+            Self::NoRecipients => Text::new("compose-no-recipients"),
+            Self::ControlCharacter(field) => Text::new("compose-control").with("field", *field),
+            Self::Address(e) => e.text(),
+            Self::AttachmentName(name) => {
+                Text::new("compose-attachment-name").with("name", format!("{name:?}"))
+            }
+            Self::ContentType(kind) => {
+                Text::new("compose-content-type").with("value", format!("{kind:?}"))
+            }
+        }
+    }
 }
 
 /// Refuses CR, LF, NUL and other control characters in a one-line field.

@@ -3,6 +3,7 @@
 //! and only a definite answer settles the message. Also "Test sending", which signs in
 //! and sends nothing.
 
+use crate::i18n::Text;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,18 +42,16 @@ pub enum SubmitError {
     Smtp(#[from] SmtpError),
     #[error("{0}")]
     Store(#[from] StoreError),
-    #[error(
-        "the stored SMTP password cannot be decrypted with the current master key — enter it again"
-    )]
+    #[error("{}", self.text())]
     PasswordUnreadable,
-    #[error("the master key cannot be read: {0}")]
+    #[error("{}", self.text())]
     Keys(#[source] CryptoError),
-    #[error("the account has no sending settings")]
+    #[error("{}", self.text())]
     NoIdentity,
-    #[error("the account this message was to be sent from was removed")]
+    #[error("{}", self.text())]
     NoAccount,
-    #[error("the sending settings are invalid: {0}")]
-    Settings(String),
+    #[error("{}", self.text())]
+    Settings(Text),
     /// The provider's sign-in (OAuth 2.0) could not give an access token.
     #[error(transparent)]
     OAuth(#[from] crate::oauth::OAuthError),
@@ -65,6 +64,23 @@ impl From<sqlx::Error> for SubmitError {
 }
 
 impl SubmitError {
+    /// What went wrong, in words, for the person who sent the message.
+    pub fn text(&self) -> Text {
+        match self {
+            Self::Connect(e) => e.text(),
+            Self::Smtp(e) => e.text(),
+            Self::OAuth(e) => e.text(),
+            Self::Store(_) => Text::new("send-not-recorded"),
+            Self::PasswordUnreadable => Text::new("send-password-unreadable"),
+            Self::Keys(e) => Text::new("keys-unreadable").with("problem", e.to_string()),
+            Self::NoIdentity => Text::new("send-no-identity"),
+            Self::NoAccount => Text::new("send-no-account"),
+            Self::Settings(problem) => {
+                Text::new("send-settings-invalid").with("problem", problem.clone())
+            }
+        }
+    }
+
     /// What kind of failure it is, in the vocabulary fetching uses too.
     pub fn class(&self) -> ErrorClass {
         match self {
@@ -316,11 +332,7 @@ impl Submitter {
             Ok(Attempt::Sent(reply)) => Outcome::Sent { reply },
             Ok(Attempt::LeaseLost) => return Ok(None),
             Err(Failure::Unknown(e)) => Outcome::Uncertain {
-                error: format!(
-                    "the message may have been sent: the server got all of it but {e} before \
-                     it said whether it accepted it. Check with a recipient (or the Sent folder \
-                     of the account's own webmail) before sending it again"
-                ),
+                error: Text::new("send-uncertain").with("problem", e.text()),
             },
             Err(Failure::NotSent(e)) => self.after_failure(claimed, &e),
         };
@@ -386,13 +398,13 @@ impl Submitter {
         let attempt = usize::try_from(claimed.attempts).unwrap_or(usize::MAX);
         match self.retry_delays.get(attempt.saturating_sub(1)) {
             Some(delay) if error.is_transient() => Outcome::Retry {
-                error: error.to_string(),
+                error: error.text(),
                 class: error.class(),
                 reply,
                 retry_at: OffsetDateTime::now_utc() + *delay,
             },
             _ => Outcome::Failed {
-                error: error.to_string(),
+                error: error.text(),
                 class: error.class(),
                 reply,
             },

@@ -1,6 +1,7 @@
 //! What a person asks for — a sending identity ([`IdentityDraft`]) or a message
 //! ([`MessageDraft`]) — and the one validation every way in goes through.
 
+use crate::i18n::Text;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -85,7 +86,7 @@ impl IdentityDraft {
             .smtp_port
             .unwrap_or_else(|| self.smtp_security.default_submission_port());
         if smtp_port == 0 {
-            return Err(invalid("smtp_port", "must be between 1 and 65535"));
+            return Err(invalid("smtp_port", Text::new("invalid-port")));
         }
         let from_name = self.from_name.trim().to_owned();
         check_text("from_name", &from_name)?;
@@ -93,22 +94,19 @@ impl IdentityDraft {
             Some(address) if !address.is_empty() => address.to_owned(),
             _ => account.email.clone(),
         };
-        let from_address = address::parse_address(&from_address)
-            .map_err(|e| invalid("from_address", e.to_string()))?;
+        let from_address =
+            address::parse_address(&from_address).map_err(|e| invalid("from_address", e.text()))?;
         let reply_to = match self.reply_to.as_deref().map(str::trim) {
-            Some(address) if !address.is_empty() => Some(
-                address::parse_address(address).map_err(|e| invalid("reply_to", e.to_string()))?,
-            ),
+            Some(address) if !address.is_empty() => {
+                Some(address::parse_address(address).map_err(|e| invalid("reply_to", e.text()))?)
+            }
             _ => None,
         };
         let signature = self.signature.replace("\r\n", "\n");
         if signature.len() > MAX_SIGNATURE_BYTES
             || signature.chars().any(|c| c.is_control() && c != '\n')
         {
-            return Err(invalid(
-                "signature",
-                "too long or contains control characters",
-            ));
+            return Err(invalid("signature", Text::new("invalid-text")));
         }
         let (tls_ca_pem, tls_pin_sha256) = check_trust(self.tls_ca_pem, self.tls_pin_sha256)?;
         let smtp_username = self
@@ -124,7 +122,7 @@ impl IdentityDraft {
             if smtp_username.is_none() {
                 return Err(invalid(
                     "smtp_username",
-                    "enter the SMTP user name that goes with this password",
+                    Text::new("invalid-smtp-username-missing"),
                 ));
             }
         }
@@ -193,7 +191,7 @@ impl MessageDraft {
 
     pub(crate) fn check(&self, limits: &SendLimits) -> Result<CheckedMessage, SendingError> {
         let field = |name: &'static str, text: &str| {
-            address::parse_list(text).map_err(|e| SendingError::invalid(name, e.to_string()))
+            address::parse_list(text).map_err(|e| SendingError::invalid(name, e.text()))
         };
         let (to, cc, bcc) = (
             field("to", &self.to)?,
@@ -202,31 +200,33 @@ impl MessageDraft {
         );
         let count = to.len() + cc.len() + bcc.len();
         if count == 0 {
-            return Err(SendingError::invalid("to", "add at least one recipient"));
+            return Err(SendingError::invalid(
+                "to",
+                Text::new("invalid-no-recipient"),
+            ));
         }
         if count > limits.max_recipients {
             return Err(SendingError::invalid(
                 "to",
-                format!(
-                    "{count} recipients; at most {} per message",
-                    limits.max_recipients
-                ),
+                Text::new("invalid-too-many-recipients")
+                    .with("count", count)
+                    .with("limit", limits.max_recipients),
             ));
         }
         if self.subject.chars().any(char::is_control) {
             return Err(SendingError::invalid(
                 "subject",
-                "line breaks and control characters are not allowed in the subject",
+                Text::new("invalid-subject-control"),
             ));
         }
         if self.subject.chars().count() > MAX_SUBJECT_CHARS {
-            return Err(SendingError::invalid("subject", "the subject is too long"));
+            return Err(SendingError::invalid(
+                "subject",
+                Text::new("invalid-subject-long"),
+            ));
         }
         if self.body.contains('\0') {
-            return Err(SendingError::invalid(
-                "body",
-                "the text contains a NUL character",
-            ));
+            return Err(SendingError::invalid("body", Text::new("invalid-body-nul")));
         }
         let shown = |list: &[Mailbox]| list.iter().map(Mailbox::to_string).collect();
         Ok(CheckedMessage {

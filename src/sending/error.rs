@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::accounts::InvalidAccount;
 use crate::crypto::CryptoError;
+use crate::i18n::Text;
 use crate::send::compose::ComposeError;
 use crate::store::StoreError;
 
@@ -18,11 +19,11 @@ pub enum SendingError {
     #[error("not found")]
     NotFound,
     /// The account has no sending settings yet: it can receive, not send.
-    #[error("this account cannot send yet: set up its sending server (SMTP) first")]
+    #[error("{}", self.text())]
     NoIdentity,
-    #[error("the message is {size} bytes; at most {limit} can be sent")]
+    #[error("{}", self.text())]
     TooLarge { size: u64, limit: u64 },
-    #[error("too many messages sent in the last hour; try again in {} minutes", .retry_after.as_secs().div_ceil(60))]
+    #[error("{}", self.text())]
     RateLimited { retry_after: Duration },
     #[error("the master key ring is unavailable: {0}")]
     Keys(#[source] CryptoError),
@@ -31,7 +32,26 @@ pub enum SendingError {
 }
 
 impl SendingError {
-    pub(crate) fn invalid(field: &'static str, problem: impl Into<String>) -> Self {
+    /// What the person is told, in words.
+    pub fn text(&self) -> Text {
+        match self {
+            Self::Invalid(invalid) => Text::new("form-check-field")
+                .with("field", invalid.field)
+                .with("problem", invalid.problem.clone()),
+            Self::Compose(e) => e.text(),
+            Self::NotFound => Text::new("error-not-found-text"),
+            Self::NoIdentity => Text::new("sending-no-identity"),
+            Self::TooLarge { size, limit } => Text::new("sending-too-large")
+                .with("size", *size)
+                .with("limit", *limit),
+            Self::RateLimited { retry_after } => {
+                Text::new("sending-rate-limited").with("count", retry_after.as_secs().div_ceil(60))
+            }
+            Self::Keys(_) | Self::Store(_) => Text::new("error-internal-text"),
+        }
+    }
+
+    pub(crate) fn invalid(field: &'static str, problem: Text) -> Self {
         Self::Invalid(crate::accounts::draft::invalid(field, problem))
     }
 }

@@ -9,6 +9,7 @@
 mod draft;
 mod error;
 
+use crate::i18n::Text;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -232,7 +233,7 @@ impl SendingService {
         {
             return Err(SendingError::invalid(
                 "in_reply_to",
-                "the message answered is not stored here",
+                Text::new("invalid-reply-unknown"),
             ));
         }
         Ok(outbox::save_draft(
@@ -256,7 +257,7 @@ impl SendingService {
         let checked = draft.check(&self.limits)?;
         let mut conn = self.conn().await?;
         let account_id = checked.composition.account_id.ok_or_else(|| {
-            SendingError::invalid("account_id", "choose the account to send from")
+            SendingError::invalid("account_id", Text::new("invalid-choose-account"))
         })?;
         store::accounts::get(&mut conn, user_id, account_id).await?;
         let identity = identities::get(&mut conn, user_id, account_id)
@@ -392,7 +393,7 @@ fn smtp_login<'a>(
             } else {
                 Err(SendingError::invalid(
                     "smtp_password",
-                    "enter the password for this SMTP user name",
+                    Text::new("invalid-smtp-password-missing"),
                 ))
             }
         }
@@ -407,9 +408,7 @@ async fn thread_of(
 ) -> Result<Thread, SendingError> {
     let raw = store::messages::raw(conn, user_id, message_id)
         .await?
-        .ok_or_else(|| {
-            SendingError::invalid("in_reply_to", "the message answered is not stored here")
-        })?;
+        .ok_or_else(|| SendingError::invalid("in_reply_to", Text::new("invalid-reply-unknown")))?;
     let parsed = mail_parser::MessageParser::default().parse_headers(&raw);
     Ok(Thread {
         message_id: parsed

@@ -15,6 +15,7 @@ use tokio::time::Instant;
 use super::connection::Connection;
 use super::error::{SendError, SmtpError, Step};
 use super::reply::{Extensions, Reply};
+use crate::i18n::Text;
 use crate::sasl::{OAuthMechanism, OAuthToken};
 use crate::secret::Secret;
 use crate::server_text::ServerText;
@@ -112,10 +113,10 @@ fn envelope_address(address: &str) -> Result<&str, SmtpError> {
             .chars()
             .any(|c| c.is_control() || c.is_whitespace() || c == '<' || c == '>');
     if bad {
-        return Err(SmtpError::Invalid(format!(
-            "{:?} cannot be used as an envelope address",
-            address.chars().take(80).collect::<String>()
-        )));
+        let shown = format!("{:?}", address.chars().take(80).collect::<String>());
+        return Err(SmtpError::Invalid(
+            Text::new("smtp-bad-envelope").with("address", shown),
+        ));
     }
     Ok(address)
 }
@@ -375,13 +376,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session<T> {
         }
         let from = envelope_address(&envelope.from)?;
         if envelope.to.is_empty() {
-            return Err(SmtpError::Invalid("the message has no recipients".into()));
+            return Err(SmtpError::Invalid(Text::new("smtp-no-recipients")));
         }
         let needs_utf8 = !envelope.from.is_ascii() || envelope.to.iter().any(|a| !a.is_ascii());
         if needs_utf8 && !self.extensions.smtputf8 {
-            return Err(SmtpError::Invalid(
-                "an address has non-ASCII characters before the @ and the server does not accept them (no SMTPUTF8)".into(),
-            ));
+            return Err(SmtpError::Invalid(Text::new("smtp-no-smtputf8")));
         }
         let mut mail = format!("MAIL FROM:<{from}>");
         if self.extensions.size.is_some() {

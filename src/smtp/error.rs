@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use crate::i18n::{Text, io_text};
 use crate::server_text::ServerText;
 
 /// The step that was running when time ran out or the connection failed.
@@ -20,73 +21,128 @@ pub enum Step {
     Session,
 }
 
-impl fmt::Display for Step {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Step {
+    /// The step as a part of a sentence ("timed out during the TLS handshake").
+    pub fn text(self) -> Text {
         match self {
-            Self::Connect => f.write_str("connecting"),
-            Self::TlsHandshake => f.write_str("the TLS handshake"),
-            Self::Greeting => f.write_str("waiting for the server's greeting"),
-            Self::Command(command) => write!(f, "waiting for the answer to {command}"),
-            Self::Message => f.write_str("sending the message"),
-            Self::FinalReply => f.write_str("waiting for the server to accept the message"),
-            Self::Session => f.write_str("the whole session"),
+            Self::Connect => Text::new("phase-connect"),
+            Self::TlsHandshake => Text::new("phase-tls"),
+            Self::Greeting => Text::new("phase-greeting"),
+            Self::Command(command) => Text::new("phase-answer-to").with("command", command),
+            Self::Message => Text::new("phase-message"),
+            Self::FinalReply => Text::new("phase-final-reply"),
+            Self::Session => Text::new("phase-session"),
         }
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.text().fmt(f)
+    }
+}
+
+/// Every variant words itself through [`SmtpError::text`], so logs, pages and the
+/// command line say the same thing, each reader in their language.
+#[derive(Debug)]
 pub enum SmtpError {
-    #[error("connection failed: {0}")]
-    Connect(#[source] std::io::Error),
-    #[error("timed out during {0}")]
+    Connect(std::io::Error),
     Timeout(Step),
-    #[error("network error during {step}: {source}")]
     Io {
         step: Step,
-        #[source]
         source: std::io::Error,
     },
-    #[error("the server closed the connection during {0}")]
     Closed(Step),
-    #[error("TLS error: {0}")]
-    Tls(String),
-    #[error("the server does not offer STARTTLS; refusing to continue without encryption")]
+    Tls(Text),
     StartTlsNotOffered,
-    #[error("the server refused STARTTLS: {0}")]
     StartTlsRefused(ServerText),
-    #[error("refusing to send credentials over an unencrypted connection (choose TLS or STARTTLS)")]
     PlaintextRefused,
-    #[error("the server does not speak SMTP as expected: {0}")]
     Protocol(String),
-    #[error("the server sent a line longer than {0} bytes")]
     LineTooLong(usize),
-    #[error("the server does not offer {0} sign-in")]
     AuthUnsupported(&'static str),
-    #[error("the server rejected the sign-in ({code}): {text}")]
-    Auth { code: u16, text: ServerText },
-    #[error("the server refused {command} ({code}): {text}")]
+    Auth {
+        code: u16,
+        text: ServerText,
+    },
     Rejected {
         command: &'static str,
         code: u16,
         text: ServerText,
     },
-    #[error("the server refused the recipient {recipient} ({code}): {text}")]
     RecipientRejected {
         recipient: String,
         code: u16,
         text: ServerText,
     },
-    #[error("the message is {size} bytes; the server accepts at most {limit}")]
-    TooLarge { size: u64, limit: u64 },
-    #[error("{0}")]
-    Invalid(String),
+    TooLarge {
+        size: u64,
+        limit: u64,
+    },
+    /// The message cannot be sent as it is (no recipient, an address SMTP cannot carry).
+    Invalid(Text),
+}
+
+impl SmtpError {
+    /// What went wrong, in words (the server's own answer kept as it is).
+    pub fn text(&self) -> Text {
+        let server = |id, code: &u16, text: &ServerText| {
+            Text::new(id).with("code", *code).with("server", text)
+        };
+        match self {
+            Self::Connect(e) => Text::new("mail-connection-failed").with("problem", io_text(e)),
+            Self::Timeout(step) => Text::new("mail-timed-out").with("phase", step.text()),
+            Self::Io { step, source } => Text::new("smtp-network")
+                .with("phase", step.text())
+                .with("problem", io_text(source)),
+            Self::Closed(step) => Text::new("smtp-closed").with("phase", step.text()),
+            Self::Tls(problem) => Text::new("mail-tls-error").with("problem", problem.clone()),
+            Self::StartTlsNotOffered => Text::new("smtp-stls-not-offered"),
+            Self::StartTlsRefused(text) => Text::new("mail-stls-refused").with("server", text),
+            Self::PlaintextRefused => Text::new("mail-plaintext-refused"),
+            Self::Protocol(detail) => Text::new("smtp-protocol").with("problem", detail),
+            Self::LineTooLong(limit) => Text::new("mail-line-too-long").with("count", *limit),
+            Self::AuthUnsupported(method) => {
+                Text::new("smtp-auth-unsupported").with("feature", *method)
+            }
+            Self::Auth { code, text } => server("smtp-auth", code, text),
+            Self::Rejected {
+                command,
+                code,
+                text,
+            } => server("smtp-rejected", code, text).with("command", *command),
+            Self::RecipientRejected {
+                recipient,
+                code,
+                text,
+            } => server("smtp-recipient-rejected", code, text).with("recipient", recipient),
+            Self::TooLarge { size, limit } => Text::new("smtp-too-large")
+                .with("size", *size)
+                .with("limit", *limit),
+            Self::Invalid(text) => text.clone(),
+        }
+    }
+}
+
+impl fmt::Display for SmtpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.text().fmt(f)
+    }
+}
+
+impl std::error::Error for SmtpError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Connect(e) | Self::Io { source: e, .. } => Some(e),
+            _ => None,
+        }
+    }
 }
 
 impl From<crate::tls::TlsError> for SmtpError {
     fn from(error: crate::tls::TlsError) -> Self {
         match error {
             crate::tls::TlsError::Timeout => Self::Timeout(Step::TlsHandshake),
-            other => Self::Tls(other.to_string()),
+            other => Self::Tls(other.text()),
         }
     }
 }
@@ -137,7 +193,7 @@ pub enum SendError {
     NotSent(SmtpError),
     /// The final dot was sent (or may have been) and no answer came: the server may have
     /// delivered the message. Never retried without the person's say.
-    #[error("the message may have been sent: {0}")]
+    #[error("{}", Text::new("smtp-maybe-sent").with("problem", .0.text()))]
     Unknown(SmtpError),
 }
 

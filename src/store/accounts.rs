@@ -41,7 +41,11 @@ pub struct Account {
     pub last_attempt_at: Option<OffsetDateTime>,
     pub last_success_at: Option<OffsetDateTime>,
     pub last_error_kind: Option<ErrorClass>,
+    /// English, for the API and the command line.
     pub last_error_message: Option<String>,
+    /// The same error as a catalogue message (JSON of [`crate::i18n::Text`]), worded in
+    /// the reader's language; `None` on rows written before it existed.
+    pub last_error_text: Option<String>,
     pub paused_reason: Option<PausedReason>,
     pub consecutive_failures: i32,
     /// The adaptive poll interval now in use (`poll_minutes` overrides it).
@@ -54,7 +58,7 @@ pub struct Account {
 pub(crate) const ACCOUNT_COLUMNS: &str = "id, user_id, label, color, email, host, port, security, auth_method, \
      username, tls_ca_pem, tls_pin_sha256, leave_on_server, delete_after_days, import_mode, \
      poll_minutes, max_message_bytes, enabled, next_check_at, last_attempt_at, last_success_at, \
-     last_error_kind, last_error_message, paused_reason, consecutive_failures, interval_seconds, \
+     last_error_kind, last_error_message, last_error_text::text AS last_error_text, paused_reason, consecutive_failures, interval_seconds, \
      baseline_at, created_at, updated_at";
 
 /// An account's settings as its owner chose them: what `create` and `update` write.

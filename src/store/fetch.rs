@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::StoreError;
 use super::accounts::{ACCOUNT_COLUMNS, Account};
+use crate::i18n::{Locale, Text};
 use crate::model::{ErrorClass, PausedReason};
 
 /// The channel "check mail now" notifies; the payload is the account id.
@@ -157,7 +158,7 @@ pub struct RunRecord {
     pub bytes: i64,
     pub skipped: i32,
     pub error_kind: Option<ErrorClass>,
-    pub error_message: Option<String>,
+    pub error: Option<Text>,
 }
 
 /// The account's status after a run, decided by the scheduler's policy.
@@ -186,13 +187,19 @@ pub async fn finish_run(
     record: &RunRecord,
     status: &AccountStatus,
 ) -> Result<(), StoreError> {
+    // English for the API and the command line; the catalogue form for the pages.
+    let message = record
+        .error
+        .as_ref()
+        .map(|text| Locale::default().sentence(text));
+    let stored = record.error.as_ref().and_then(Text::to_json_string);
     let mut tx = pool.begin().await?;
     sqlx::query(
         "UPDATE accounts SET lease_owner = NULL, lease_expires_at = NULL,
              next_check_at = now() + make_interval(secs => $3),
              interval_seconds = $4,
              last_success_at = CASE WHEN $5 THEN now() ELSE last_success_at END,
-             last_error_kind = $6, last_error_message = $7,
+             last_error_kind = $6, last_error_message = $7, last_error_text = $10::jsonb,
              consecutive_failures = $8,
              paused_reason = COALESCE($9, paused_reason),
              updated_at = now()
@@ -204,15 +211,16 @@ pub async fn finish_run(
     .bind(status.interval_seconds)
     .bind(status.succeeded)
     .bind(record.error_kind)
-    .bind(&record.error_message)
+    .bind(&message)
     .bind(status.consecutive_failures)
     .bind(status.paused_reason)
+    .bind(&stored)
     .execute(&mut *tx)
     .await?;
     sqlx::query(
         "UPDATE fetch_runs SET finished_at = clock_timestamp(), outcome = $2,
              messages_fetched = $3, bytes_fetched = $4, messages_skipped = $5,
-             error_kind = $6, error_message = $7
+             error_kind = $6, error_message = $7, error_text = $8::jsonb
          WHERE id = $1",
     )
     .bind(run_id)
@@ -221,7 +229,8 @@ pub async fn finish_run(
     .bind(record.bytes)
     .bind(record.skipped)
     .bind(record.error_kind)
-    .bind(&record.error_message)
+    .bind(&message)
+    .bind(&stored)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -256,7 +265,8 @@ pub async fn release_all(pool: &PgPool, owner: &str) -> Result<u64, StoreError> 
 pub async fn close_abandoned_runs(pool: &PgPool, account_id: Uuid) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE fetch_runs SET finished_at = clock_timestamp(), outcome = 'cancelled',
-             error_kind = 'interrupted', error_message = 'the worker stopped during this run'
+             error_kind = 'interrupted', error_message = 'The worker stopped during this run.',
+             error_text = jsonb_build_object('id', 'run-worker-stopped')
          WHERE account_id = $1 AND finished_at IS NULL",
     )
     .bind(account_id)
@@ -430,11 +440,15 @@ pub struct RunRow {
     pub messages_fetched: i32,
     pub bytes_fetched: i64,
     pub messages_skipped: i32,
+    /// English, for the API.
     pub error_message: Option<String>,
+    /// The same as a catalogue message (JSON of [`Text`]); `None` on older rows.
+    pub error_text: Option<String>,
 }
 
 const RUN_COLUMNS: &str = "id, account_id, trigger, started_at, finished_at, outcome, \
-     messages_fetched, bytes_fetched, messages_skipped, error_message";
+     messages_fetched, bytes_fetched, messages_skipped, error_message, \
+     error_text::text AS error_text";
 
 /// The latest runs of one of the user's accounts, newest first.
 pub async fn recent_runs(

@@ -4,6 +4,7 @@
 //! (`lease_owner = $owner`), so a worker that lost its lease can never overwrite what
 //! another one decided. See the migration for the states.
 
+use crate::i18n::{Locale, Text};
 use std::time::Duration;
 
 use sqlx::PgConnection;
@@ -31,7 +32,10 @@ pub struct OutboxMessage {
     pub message_id: Option<String>,
     pub attempts: i32,
     pub next_attempt_at: Option<OffsetDateTime>,
+    /// English, for the API and the command line.
     pub last_error: Option<String>,
+    /// The same as a catalogue message (JSON of [`Text`]); `None` on older rows.
+    pub last_error_text: Option<String>,
     pub last_reply: Option<String>,
     pub error_class: Option<ErrorClass>,
     pub created_at: OffsetDateTime,
@@ -42,6 +46,7 @@ pub struct OutboxMessage {
 
 const OUTBOX_COLUMNS: &str = "id, user_id, account_id, state, to_addresses, cc_addresses, \
      bcc_addresses, subject, body, in_reply_to, message_id, attempts, next_attempt_at, last_error, \
+     last_error_text::text AS last_error_text, \
      last_reply, error_class, created_at, updated_at, queued_at, sent_at";
 
 /// What the person wrote.
@@ -143,7 +148,7 @@ async fn upsert(
                  raw = $12, envelope_from = $13, envelope_to = $14,
                  next_attempt_at = CASE WHEN $15 THEN now() END,
                  queued_at = CASE WHEN $15 THEN now() END,
-                 attempts = 0, last_error = NULL, last_reply = NULL, error_class = NULL,
+                 attempts = 0, last_error = NULL, last_error_text = NULL, last_reply = NULL, error_class = NULL,
                  lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
              WHERE id = $1 AND user_id = $2 AND state = ANY($16)
              RETURNING {OUTBOX_COLUMNS}"
@@ -377,19 +382,19 @@ pub enum Outcome {
     Sent { reply: String },
     /// Definitely not sent; try again at `retry_at`.
     Retry {
-        error: String,
+        error: Text,
         class: ErrorClass,
         reply: Option<String>,
         retry_at: OffsetDateTime,
     },
     /// Definitely not sent, and it will not be retried.
     Failed {
-        error: String,
+        error: Text,
         class: ErrorClass,
         reply: Option<String>,
     },
     /// The final dot may have left and no answer came.
-    Uncertain { error: String },
+    Uncertain { error: Text },
 }
 
 /// Records an attempt's end and gives up the lease. A late `250` also settles a message
@@ -409,7 +414,7 @@ pub async fn finish(
             retry_at,
         } => (
             OutboxState::Queued,
-            Some(error.as_str()),
+            Some(error),
             Some(*class),
             reply.as_deref(),
             Some(*retry_at),
@@ -420,21 +425,19 @@ pub async fn finish(
             reply,
         } => (
             OutboxState::Failed,
-            Some(error.as_str()),
+            Some(error),
             Some(*class),
             reply.as_deref(),
             None,
         ),
-        Outcome::Uncertain { error } => (
-            OutboxState::Uncertain,
-            Some(error.as_str()),
-            None,
-            None,
-            None,
-        ),
+        Outcome::Uncertain { error } => (OutboxState::Uncertain, Some(error), None, None, None),
     };
+    // English for the API and the command line; the catalogue form for the pages.
+    let message = error.map(|text| Locale::default().sentence(text));
+    let stored = error.and_then(Text::to_json_string);
     Ok(sqlx::query(
         "UPDATE outbox SET state = $3, last_error = $4, last_reply = $5, error_class = $7,
+             last_error_text = $8::jsonb,
              next_attempt_at = $6, lease_owner = NULL, lease_expires_at = NULL,
              sent_at = CASE WHEN $3 = 'sent' THEN now() END, updated_at = now()
          WHERE id = $1 AND lease_owner = $2
@@ -443,10 +446,11 @@ pub async fn finish(
     .bind(id)
     .bind(owner)
     .bind(state)
-    .bind(error)
+    .bind(message)
     .bind(reply)
     .bind(retry_at)
     .bind(class)
+    .bind(stored)
     .execute(conn)
     .await?
     .rows_affected()
@@ -459,8 +463,9 @@ pub async fn finish(
 pub async fn recover_abandoned(conn: &mut PgConnection) -> Result<u64, StoreError> {
     Ok(sqlx::query(
         "UPDATE outbox SET state = 'uncertain', updated_at = now(),
-             last_error = 'the sending stopped after the message was handed to the server, \
-                           before it answered: it may have been sent'
+             last_error = 'The sending stopped after the message was handed to the server, \
+                           before it answered: it may have been sent.',
+             last_error_text = jsonb_build_object('id', 'send-stopped-after-handing-over')
          WHERE state = 'submitting' AND lease_expires_at < now()",
     )
     .execute(conn)

@@ -124,7 +124,8 @@ pub async fn user_create_post(
             e @ (UserError::InvalidEmail(_) | UserError::WeakPassword(_) | UserError::EmailTaken),
         ) => {
             drop(conn);
-            let message = format!("Could not create the user: {e}.");
+            let locale = &signed_in.locale;
+            let message = locale.t1("admin-create-failed", "problem", locale.say(&e.text()));
             page(
                 &state,
                 &signed_in,
@@ -184,23 +185,24 @@ async fn apply(
 ) -> Result<Result<String, String>, WebError> {
     let notice = match form.action.as_str() {
         "disable" if user.id == signed_in.user_id => {
-            return Ok(Err("You cannot disable yourself.".into()));
+            return Ok(Err(signed_in.locale.t("admin-disable-self")));
         }
         "disable" => {
             store::users::set_disabled(conn, user.id, true).await?;
-            format!("{} is disabled and signed out everywhere.", user.email)
+            signed_in.locale.t1("admin-disabled", "email", &user.email)
         }
         "enable" => {
             store::users::set_disabled(conn, user.id, false).await?;
-            format!("{} can sign in again.", user.email)
+            signed_in.locale.t1("admin-enabled", "email", &user.email)
         }
         "reset" => match users::set_password(conn, user.id, &Secret::new(form.password)).await {
-            Ok(()) => format!(
-                "The password of {} was reset; they were signed out everywhere.",
-                user.email
-            ),
+            Ok(()) => signed_in
+                .locale
+                .t1("admin-password-reset", "email", &user.email),
             Err(e @ UserError::WeakPassword(_)) => {
-                return Ok(Err(format!("Could not reset the password: {e}.")));
+                let locale = &signed_in.locale;
+                let problem = locale.say(&e.text());
+                return Ok(Err(locale.t1("admin-reset-failed", "problem", problem)));
             }
             Err(e) => return Err(e.into()),
         },

@@ -313,7 +313,7 @@ pub async fn password_post(
     } else {
         match users::set_password(&mut conn, signed_in.user_id, &password).await {
             Ok(()) => None,
-            Err(e @ UserError::WeakPassword(_)) => Some(e.to_string()),
+            Err(e @ UserError::WeakPassword(_)) => Some(signed_in.locale.sentence(&e.text())),
             Err(e) => return Err(e.into()),
         }
     };

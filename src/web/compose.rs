@@ -106,8 +106,7 @@ impl FromRequest<AppState> for PostedCompose {
             )
             .await?;
         let request = Request::from_parts(parts, body);
-        let malformed =
-            || WebError::BadRequest("The message form arrived incomplete. Go back and try again.");
+        let malformed = || WebError::BadRequest("bad-request-message-form");
         let mut multipart = Multipart::from_request(request, state)
             .await
             .map_err(|_| malformed())?;
@@ -232,7 +231,7 @@ impl ComposePage {
         let date = signed_in
             .locale
             .full_date(detail.date_header.unwrap_or(detail.summary.sort_at));
-        let prefill = reply::prefill(&raw, mode, &own, &date);
+        let prefill = reply::prefill(&raw, mode, &own, &date, &signed_in.locale);
         page.heading = signed_in.locale.t(match mode {
             Mode::Reply => "message-reply",
             Mode::ReplyAll => "compose-reply-all",
@@ -284,7 +283,10 @@ impl ComposePage {
             })
             .collect();
         page.error = match message.state {
-            OutboxState::Failed | OutboxState::Uncertain => message.last_error,
+            OutboxState::Failed | OutboxState::Uncertain => signed_in.locale.stored(
+                message.last_error_text.as_deref(),
+                message.last_error.as_deref(),
+            ),
             _ => None,
         };
         Ok(page)
@@ -301,7 +303,7 @@ pub async fn compose_get(
         (Some(draft), _) => ComposePage::of_draft(&state, &signed_in, draft).await?,
         (None, Some(original)) => {
             let mode = Mode::parse(query.mode.as_deref().unwrap_or("reply"))
-                .ok_or(WebError::BadRequest("mode is reply, all or forward"))?;
+                .ok_or(WebError::BadRequest("bad-request-mode"))?;
             ComposePage::answering(&state, &signed_in, original, mode).await?
         }
         (None, None) => ComposePage::blank(&state, &signed_in, query.account).await?,
@@ -400,9 +402,9 @@ pub async fn compose_post(
         ) => {
             let saved = state.sending.save_draft(user, existing, draft).await?;
             let mut page = ComposePage::of_draft(&state, &signed_in, saved.id).await?;
-            page.error = Some(format!(
-                "Not sent: {refused}. Your message is kept as a draft."
-            ));
+            let locale = &signed_in.locale;
+            let problem = locale.say(&refused.text());
+            page.error = Some(locale.t1("compose-not-sent", "problem", problem));
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(other) => Err(other.into()),
@@ -455,7 +457,7 @@ impl OutboxRow {
             },
             when: locale.relative(when, OffsetDateTime::now_utc()),
             iso: shell::iso(when),
-            error: m.last_error.clone(),
+            error: locale.stored(m.last_error_text.as_deref(), m.last_error.as_deref()),
             editable: matches!(
                 m.state,
                 OutboxState::Draft | OutboxState::Failed | OutboxState::Uncertain

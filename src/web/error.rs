@@ -1,13 +1,18 @@
 //! The one place where errors become HTTP responses (STYLE principle 6). Bodies say
 //! nothing internal; the real error goes to the log with the request's span.
 
+use std::sync::{Arc, OnceLock};
+
 use askama::Template;
-use askama_web::WebTemplate;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use crate::accounts::AccountError;
 use crate::crypto::CryptoError;
+use crate::i18n::{Locale, Text};
 use crate::oauth::OAuthError;
 use crate::sending::SendingError;
 use crate::store::StoreError;
@@ -23,11 +28,12 @@ pub enum WebError {
     SignInRequired { next: String },
     #[error("CSRF token missing or wrong")]
     Csrf,
+    /// The catalogue id of what is wrong with the request (`bad-request-…`).
     #[error("bad request: {0}")]
     BadRequest(&'static str),
     /// The request cannot be done in the resource's present state (said in words).
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Text),
     /// The key ring or the random number generator failed.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
@@ -60,24 +66,19 @@ impl From<AccountError> for WebError {
             AccountError::Store(error) => Self::Store(error),
             AccountError::Keys(error) => Self::Crypto(error),
             // The words of the accounts page, which the person came from.
-            AccountError::Paused(reason) => Self::Conflict(super::accounts::paused_text(
-                &crate::i18n::Locale::default(),
-                Some(reason),
-            )),
-            AccountError::Off => {
-                Self::Conflict("Paused by you — resume the account to check it".into())
+            AccountError::Paused(reason) => {
+                Self::Conflict(Text::new(super::accounts::paused_id(Some(reason))))
             }
-            refused @ AccountError::Invalid(_) => Self::Conflict(refused.to_string()),
-            AccountError::SignInRefused(words) => Self::Conflict(words.into()),
+            AccountError::Off => Self::Conflict(Text::new("conflict-paused-by-you")),
+            AccountError::Invalid(invalid) => Self::Conflict(
+                Text::new("form-check-field")
+                    .with("field", invalid.field)
+                    .with("problem", invalid.problem),
+            ),
+            AccountError::SignInRefused(words) => Self::Conflict(words),
             AccountError::OAuth(OAuthError::Store(error)) => Self::from(error),
             AccountError::OAuth(OAuthError::Keys(error)) => Self::Crypto(error),
-            AccountError::OAuth(provider) => {
-                let mut words = provider.to_string();
-                if let Some(first) = words.get(..1).map(str::to_uppercase) {
-                    words.replace_range(..1, &first);
-                }
-                Self::Conflict(words)
-            }
+            AccountError::OAuth(provider) => Self::Conflict(provider.text()),
         }
     }
 }
@@ -88,19 +89,77 @@ impl From<SendingError> for WebError {
             SendingError::NotFound => Self::NotFound,
             SendingError::Store(error) => Self::Store(error),
             SendingError::Keys(error) => Self::Crypto(error),
-            refused => Self::Conflict(refused.to_string()),
+            refused => Self::Conflict(refused.text()),
         }
     }
 }
 
-#[derive(Template, WebTemplate)]
+#[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
-    /// Errors are answered without the request at hand: in English for now (their texts
-    /// come from the layers below, which do not speak French yet).
-    locale: crate::i18n::Locale,
-    title: &'static str,
+    locale: Locale,
+    title: String,
     message: String,
+}
+
+/// An error page's words, kept on the response: the error is built without the request,
+/// and [`localized_error_pages`] words it in the reader's language.
+#[derive(Debug, Clone)]
+struct ErrorWords {
+    title: &'static str,
+    message: Text,
+}
+
+impl ErrorWords {
+    fn render(&self, locale: Locale) -> Result<String, askama::Error> {
+        ErrorPage {
+            title: locale.t(self.title),
+            message: locale.sentence(&self.message),
+            locale,
+        }
+        .render()
+    }
+}
+
+/// Where the signed-in person's language and zone are left for an error page: the
+/// session extractor fills it, [`localized_error_pages`] reads it after the handler.
+#[derive(Debug, Clone, Default)]
+pub struct LocaleSlot(Arc<OnceLock<Locale>>);
+
+impl LocaleSlot {
+    pub fn fill(&self, locale: &Locale) {
+        let _ = self.0.set(locale.clone());
+    }
+}
+
+/// Error pages in the reader's language: the person's settings when a session was
+/// found, else the browser's.
+pub async fn localized_error_pages(mut request: Request, next: Next) -> Response {
+    let slot = LocaleSlot::default();
+    request.extensions_mut().insert(slot.clone());
+    let mut browser = HeaderMap::new();
+    for name in [header::ACCEPT_LANGUAGE, header::COOKIE] {
+        if let Some(value) = request.headers().get(&name) {
+            browser.insert(name, value.clone());
+        }
+    }
+    let mut response = next.run(request).await;
+    if let Some(words) = response.extensions_mut().remove::<ErrorWords>() {
+        let locale = slot
+            .0
+            .get()
+            .cloned()
+            .unwrap_or_else(|| super::locale::choose(&browser, None, None));
+        match words.render(locale) {
+            Ok(html) => {
+                response.headers_mut().remove(header::CONTENT_LENGTH);
+                *response.body_mut() = Body::from(html);
+            }
+            // The English page already in the body stays.
+            Err(error) => tracing::warn!(%error, "the error page could not be worded"),
+        }
+    }
+    response
 }
 
 impl IntoResponse for WebError {
@@ -108,8 +167,8 @@ impl IntoResponse for WebError {
         let (status, title, message) = match &self {
             Self::NotFound => (
                 StatusCode::NOT_FOUND,
-                "Not found",
-                "There is nothing at this address.".to_owned(),
+                "error-not-found",
+                Text::new("error-not-found-text"),
             ),
             Self::SignInRequired { next } => {
                 let target = if next == "/" {
@@ -124,29 +183,23 @@ impl IntoResponse for WebError {
             }
             Self::Csrf => (
                 StatusCode::FORBIDDEN,
-                "This form has expired",
-                "The form was sent from an old page or from another site, so nothing was \
-                 changed. Go back, reload the page and try again."
-                    .to_owned(),
+                "error-form-expired",
+                Text::new("error-form-expired-text"),
             ),
-            Self::BadRequest(what) => (StatusCode::BAD_REQUEST, "Bad request", (*what).to_owned()),
-            Self::Conflict(what) => {
-                let mut text = what.clone();
-                if let Some(first) = text.get(..1) {
-                    let upper = first.to_uppercase();
-                    text.replace_range(..1, &upper);
-                }
-                (StatusCode::CONFLICT, "Not possible right now", text)
-            }
+            Self::BadRequest(what) => (
+                StatusCode::BAD_REQUEST,
+                "error-bad-request",
+                Text::new(what),
+            ),
+            Self::Conflict(what) => (StatusCode::CONFLICT, "error-conflict", what.clone()),
             Self::Crypto(_)
             | Self::Task(_)
             | Self::Response(_)
             | Self::Store(_)
             | Self::User(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong",
-                "The server could not finish this request. It has been logged; please try again."
-                    .to_owned(),
+                "error-internal",
+                Text::new("error-internal-text"),
             ),
         };
         let failed = if status.is_server_error() {
@@ -156,15 +209,11 @@ impl IntoResponse for WebError {
         } else {
             None
         };
-        let mut response = (
-            status,
-            ErrorPage {
-                locale: crate::i18n::Locale::default(),
-                title,
-                message,
-            },
-        )
-            .into_response();
+        let words = ErrorWords { title, message };
+        // English here; the layer words it again for the reader.
+        let english = words.render(Locale::default()).unwrap_or_default();
+        let mut response = (status, Html(english)).into_response();
+        response.extensions_mut().insert(words);
         if let Some(failed) = failed {
             response.extensions_mut().insert(failed);
         }

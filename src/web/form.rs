@@ -22,9 +22,7 @@ where
             Ok(axum::Form(value)) => Ok(Self(value)),
             Err(rejection) => {
                 tracing::info!(%rejection, "form refused");
-                Err(WebError::BadRequest(
-                    "The form arrived incomplete or malformed. Go back, reload the page and try again.",
-                ))
+                Err(WebError::BadRequest("bad-request-form-incomplete"))
             }
         }
     }

@@ -165,11 +165,11 @@ async fn list_page(
         .filter(|q| !q.is_empty());
     let cursor = match (params.before.as_deref(), params.after.as_deref()) {
         (Some(before), _) => Some((
-            Cursor::parse(before).ok_or(WebError::BadRequest("that page link is broken"))?,
+            Cursor::parse(before).ok_or(WebError::BadRequest("bad-request-page-link"))?,
             Direction::Older,
         )),
         (None, Some(after)) => Some((
-            Cursor::parse(after).ok_or(WebError::BadRequest("that page link is broken"))?,
+            Cursor::parse(after).ok_or(WebError::BadRequest("bad-request-page-link"))?,
             Direction::Newer,
         )),
         (None, None) => None,
@@ -345,7 +345,7 @@ pub async fn actions_post(
         "empty_trash" => {
             store::messages::delete_trashed(&mut conn, user_id, None).await?;
         }
-        _ => return Err(WebError::BadRequest("unknown action")),
+        _ => return Err(WebError::BadRequest("bad-request-action")),
     }
     Ok(Redirect::to(&return_to).into_response())
 }

@@ -141,6 +141,7 @@ pub fn router(state: AppState, api: Router<AppState>) -> Router {
         .fallback(|| async { WebError::NotFound })
         .with_state(state)
         .layer(axum::middleware::from_fn(refuse_cross_site_posts))
+        .layer(axum::middleware::from_fn(error::localized_error_pages))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -120,6 +120,9 @@ async fn find_session(parts: &Parts, state: &AppState) -> Result<Option<SignedIn
         found.time_zone.as_deref(),
         browser_zone,
     );
+    if let Some(slot) = parts.extensions.get::<super::error::LocaleSlot>() {
+        slot.fill(&locale);
+    }
     Ok(Some(SignedIn {
         user_id: found.user_id,
         email: found.email,

@@ -110,7 +110,7 @@ pub async fn setup_post(
             Err(WebError::NotFound)
         }
         Err(e @ (UserError::InvalidEmail(_) | UserError::WeakPassword(_))) => {
-            again(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+            again(StatusCode::UNPROCESSABLE_ENTITY, locale.sentence(&e.text()))
         }
         Err(e) => Err(e.into()),
     }

@@ -103,7 +103,7 @@ pub async fn token_create_post(
     let scope = match form.scope.as_str() {
         "read" => Scope::Read,
         "write" => Scope::Write,
-        _ => return Err(WebError::BadRequest("choose read or write")),
+        _ => return Err(WebError::BadRequest("bad-request-token-scope")),
     };
     let mut conn = state.db().await?;
     match tokens::create(&mut conn, signed_in.user_id, &form.name, scope).await {

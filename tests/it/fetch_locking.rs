@@ -64,7 +64,7 @@ async fn removing_an_account_while_the_engine_writes_about_it_never_deadlocks() 
                         bytes: 0,
                         skipped: 0,
                         error_kind: Some(ErrorClass::Network),
-                        error_message: Some("could not connect".into()),
+                        error: Some(tributary::i18n::Text::new("io-refused")),
                     };
                     let status = AccountStatus {
                         next_check_in: Duration::from_secs(60),

@@ -4,9 +4,15 @@
 //! accessibility audit; the language chosen in Settings then wins over the browser's.
 //! Screenshots: `target/screenshots/*-fr.png`.
 
+use tributary::model::Security;
+
 use crate::helpers::browser::Browser;
+
 use crate::helpers::web::{USER_PASSWORD, deliver_at};
-use crate::helpers::{TestApp, TestDb, add_account, add_user, test_key_ring};
+use crate::helpers::{
+    TestApp, TestDb, add_account, add_server_account, add_user, fetch_now, free_port, test_fetcher,
+    test_key_ring,
+};
 
 fn mail(subject: &str, date: &str) -> Vec<u8> {
     format!(
@@ -42,6 +48,19 @@ async fn the_main_pages_speak_french_to_a_french_browser_and_pass_the_audit() {
         .execute(&db.pool)
         .await
         .expect("paused");
+    // An account whose last check failed (nothing listens on its port): the scheduler
+    // stored the error in no language, and the pages word it in the reader's.
+    let closed = add_server_account(
+        &db,
+        &ring,
+        ann.id,
+        free_port(),
+        Security::Tls,
+        ("perso", "pw"),
+        |_| {},
+    )
+    .await;
+    fetch_now(&test_fetcher(&db, &ring), closed.id).await;
     let app = TestApp::spawn(&db).await;
     let browser = Browser::start().await;
     browser.prefer_languages("fr-FR,fr;q=0.9,en;q=0.5").await;
@@ -101,14 +120,53 @@ async fn the_main_pages_speak_french_to_a_french_browser_and_pass_the_audit() {
     browser
         .wait_for_text("Consulter le courrier d'autres comptes")
         .await;
-    let status = browser.text("[data-status]").await;
+    let status = browser
+        .text(&format!(
+            "[data-account-id=\"{}\"] [data-status]",
+            account.id
+        ))
+        .await;
     // (WebDriver reports the no-break space before the colon as a plain one.)
     assert!(
         status.starts_with("En pause") && status.contains(": le serveur a refusé le mot de passe"),
         "{status}"
     );
+    let failed = browser
+        .text(&format!(
+            "[data-account-id=\"{}\"] [data-status]",
+            closed.id
+        ))
+        .await;
+    assert!(
+        failed.contains("Impossible de se connecter au serveur : le serveur a refusé la connexion"),
+        "{failed}"
+    );
     browser.assert_accessible("les comptes").await;
     browser.screenshot("accounts-fr").await;
+    browser
+        .goto(&app.url(&format!("/settings/accounts/{}", closed.id)))
+        .await;
+    browser.wait_for_text("Vérifications récentes").await;
+    let history = browser.text("main").await;
+    assert!(
+        history
+            .contains("Impossible de se connecter au serveur : le serveur a refusé la connexion"),
+        "{history}"
+    );
+    // An error page, worded for the signed-in reader though the handler's error knew no
+    // request.
+    browser
+        .goto(&app.url(&format!("/settings/accounts/{}", uuid::Uuid::new_v4())))
+        .await;
+    browser.wait_for_text("Introuvable").await;
+    assert!(
+        browser
+            .text("main")
+            .await
+            .contains("Il n'y a rien à cette adresse.")
+    );
+    assert!(browser.title().await.starts_with("Introuvable"));
+    browser.assert_accessible("une page d'erreur").await;
     browser.screenshot("error-fr").await;
 
     browser

@@ -1,6 +1,7 @@
 //! The add/edit page with "Test connection", and the add-account wizard that proposes a
 //! server for an address. Every workflow is the account service's.
 
+use crate::i18n::Text;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -99,7 +100,7 @@ fn describe_test(locale: &Locale, result: ConnectionTest) -> TestResult {
         }
         Err(error) => TestResult {
             ok: false,
-            text: locale.t1("test-failed", "problem", error.user_message()),
+            text: locale.t1("test-failed", "problem", locale.sentence(&error.text())),
             certificate: error
                 .refused_certificate()
                 .map(|refused| CertificateView::of(locale, refused)),
@@ -133,8 +134,8 @@ struct AccountFormPage {
 }
 
 impl AccountFormPage {
-    fn general_error(&self) -> Option<&str> {
-        self.error.as_ref().map(|e| e.problem.as_str())
+    fn general_error(&self) -> Option<String> {
+        self.error.as_ref().map(|e| self.locale.say(&e.problem))
     }
 
     fn error_field(&self) -> &str {
@@ -251,7 +252,9 @@ fn run_view(locale: &Locale, run: &crate::store::fetch::RunRow) -> RunView {
         messages: run.messages_fetched,
         size: locale.size(u64::try_from(run.bytes_fetched).unwrap_or(0)),
         skipped: run.messages_skipped,
-        error: run.error_message.clone().unwrap_or_default(),
+        error: locale
+            .stored(run.error_text.as_deref(), run.error_message.as_deref())
+            .unwrap_or_default(),
     }
 }
 
@@ -282,20 +285,20 @@ async fn proposal(
     let provider = crate::providers::for_domain(domain);
     if let Some(provider) = provider.filter(|p| p.pop3.is_none()) {
         let form = AccountForm::proposed(email, "", 995, Security::Tls);
-        return (form, format!("{}: {}", provider.name, provider.advice));
+        return (
+            form,
+            format!("{}: {}", provider.name, locale.t(provider.advice)),
+        );
     }
     match state.autodetect.discover(domain).await {
         Some(server) => {
             let mut form = AccountForm::proposed(email, &server.host, server.port, server.security);
             let mut said = super::found_in_words(locale, &server);
             if let Some(provider) = provider {
-                said = format!("{said} {}: {}", provider.name, provider.advice);
+                said = format!("{said} {}: {}", provider.name, locale.t(provider.advice));
                 let configured = state.accounts.sign_in_client(email, &server.host).is_some();
                 if provider.sign_in == crate::providers::SignIn::Microsoft && !configured {
-                    said.push_str(
-                        " Microsoft sign-in is not set up on this Tributary: the administrator \
-                         registers it first (README, “Sign-in with Microsoft and Google”).",
-                    );
+                    said = format!("{said} {}", locale.t("wizard-microsoft-not-set-up"));
                 }
                 if let Some(minutes) = provider.min_poll_minutes {
                     form.polling = "fixed".into();
@@ -306,10 +309,7 @@ async fn proposal(
         }
         None => (
             AccountForm::proposed(email, &format!("pop.{domain}"), 995, Security::Tls),
-            format!(
-                "No POP3 server was found automatically for {domain}. Enter the server your \
-                 provider names (often pop.{domain}, port 995)."
-            ),
+            locale.t1("wizard-not-found", "domain", domain),
         ),
     }
 }
@@ -360,9 +360,9 @@ pub async fn new_get(
         .rsplit_once('@')
         .filter(|(l, d)| !l.is_empty() && d.contains('.') || d == &"localhost")
     else {
-        let problem = Some("Enter the whole address, like name@example.org.");
+        let problem = Some(signed_in.locale.t("wizard-whole-address"));
         let code = StatusCode::UNPROCESSABLE_ENTITY;
-        return address_page(&state, &signed_in, email, problem, code).await;
+        return address_page(&state, &signed_in, email, problem.as_deref(), code).await;
     };
     let (form, detection) = proposal(&state, &signed_in.locale, &email, domain).await;
     let shown = Shown {
@@ -548,11 +548,8 @@ pub async fn oauth_callback_get(
             })
             .filter(|e| !e.is_empty());
         return Err(WebError::Conflict(match said {
-            Some(code) => format!(
-                "The provider did not sign you in ({code}); nothing was saved. Start again from \
-                 the account page to try once more."
-            ),
-            None => "This address is only for the provider's answer to a sign-in.".into(),
+            Some(code) => Text::new("sign-in-provider-refused").with("code", code),
+            None => Text::new("sign-in-callback-only"),
         }));
     };
     let finisher = crate::accounts::Finisher {

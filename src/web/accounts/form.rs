@@ -4,6 +4,7 @@
 //! password rides along in a hidden field *sealed* with the master key (AES-256-GCM, bound
 //! to the user), so the person need not type it again to save.
 
+use crate::i18n::Text;
 use base64::Engine as _;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -144,63 +145,55 @@ impl AccountForm {
     /// those of the form's own words (a number field that holds no number); the service
     /// validates the rest.
     pub(super) fn draft(&self, password: Option<Secret>) -> Result<AccountDraft, InvalidAccount> {
-        let field = |field, problem: &str| InvalidAccount {
-            field,
-            problem: problem.to_owned(),
-        };
+        let field = |field, problem| InvalidAccount { field, problem };
         let security = Security::ALL
             .into_iter()
             .find(|s| s.as_str() == self.security)
-            .ok_or_else(|| field("security", "choose how the connection is protected"))?;
+            .ok_or_else(|| field("security", Text::new("invalid-choose-security")))?;
         let auth_method = match self.auth.as_str() {
             "" => AuthMethod::UserPass,
             text => AuthMethod::ALL
                 .into_iter()
                 .chain([AuthMethod::XOAuth2, AuthMethod::OAuthBearer])
                 .find(|a| a.as_str() == text)
-                .ok_or_else(|| field("auth", "choose a sign-in method"))?,
+                .ok_or_else(|| field("auth", Text::new("invalid-choose-auth")))?,
         };
         let port = match self.port.trim() {
             "" => None,
             text => Some(
                 text.parse::<u16>()
-                    .map_err(|_| field("port", "a port is a number from 1 to 65535"))?,
+                    .map_err(|_| field("port", Text::new("invalid-port-number")))?,
             ),
         };
         let (tls_ca_pem, tls_pin_sha256) = match self.trust.as_str() {
             "ca" if self.tls_ca_pem.trim().is_empty() => {
-                return Err(field("tls_ca_pem", "paste the CA certificate (PEM)"));
+                return Err(field("tls_ca_pem", Text::new("invalid-paste-ca")));
             }
             "pin" if self.tls_pin_sha256.trim().is_empty() => {
-                return Err(field(
-                    "tls_pin_sha256",
-                    "paste the certificate's SHA-256 fingerprint",
-                ));
+                return Err(field("tls_pin_sha256", Text::new("invalid-paste-pin")));
             }
             "ca" => (Some(self.tls_ca_pem.clone()), None),
             "pin" => (None, Some(self.tls_pin_sha256.clone())),
             _ => (None, None),
         };
-        let (leave_on_server, delete_after_days) = match self.leave.as_str() {
-            "keep" | "" => (LeavePolicy::Keep, None),
-            "delete" => (LeavePolicy::Delete, None),
-            "days" => (
-                LeavePolicy::DeleteAfterDays,
-                Some(
-                    self.delete_after_days
-                        .trim()
-                        .parse()
-                        .map_err(|_| field("delete_after_days", "enter a number of days"))?,
+        let (leave_on_server, delete_after_days) =
+            match self.leave.as_str() {
+                "keep" | "" => (LeavePolicy::Keep, None),
+                "delete" => (LeavePolicy::Delete, None),
+                "days" => (
+                    LeavePolicy::DeleteAfterDays,
+                    Some(self.delete_after_days.trim().parse().map_err(|_| {
+                        field("delete_after_days", Text::new("invalid-days-number"))
+                    })?),
                 ),
-            ),
-            _ => return Err(field("leave", "choose what happens on the server")),
-        };
+                _ => return Err(field("leave", Text::new("invalid-choose-leave"))),
+            };
         let poll_minutes = match self.polling.as_str() {
             "fixed" => Some(
                 self.poll_minutes
                     .trim()
                     .parse()
-                    .map_err(|_| field("poll_minutes", "enter a number of minutes"))?,
+                    .map_err(|_| field("poll_minutes", Text::new("invalid-minutes-number")))?,
             ),
             _ => None,
         };
@@ -215,7 +208,7 @@ impl AccountForm {
                     .parse()
                     .ok()
                     .filter(|mb| (1..=2048).contains(mb))
-                    .ok_or_else(|| field("max_message_mb", "enter megabytes from 1 to 2048"))?;
+                    .ok_or_else(|| field("max_message_mb", Text::new("invalid-megabytes")))?;
                 Some(mb * 1024 * 1024)
             }
         };

@@ -72,14 +72,19 @@ pub struct Status {
 }
 
 pub(super) fn paused_text(locale: &Locale, reason: Option<PausedReason>) -> String {
-    locale.t(match reason {
+    locale.t(paused_id(reason))
+}
+
+/// The catalogue id of why an account is paused.
+pub(in crate::web) fn paused_id(reason: Option<PausedReason>) -> &'static str {
+    match reason {
         Some(PausedReason::Auth) => "paused-auth",
         Some(PausedReason::Server) => "paused-server",
         Some(PausedReason::PasswordUnreadable) => "paused-password-unreadable",
         Some(PausedReason::SignIn) => "paused-sign-in",
         Some(PausedReason::CertificateChanged) => "paused-certificate-changed",
         None => "paused-other",
-    })
+    }
 }
 
 pub fn status(locale: &Locale, summary: &AccountSummary, now: OffsetDateTime) -> Status {
@@ -114,9 +119,11 @@ pub fn status(locale: &Locale, summary: &AccountSummary, now: OffsetDateTime) ->
                 .last_attempt_at
                 .map(|at| locale.relative(at, now))
                 .unwrap_or_default();
-            let message = account
-                .last_error_message
-                .clone()
+            let message = locale
+                .stored(
+                    account.last_error_text.as_deref(),
+                    account.last_error_message.as_deref(),
+                )
                 .unwrap_or_else(|| locale.t("status-unknown-error"));
             locale.tn(
                 "status-error",
@@ -353,7 +360,7 @@ pub async fn remove_post(
     let keep = match form.keep_messages.as_str() {
         "true" => true,
         "false" => false,
-        _ => return Err(WebError::BadRequest("choose whether to keep the mail")),
+        _ => return Err(WebError::BadRequest("bad-request-keep-mail")),
     };
     state.accounts.remove(signed_in.user_id, id, keep).await?;
     Ok(Redirect::to("/settings/accounts?removed=1").into_response())
@@ -394,6 +401,7 @@ mod tests {
             last_success_at: Some(now - time::Duration::minutes(3)),
             last_error_kind: None,
             last_error_message: None,
+            last_error_text: None,
             paused_reason: None,
             consecutive_failures: 0,
             interval_seconds: 300,
@@ -415,6 +423,7 @@ mod tests {
             bytes_fetched: 0,
             messages_skipped: 0,
             error_message: None,
+            error_text: None,
         }
     }
 

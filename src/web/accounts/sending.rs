@@ -2,6 +2,7 @@
 //! submission server, with "Test sending" (signs in, sends nothing). The workflow is the
 //! sending service's (`crate::sending`).
 
+use crate::i18n::Text;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -98,7 +99,7 @@ impl SendingForm {
         }
     }
 
-    fn draft(&self) -> Result<IdentityDraft, (&'static str, &'static str)> {
+    fn draft(&self) -> Result<IdentityDraft, (&'static str, Text)> {
         let security = Security::ALL
             .into_iter()
             .find(|s| s.as_str() == self.smtp_security)
@@ -111,7 +112,7 @@ impl SendingForm {
             "" => None,
             port => Some(
                 port.parse::<u16>()
-                    .map_err(|_| ("smtp_port", "the port is a number from 1 to 65535"))?,
+                    .map_err(|_| ("smtp_port", Text::new("invalid-port-number")))?,
             ),
         };
         let own = self.login == "own";
@@ -191,7 +192,7 @@ pub async fn sending_get(
     };
     let mut page = page(&state, &signed_in, &account, form).await?;
     if query.saved.is_some() {
-        page.notice = Some("Saved. This account can now send mail.".into());
+        page.notice = Some(signed_in.locale.t("sending-saved"));
     }
     Ok(page.into_response())
 }
@@ -215,17 +216,15 @@ async fn detected(
             form.smtp_host = server.host.clone();
             form.smtp_port = server.port.to_string();
             form.smtp_security = server.security.as_str().into();
-            format!(
-                "{} Save and test sending to make sure.",
-                super::found_in_words(&signed_in.locale, server)
+            signed_in.locale.t1(
+                "sending-found",
+                "found",
+                super::found_in_words(&signed_in.locale, server),
             )
         }
         None => {
             let domain = address.rsplit_once('@').map_or("", |(_, d)| d);
-            format!(
-                "No SMTP submission server was found automatically for {domain}. Enter the \
-                 server your provider names (often smtp.{domain}, port 465)."
-            )
+            signed_in.locale.t1("sending-not-found", "domain", domain)
         }
     };
     let mut shown = page(state, signed_in, account, form).await?;
@@ -255,15 +254,15 @@ pub async fn sending_post(
             .await?
             .into_response());
     }
-    let refused = |page: &mut SendingPage, field: &str, text: String| {
-        page.error = Some(text);
+    let refused = |page: &mut SendingPage, field: &str, text: Text| {
+        page.error = Some(signed_in.locale.say(&text));
         page.error_field = field.to_owned();
     };
     let draft = match form.draft() {
         Ok(draft) => draft,
         Err((field, text)) => {
             let mut shown = page(&state, &signed_in, &account, form).await?;
-            refused(&mut shown, field, text.to_owned());
+            refused(&mut shown, field, text);
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, shown).into_response());
         }
     };
@@ -271,11 +270,7 @@ pub async fn sending_post(
     blank_password.smtp_password.clear();
     if form.action == "try" {
         // Pages never carry a password back, so a typed one must be typed again to save.
-        let retype = if form.smtp_password.is_empty() {
-            ""
-        } else {
-            " Type the SMTP password again to save it."
-        };
+        let retype = !form.smtp_password.is_empty();
         let mut shown = page(&state, &signed_in, &account, blank_password).await?;
         match state
             .sending
@@ -283,17 +278,24 @@ pub async fn sending_post(
             .await
         {
             Ok(Ok(report)) => {
-                shown.notice = Some(format!(
-                    "Test sending worked: signed in over {}. Nothing was sent, and nothing \
-                     saved yet.{retype}",
-                    report
-                        .tls_version
-                        .as_deref()
-                        .unwrap_or("a connection WITHOUT encryption")
-                ));
+                let locale = &signed_in.locale;
+                let over = report
+                    .tls_version
+                    .clone()
+                    .unwrap_or_else(|| locale.t("sending-unencrypted"));
+                let mut notice = locale.t1("sending-try-worked", "version", over);
+                if retype {
+                    notice = format!("{notice} {}", locale.t("sending-retype-password"));
+                }
+                shown.notice = Some(notice);
             }
             Ok(Err(error)) => {
-                shown.error = Some(format!("Test sending failed (nothing saved): {error}"));
+                let problem = signed_in.locale.say(&error.text());
+                shown.error = Some(
+                    signed_in
+                        .locale
+                        .t1("sending-try-failed", "problem", problem),
+                );
             }
             Err(SendingError::Invalid(invalid)) => {
                 refused(&mut shown, invalid.field, invalid.problem);
@@ -324,15 +326,19 @@ pub async fn sending_post(
     let mut shown = page(&state, &signed_in, &account, blank_password).await?;
     match state.sending.test_identity(signed_in.user_id, id).await? {
         Ok(report) => {
+            let locale = &signed_in.locale;
             shown.notice = Some(match report.tls_version {
-                Some(version) => format!(
-                    "Saved. Test sending worked: signed in over {version}. Nothing was sent."
-                ),
-                None => "Saved. Test sending worked, WITHOUT encryption. Nothing was sent.".into(),
+                Some(version) => locale.t1("sending-test-worked", "version", version),
+                None => locale.t("sending-test-worked-unencrypted"),
             });
         }
         Err(error) => {
-            shown.error = Some(format!("Saved, but test sending failed: {error}"));
+            let problem = signed_in.locale.say(&error.text());
+            shown.error = Some(
+                signed_in
+                    .locale
+                    .t1("sending-test-failed", "problem", problem),
+            );
         }
     }
     Ok(shown.into_response())
