@@ -23,13 +23,13 @@ const MAX_SOCKET_PATH: usize = 107;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LocalPgError {
+    /// `why` says why a private database was wanted.
     #[error(
-        "no PostgreSQL answers at {address} and the PostgreSQL server programs are not \
-         installed: install them (Debian/Ubuntu: `apt-get install postgresql`) and Tributary \
-         runs its own private database, or set DATABASE_URL to your PostgreSQL server, or \
-         run `docker compose up`"
+        "{why}, and the PostgreSQL server programs are not installed: install them \
+         (Debian/Ubuntu: `apt-get install postgresql`) and Tributary runs its own private \
+         database, or set DATABASE_URL to your PostgreSQL server, or run `docker compose up`"
     )]
-    NotInstalled { address: String },
+    NotInstalled { why: String },
     #[error("the private PostgreSQL in {dir}: {what}")]
     Failed { dir: String, what: String },
 }
@@ -105,15 +105,15 @@ pub struct LocalPostgres {
 
 impl LocalPostgres {
     /// Initialises the cluster under `data_dir/postgres` if it is new, and starts it unless
-    /// it is already running. `programs` is `TRIBUTARY_POSTGRES_BIN`; `address` is what was
-    /// tried first, for the error message.
+    /// it is already running. `programs` is `TRIBUTARY_POSTGRES_BIN`; `why` says why it is
+    /// wanted, for the error message.
     pub fn start(
         data_dir: &Path,
         programs: Option<&Path>,
-        address: &str,
+        why: &str,
     ) -> Result<Self, LocalPgError> {
         let bin = find_programs(programs).ok_or_else(|| LocalPgError::NotInstalled {
-            address: address.to_owned(),
+            why: why.to_owned(),
         })?;
         std::fs::create_dir_all(data_dir).map_err(|e| failed(data_dir, "cannot create it", e))?;
         let data_dir = data_dir

@@ -294,19 +294,22 @@ async fn default_database_usable(url: &str) -> bool {
 /// on the default address (see [`crate::local_pg`]); `config` is pointed at it.
 async fn private_database(config: &mut Config) -> Result<Option<LocalPostgres>, CliError> {
     let address = crate::config::DEFAULT_DATABASE_ADDRESS;
-    let wanted = match config.local_postgres {
-        _ if config.database_url_set => false,
-        local_pg::Mode::Never => false,
-        local_pg::Mode::Always => true,
-        local_pg::Mode::Auto => !default_database_usable(&config.database_url).await,
+    let why = match config.local_postgres {
+        _ if config.database_url_set => None,
+        local_pg::Mode::Never => None,
+        local_pg::Mode::Always => {
+            Some("TRIBUTARY_LOCAL_POSTGRES=always asks for a private PostgreSQL".to_owned())
+        }
+        local_pg::Mode::Auto => (!default_database_usable(&config.database_url).await)
+            .then(|| format!("no PostgreSQL that Tributary can use answers at {address}")),
     };
-    if !wanted {
+    let Some(why) = why else {
         return Ok(None);
-    }
+    };
     let data_dir = config.data_dir.clone();
     let programs = config.postgres_bin.clone();
     let local = tokio::task::spawn_blocking(move || {
-        LocalPostgres::start(&data_dir, programs.as_deref(), address)
+        LocalPostgres::start(&data_dir, programs.as_deref(), &why)
     })
     .await
     .map_err(|e| CliError::Refused(format!("the private PostgreSQL: {e}")))??;

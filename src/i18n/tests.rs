@@ -88,6 +88,24 @@ fn both_catalogues_hold_the_same_messages() {
     assert!(en.len() > 200, "{}", en.len());
 }
 
+/// A second definition of an id silently loses to the first one.
+#[test]
+fn no_message_is_defined_twice() {
+    for (code, source) in SOURCES {
+        let resource = FluentResource::try_new(source.to_owned()).expect("parses");
+        let mut seen = BTreeSet::new();
+        for entry in resource.entries() {
+            if let fluent_syntax::ast::Entry::Message(message) = entry {
+                assert!(
+                    seen.insert(message.id.name),
+                    "{code}: {} is defined twice",
+                    message.id.name
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn every_message_the_pages_ask_for_exists() {
     let en = ids(SOURCES[0].1);

@@ -189,11 +189,15 @@ async fn apply(
         }
         "disable" => {
             store::users::set_disabled(conn, user.id, true).await?;
-            signed_in.locale.t1("admin-disabled", "email", &user.email)
+            signed_in
+                .locale
+                .t1("admin-user-disabled", "email", &user.email)
         }
         "enable" => {
             store::users::set_disabled(conn, user.id, false).await?;
-            signed_in.locale.t1("admin-enabled", "email", &user.email)
+            signed_in
+                .locale
+                .t1("admin-user-enabled", "email", &user.email)
         }
         "reset" => match users::set_password(conn, user.id, &Secret::new(form.password)).await {
             Ok(()) => signed_in
