@@ -2,8 +2,11 @@
 //! the checked connector, limits and TLS settings; and "Test connection", which uses the
 //! same settings without storing anything.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+
+use sha2::{Digest, Sha256};
 
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -66,7 +69,15 @@ pub struct Fetcher {
     pub oauth: crate::oauth::OAuth,
     /// Built once: parsing the web PKI roots for every run would cost more than the run.
     webpki: Arc<rustls::ClientConfig>,
+    /// The configurations of custom CAs and pins, built once each and shared by every
+    /// run that trusts the same: a configuration keeps its TLS sessions, so the next run
+    /// to that server resumes instead of a full handshake (and the PEM is not parsed on
+    /// every poll).
+    trusted: Arc<Mutex<HashMap<[u8; 32], Arc<rustls::ClientConfig>>>>,
 }
+
+/// Custom-trust configurations kept at most (a cache: beyond it, it starts afresh).
+const MAX_TRUST_CONFIGS: usize = 4096;
 
 impl Fetcher {
     pub fn new(
@@ -88,6 +99,7 @@ impl Fetcher {
             run_grace: DEFAULT_RUN_GRACE,
             write_budget: WriteBudget::new(DEFAULT_WRITE_BUDGET),
             webpki: tls::client_config(&Trust::WebPki)?,
+            trusted: Arc::default(),
         })
     }
 
@@ -125,8 +137,8 @@ impl Fetcher {
         max_message_bytes: Option<i64>,
     ) -> Result<SessionOptions, FetchError> {
         let tls = match (tls_ca_pem, tls_pin_sha256) {
-            (Some(pem), _) => tls::client_config(&Trust::CustomCa(pem.to_owned()))?,
-            (None, Some(pin)) => tls::client_config(&Trust::PinnedSha256(
+            (Some(pem), _) => self.trusting(Trust::CustomCa(pem.to_owned()))?,
+            (None, Some(pin)) => self.trusting(Trust::PinnedSha256(
                 tls::parse_pin(pin).map_err(FetchError::Settings)?,
             ))?,
             (None, None) => Arc::clone(&self.webpki),
@@ -144,6 +156,36 @@ impl Fetcher {
             },
             pipelining: true,
         })
+    }
+
+    /// The shared configuration for a custom CA or a pin.
+    fn trusting(&self, trust: Trust) -> Result<Arc<rustls::ClientConfig>, FetchError> {
+        let key: [u8; 32] = match &trust {
+            Trust::CustomCa(pem) => Sha256::new()
+                .chain_update(b"ca\0")
+                .chain_update(pem.as_bytes())
+                .finalize()
+                .into(),
+            Trust::PinnedSha256(pin) => Sha256::new()
+                .chain_update(b"pin\0")
+                .chain_update(pin)
+                .finalize()
+                .into(),
+            Trust::WebPki => return Ok(Arc::clone(&self.webpki)),
+        };
+        // A panic cannot happen while the map is held, and the map stays valid if one did.
+        let trusted = || self.trusted.lock().unwrap_or_else(PoisonError::into_inner);
+        let cached = trusted().get(&key).cloned();
+        if let Some(config) = cached {
+            return Ok(config);
+        }
+        let config = tls::client_config(&trust)?;
+        let mut trusted = trusted();
+        if trusted.len() >= MAX_TRUST_CONFIGS {
+            trusted.clear();
+        }
+        trusted.insert(key, Arc::clone(&config));
+        Ok(config)
     }
 
     /// "Test connection": connects through the checked connector, logs in and reads the

@@ -16,6 +16,7 @@ use tokio::sync::watch;
 
 use super::FetchError;
 use super::fetcher::Fetcher;
+use super::worker::History;
 use super::writer::Writers;
 use crate::i18n::Text;
 use crate::model::{ImportMode, LeavePolicy};
@@ -56,12 +57,14 @@ pub async fn run_once(
     fetcher: &Fetcher,
     account: &Account,
     stop: &watch::Receiver<bool>,
+    history: &History<'_>,
 ) -> RunReport {
     let mut report = RunReport::default();
     let run = AccountRun {
         fetcher,
         account,
         stop,
+        history,
         now: fetcher.clock.now(),
     };
     if let Err(error) = run.run(&mut report).await {
@@ -76,6 +79,8 @@ struct AccountRun<'a> {
     account: &'a Account,
     /// Turns true when the process shuts down: stop after the message in hand.
     stop: &'a watch::Receiver<bool>,
+    /// The run's history row, opened once there is mail to download.
+    history: &'a History<'a>,
     /// When the run started: the time recorded with what it stores.
     now: OffsetDateTime,
 }
@@ -98,6 +103,9 @@ impl AccountRun<'_> {
         let known = self.known(&listed).await?;
         let limit = options.limits.max_message_bytes;
         let (wanted, mut skipped) = new_messages(&listed, &known, limit);
+        if !wanted.is_empty() {
+            self.history.open().await?;
+        }
         let committed = self
             .retrieve_and_store(&mut session, &wanted, &mut skipped, report)
             .await?;
@@ -168,6 +176,10 @@ impl AccountRun<'_> {
 
     /// What the store knows of the listed messages.
     async fn known(&self, listed: &[Listed]) -> Result<HashMap<String, KnownUidl>, FetchError> {
+        // An empty mailbox has nothing to compare (nor anything to delete).
+        if listed.is_empty() {
+            return Ok(HashMap::new());
+        }
         let keys: Vec<String> = listed.iter().map(|m| m.key.clone()).collect();
         let mut conn = store::acquire(&self.fetcher.pool).await?;
         Ok(fetch_store::known_uidls(&mut conn, self.account.id, &keys).await?)

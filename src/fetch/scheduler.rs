@@ -22,6 +22,11 @@ use crate::store::fetch::{self as fetch_store, CHECK_NOW_CHANNEL, Trigger};
 /// noticed when no notification arrives.
 pub const DEFAULT_IDLE_POLL: Duration = Duration::from_secs(5);
 const MIN_IDLE: Duration = Duration::from_millis(20);
+/// When nothing is due, the scheduler looks again this long after the next account
+/// becomes due, so the accounts due meanwhile are claimed in one statement: thousands of
+/// accounts polled at spread-out times cost a claim per batch, not per account. Accounts
+/// are only ever claimed late by this much, never early (a server's LOGIN-DELAY holds).
+const CLAIM_BATCH_WINDOW: Duration = Duration::from_millis(500);
 
 #[derive(Debug, Clone)]
 pub struct SchedulerSettings {
@@ -56,6 +61,9 @@ pub struct Scheduler {
     per_host: HashMap<String, usize>,
     /// Tells the runs in flight to stop after the message in hand (shutdown).
     stop_workers: watch::Sender<bool>,
+    /// The last claim left due accounts behind for the per-host limit: a run that ends
+    /// may free their host.
+    host_limited: bool,
 }
 
 /// A name for this process's leases: host, process id and a random part, so a restarted
@@ -78,6 +86,7 @@ impl Scheduler {
             running: JoinSet::new(),
             per_host: HashMap::new(),
             stop_workers: watch::channel(false).0,
+            host_limited: false,
         }
     }
 
@@ -95,9 +104,10 @@ impl Scheduler {
         let max_idle = self.settings.idle_poll.max(MIN_IDLE);
         let free = self.settings.concurrency.saturating_sub(self.running.len());
         if free == 0 {
+            // Asked again as soon as a slot frees.
             return Tick {
                 started: 0,
-                wait: max_idle,
+                wait: MIN_IDLE,
             };
         }
         let pool = &self.fetcher.pool;
@@ -122,11 +132,13 @@ impl Scheduler {
         };
         let claimed = accounts.len();
         let mut started = 0;
+        self.host_limited = !busy.is_empty();
         for account in accounts {
             let host = account.host.to_lowercase();
             let count = self.per_host.entry(host.clone()).or_insert(0);
             if *count >= self.settings.per_host {
                 // Several due on one host in one batch: hand the rest back.
+                self.host_limited = true;
                 if let Err(error) = fetch_store::release(pool, owner, account.id).await {
                     tracing::warn!(%error, "could not release an account");
                 }
@@ -149,7 +161,7 @@ impl Scheduler {
         }
         let wait = if claimed < free {
             match fetch_store::next_due_in(pool).await {
-                Ok(Some(due)) => due.clamp(MIN_IDLE, max_idle),
+                Ok(Some(due)) => (due + CLAIM_BATCH_WINDOW).clamp(MIN_IDLE, max_idle),
                 Ok(None) => max_idle,
                 Err(_) => Duration::from_secs(1),
             }
@@ -189,22 +201,36 @@ impl Scheduler {
             concurrency = self.settings.concurrency,
             "fetch scheduler started"
         );
+        // When the database is worth asking again: at once after a claim that filled
+        // every free slot (more may be due), else when the next account becomes due. A
+        // run that ends frees a slot but makes nothing due, so it does not by itself cost
+        // a look — with thousands of idle accounts that was two statements per poll.
+        let mut next_look = tokio::time::Instant::now();
         while !*shutdown.borrow() {
-            let tick = self.tick().await;
+            if tokio::time::Instant::now() >= next_look {
+                let tick = self.tick().await;
+                next_look = tokio::time::Instant::now() + tick.wait;
+            }
             let free = self.running.len() < self.settings.concurrency;
             let finished = tokio::select! {
                 Some(finished) = self.running.join_next(), if !self.running.is_empty() => {
                     Some(finished)
                 }
-                () = wake.notified() => None,
-                () = tokio::time::sleep(tick.wait), if free => None,
+                () = wake.notified() => {
+                    next_look = tokio::time::Instant::now();
+                    None
+                }
+                () = tokio::time::sleep_until(next_look), if free => None,
                 _ = shutdown.changed() => None,
             };
-            // The next tick collects every other run that has ended too, so one claim
+            // The next look collects every other run that has ended too, so one claim
             // fills all free slots (a claim is a commit: one per slot would cap the whole
             // scheduler at the database's commit rate).
             if let Some(finished) = finished {
                 self.settle(finished);
+                if self.host_limited {
+                    next_look = tokio::time::Instant::now();
+                }
             }
         }
 

@@ -3,7 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use tokio::sync::watch;
+use time::OffsetDateTime;
+use tokio::sync::{OnceCell, watch};
 
 use super::FetchError;
 use super::fetcher::Fetcher;
@@ -13,11 +14,15 @@ use crate::i18n::Text;
 use crate::model::ErrorClass;
 use crate::store::StoreError;
 use crate::store::accounts::Account;
-use crate::store::fetch::{self as fetch_store, AccountStatus, RunOutcome, RunRecord, Trigger};
+use crate::store::fetch::{
+    self as fetch_store, AccountStatus, RunEntry, RunOutcome, RunRecord, Trigger,
+};
 
 #[derive(Debug)]
 pub struct FetchOutcome {
-    pub run_id: i64,
+    /// The history row; `None` when a run that found nothing lost its account meanwhile
+    /// (removed, or its lease taken over).
+    pub run_id: Option<i64>,
     pub outcome: RunOutcome,
     pub report: RunReport,
     /// The lease expired before the run ended (another worker may now hold the account).
@@ -33,6 +38,45 @@ pub struct LeaseSettings {
     pub poll_floor: Duration,
 }
 
+/// A run's history row, opened when someone waits for it or when the run has mail to
+/// download: a poll that finds nothing new writes its row only when it ends, in the
+/// statement that releases the account (DESIGN: an idle account costs nearly nothing).
+#[derive(Debug)]
+pub struct History<'a> {
+    fetcher: &'a Fetcher,
+    account: &'a Account,
+    owner: &'a str,
+    trigger: Trigger,
+    started_at: OffsetDateTime,
+    id: OnceCell<i64>,
+}
+
+impl History<'_> {
+    /// Opens the row (once): the accounts page then shows the run as in progress.
+    pub async fn open(&self) -> Result<i64, StoreError> {
+        self.id
+            .get_or_try_init(|| {
+                fetch_store::start_run(
+                    &self.fetcher.pool,
+                    self.account,
+                    self.trigger,
+                    self.owner,
+                    self.started_at,
+                )
+            })
+            .await
+            .copied()
+    }
+
+    fn entry(&self) -> RunEntry {
+        RunEntry {
+            id: self.id.get().copied(),
+            trigger: self.trigger,
+            started_at: self.started_at,
+        }
+    }
+}
+
 /// Runs an account this worker has claimed, then releases it.
 pub async fn fetch_account(
     fetcher: &Fetcher,
@@ -42,12 +86,22 @@ pub async fn fetch_account(
     stop: watch::Receiver<bool>,
 ) -> Result<FetchOutcome, StoreError> {
     let started = Instant::now();
-    fetch_store::close_abandoned_runs(&fetcher.pool, account.id).await?;
-    let run_id = fetch_store::start_run(&fetcher.pool, &account, trigger, &settings.owner).await?;
+    let history = History {
+        fetcher,
+        account: &account,
+        owner: &settings.owner,
+        trigger,
+        started_at: OffsetDateTime::now_utc(),
+        id: OnceCell::new(),
+    };
+    // A run a person started (the operator's `tributary fetch`) is shown at once.
+    if trigger == Trigger::Manual {
+        history.open().await?;
+    }
     fetcher.metrics.lease_taken();
     let (report, lease_lost) = {
         let limit = fetcher.run_limit();
-        let run = tokio::time::timeout(limit, run_once(fetcher, &account, &stop));
+        let run = tokio::time::timeout(limit, run_once(fetcher, &account, &stop, &history));
         let renew = keep_lease(fetcher, settings, &account);
         tokio::pin!(run);
         tokio::select! {
@@ -67,8 +121,8 @@ pub async fn fetch_account(
     let finished = fetch_store::finish_run(
         &fetcher.pool,
         &settings.owner,
-        account.id,
-        run_id,
+        &account,
+        history.entry(),
         &record,
         &status,
     )
@@ -81,7 +135,7 @@ pub async fn fetch_account(
         fetcher.metrics.error(error.class());
         tracing::info!(account = %account.id, class = error.class().as_str(), %error, "fetch failed");
     }
-    finished?;
+    let run_id = finished?;
     Ok(FetchOutcome {
         run_id,
         outcome: record.outcome,

@@ -127,24 +127,34 @@ pub async fn renew(
     Ok(result.rows_affected() == 1)
 }
 
-/// Opens a `fetch_runs` row for a claimed account.
+/// What closes a run whose worker died (its lease expired without [`finish_run`]).
+const ABANDONED: &str = "finished_at = clock_timestamp(), outcome = 'cancelled',
+     error_kind = 'interrupted', error_message = 'The worker stopped during this run.',
+     error_text = jsonb_build_object('id', 'run-worker-stopped')";
+
+/// Opens a `fetch_runs` row for a claimed account, started at `started_at`, and closes
+/// the runs a dead worker left open on it, in one statement.
 pub async fn start_run(
     pool: &PgPool,
     account: &Account,
     trigger: Trigger,
     worker: &str,
+    started_at: OffsetDateTime,
 ) -> Result<i64, StoreError> {
-    let (id,): (i64,) = sqlx::query_as(
-        "WITH run AS (
-             INSERT INTO fetch_runs (account_id, user_id, trigger, worker)
-             VALUES ($1, $2, $3, $4) RETURNING id)
-         SELECT id FROM run, pg_notify($5, $1::text)",
-    )
+    let (id,): (i64,) = sqlx::query_as(&format!(
+        "WITH abandoned AS (
+             UPDATE fetch_runs SET {ABANDONED} WHERE account_id = $1 AND finished_at IS NULL
+         ), run AS (
+             INSERT INTO fetch_runs (account_id, user_id, trigger, worker, started_at)
+             VALUES ($1, $2, $3, $4, $6) RETURNING id)
+         SELECT id FROM run, pg_notify($5, $1::text)"
+    ))
     .bind(account.id)
     .bind(account.user_id)
     .bind(trigger)
     .bind(worker)
     .bind(RUN_STARTED_CHANNEL)
+    .bind(started_at)
     .fetch_one(pool)
     .await?;
     Ok(id)
@@ -172,9 +182,20 @@ pub struct AccountStatus {
     pub paused_reason: Option<PausedReason>,
 }
 
-/// Closes the run, writes the account's status and releases the lease, in one
-/// transaction — so the run history never shows two open runs of one account.
-/// Does nothing to the account if the lease was lost meanwhile.
+/// A run's history row: opened when the run started ([`start_run`]), or not yet — a
+/// poll that finds nothing new writes its row only when it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunEntry {
+    pub id: Option<i64>,
+    pub trigger: Trigger,
+    pub started_at: OffsetDateTime,
+}
+
+/// Closes (or writes) the run's row, closes runs a dead worker left open, writes the
+/// account's status and releases the lease — in one statement, so one transaction and
+/// one round trip, and the run history never shows two open runs of one account. Does
+/// nothing to the account if the lease was lost meanwhile. Returns the run's id (`None`:
+/// a row never opened, and the account was removed or taken over meanwhile).
 ///
 /// Lock order, here and in every transaction that writes about an account: the account
 /// row first, then its runs, UIDLs and messages — the order `accounts::delete` takes
@@ -182,30 +203,57 @@ pub struct AccountStatus {
 pub async fn finish_run(
     pool: &PgPool,
     owner: &str,
-    account_id: Uuid,
-    run_id: i64,
+    account: &Account,
+    run: RunEntry,
     record: &RunRecord,
     status: &AccountStatus,
-) -> Result<(), StoreError> {
+) -> Result<Option<i64>, StoreError> {
     // English for the API and the command line; the catalogue form for the pages.
     let message = record
         .error
         .as_ref()
         .map(|text| Locale::default().sentence(text));
     let stored = record.error.as_ref().and_then(Text::to_json_string);
-    let mut tx = pool.begin().await?;
-    sqlx::query(
-        "UPDATE accounts SET lease_owner = NULL, lease_expires_at = NULL,
-             next_check_at = now() + make_interval(secs => $3),
-             interval_seconds = $4,
-             last_success_at = CASE WHEN $5 THEN now() ELSE last_success_at END,
-             last_error_kind = $6, last_error_message = $7, last_error_text = $10::jsonb,
-             consecutive_failures = $8,
-             paused_reason = COALESCE($9, paused_reason),
-             updated_at = now()
-         WHERE id = $1 AND lease_owner = $2",
-    )
-    .bind(account_id)
+    // `closed` and `abandoned` read `account` (an always-true condition) so the account
+    // row is updated, and locked, before any run row; `opened` writes the row only if
+    // the account is still ours — a removed account's run has nothing to be recorded
+    // against. With the lease lost, the run's own row is still closed.
+    let id: Option<i64> = sqlx::query_scalar(&format!(
+        "WITH account AS (
+             UPDATE accounts SET lease_owner = NULL, lease_expires_at = NULL,
+                 next_check_at = now() + make_interval(secs => $3),
+                 interval_seconds = $4,
+                 last_success_at = CASE WHEN $5 THEN now() ELSE last_success_at END,
+                 last_error_kind = $6, last_error_message = $7, last_error_text = $10::jsonb,
+                 consecutive_failures = $8,
+                 paused_reason = COALESCE($9, paused_reason),
+                 updated_at = now()
+             WHERE id = $1 AND lease_owner = $2
+             RETURNING id, user_id
+         ), closed AS (
+             UPDATE fetch_runs SET finished_at = clock_timestamp(), outcome = $12,
+                 messages_fetched = $13, bytes_fetched = $14, messages_skipped = $15,
+                 error_kind = $6, error_message = $7, error_text = $10::jsonb
+             WHERE id = $11 AND (SELECT count(*) FROM account) >= 0
+             RETURNING id
+         ), opened AS (
+             INSERT INTO fetch_runs (account_id, user_id, trigger, worker, started_at,
+                 finished_at, outcome, messages_fetched, bytes_fetched, messages_skipped,
+                 error_kind, error_message, error_text)
+             SELECT id, user_id, $16, $2, $17, clock_timestamp(), $12, $13, $14, $15, $6, $7,
+                 $10::jsonb
+             FROM account WHERE $11::bigint IS NULL
+             RETURNING id
+         ), abandoned AS (
+             UPDATE fetch_runs SET {ABANDONED}
+             WHERE account_id = $1 AND finished_at IS NULL AND id IS DISTINCT FROM $11
+                 AND (SELECT count(*) FROM account) >= 0
+         )
+         SELECT id FROM closed
+         UNION ALL
+         SELECT id FROM opened, pg_notify($18, $1::text)"
+    ))
+    .bind(account.id)
     .bind(owner)
     .bind(seconds(status.next_check_in))
     .bind(status.interval_seconds)
@@ -215,26 +263,17 @@ pub async fn finish_run(
     .bind(status.consecutive_failures)
     .bind(status.paused_reason)
     .bind(&stored)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "UPDATE fetch_runs SET finished_at = clock_timestamp(), outcome = $2,
-             messages_fetched = $3, bytes_fetched = $4, messages_skipped = $5,
-             error_kind = $6, error_message = $7, error_text = $8::jsonb
-         WHERE id = $1",
-    )
-    .bind(run_id)
+    .bind(run.id)
     .bind(record.outcome)
     .bind(record.messages)
     .bind(record.bytes)
     .bind(record.skipped)
-    .bind(record.error_kind)
-    .bind(&message)
-    .bind(&stored)
-    .execute(&mut *tx)
+    .bind(run.trigger)
+    .bind(run.started_at)
+    .bind(RUN_STARTED_CHANNEL)
+    .fetch_optional(pool)
     .await?;
-    tx.commit().await?;
-    Ok(())
+    Ok(id.or(run.id))
 }
 
 /// Releases every lease `owner` holds (shutdown): the accounts become due again at once
@@ -258,21 +297,6 @@ pub async fn release_all(pool: &PgPool, owner: &str) -> Result<u64, StoreError> 
     .await?;
     tx.commit().await?;
     Ok(released.len() as u64)
-}
-
-/// Runs whose worker died (lease expired without `finish_run`) are closed as cancelled
-/// when the account is claimed again, so history shows no run open for ever.
-pub async fn close_abandoned_runs(pool: &PgPool, account_id: Uuid) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE fetch_runs SET finished_at = clock_timestamp(), outcome = 'cancelled',
-             error_kind = 'interrupted', error_message = 'The worker stopped during this run.',
-             error_text = jsonb_build_object('id', 'run-worker-stopped')
-         WHERE account_id = $1 AND finished_at IS NULL",
-    )
-    .bind(account_id)
-    .execute(pool)
-    .await?;
-    Ok(())
 }
 
 /// What the store knows of the given UIDLs of one account.

@@ -91,7 +91,7 @@ async fn a_run_stalled_in_the_database_stops_at_its_time_limit_and_loses_nothing
          WHERE a.id = $1",
     )
     .bind(account.id)
-    .bind(stalled.run_id)
+    .bind(stalled.run_id.expect("a run row"))
     .fetch_one(&db.pool)
     .await
     .expect("run row");

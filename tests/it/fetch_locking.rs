@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use tributary::model::ErrorClass;
 use tributary::store::StoreError;
 use tributary::store::accounts::{self, Security};
-use tributary::store::fetch::{self, AccountStatus, RunOutcome, RunRecord, Trigger};
+use tributary::store::fetch::{self, AccountStatus, RunEntry, RunOutcome, RunRecord, Trigger};
 
 use crate::helpers::{TestDb, add_server_account, add_user, test_key_ring};
 
@@ -49,9 +49,23 @@ async fn removing_an_account_while_the_engine_writes_about_it_never_deadlocks() 
             .await
             .expect("claim")
             .expect("the account is free");
-        let run = fetch::start_run(&db.pool, &claimed, Trigger::Manual, &owner)
-            .await
-            .expect("start run");
+        // Every other finishing round writes a run row it never opened (a poll that found
+        // nothing new), the others close the row they opened.
+        let started_at = OffsetDateTime::now_utc();
+        let opened = (round / 3) % 2 == 0;
+        let run = RunEntry {
+            id: if opened {
+                Some(
+                    fetch::start_run(&db.pool, &claimed, Trigger::Manual, &owner, started_at)
+                        .await
+                        .expect("start run"),
+                )
+            } else {
+                None
+            },
+            trigger: Trigger::Manual,
+            started_at,
+        };
         // Each side gets a connection of its own before the race starts, so both
         // statements really run at the same moment.
         let mut remover = db.pool.acquire().await.expect("connection");
@@ -73,7 +87,9 @@ async fn removing_an_account_while_the_engine_writes_about_it_never_deadlocks() 
                         consecutive_failures: 1,
                         paused_reason: None,
                     };
-                    fetch::finish_run(&db.pool, &owner, account.id, run, &record, &status).await
+                    fetch::finish_run(&db.pool, &owner, &claimed, run, &record, &status)
+                        .await
+                        .map(|_| ())
                 }
                 Writer::RecordBaseline => {
                     let uidls: Vec<(String, Option<i64>)> =
