@@ -94,20 +94,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let pool = pool.clone();
         let (user_id, account_id) = (owner_id, account.id);
         tasks.push(tokio::spawn(async move {
+            // One statement per group, as the engine writes a group.
             for chunk in share.chunks(group) {
-                let mut tx = pool.begin().await?;
-                for message in chunk {
-                    messages::insert(
-                        &mut tx,
-                        user_id,
-                        account_id,
-                        recorded_at,
-                        message,
-                        messages::Origin::Fetched,
-                    )
+                let mut conn = pool.acquire().await?;
+                messages::insert_fetched_group(&mut conn, user_id, account_id, recorded_at, chunk)
                     .await?;
-                }
-                tx.commit().await?;
             }
             Ok::<(), store::StoreError>(())
         }));

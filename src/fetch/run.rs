@@ -18,6 +18,7 @@ use super::FetchError;
 use super::fetcher::Fetcher;
 use super::worker::History;
 use super::writer::Writers;
+use crate::crypto::Sealed;
 use crate::i18n::Text;
 use crate::model::{ImportMode, LeavePolicy};
 use crate::pop3::{self, Credentials, RetrOutcome, Session, SessionOptions, Transaction, tls};
@@ -56,6 +57,7 @@ struct Listed {
 pub async fn run_once(
     fetcher: &Fetcher,
     account: &Account,
+    sealed_password: Option<&Sealed>,
     stop: &watch::Receiver<bool>,
     history: &History<'_>,
 ) -> RunReport {
@@ -63,6 +65,7 @@ pub async fn run_once(
     let run = AccountRun {
         fetcher,
         account,
+        sealed_password,
         stop,
         history,
         now: fetcher.clock.now(),
@@ -77,6 +80,8 @@ pub async fn run_once(
 struct AccountRun<'a> {
     fetcher: &'a Fetcher,
     account: &'a Account,
+    /// Read with the claim; `None`: read from the store when needed.
+    sealed_password: Option<&'a Sealed>,
     /// Turns true when the process shuts down: stop after the message in hand.
     stop: &'a watch::Receiver<bool>,
     /// The run's history row, opened once there is mail to download.
@@ -156,8 +161,14 @@ impl AccountRun<'_> {
 
     async fn password(&self) -> Result<crate::crypto::Secret, FetchError> {
         let ring = self.fetcher.keys.current().map_err(FetchError::Keys)?;
-        let mut conn = store::acquire(&self.fetcher.pool).await?;
-        match accounts::password(&mut conn, &ring, self.account.user_id, self.account.id).await {
+        let opened = match self.sealed_password {
+            Some(sealed) => accounts::open_password(&ring, self.account.id, sealed),
+            None => {
+                let mut conn = store::acquire(&self.fetcher.pool).await?;
+                accounts::password(&mut conn, &ring, self.account.user_id, self.account.id).await
+            }
+        };
+        match opened {
             Ok(password) => Ok(password),
             Err(StoreError::Crypto(_)) => Err(FetchError::PasswordUnreadable),
             Err(e) => Err(e.into()),

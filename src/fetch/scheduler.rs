@@ -133,13 +133,13 @@ impl Scheduler {
         let claimed = accounts.len();
         let mut started = 0;
         self.host_limited = !busy.is_empty();
-        for account in accounts {
-            let host = account.host.to_lowercase();
+        for claimed in accounts {
+            let host = claimed.account.host.to_lowercase();
             let count = self.per_host.entry(host.clone()).or_insert(0);
             if *count >= self.settings.per_host {
                 // Several due on one host in one batch: hand the rest back.
                 self.host_limited = true;
-                if let Err(error) = fetch_store::release(pool, owner, account.id).await {
+                if let Err(error) = fetch_store::release(pool, owner, claimed.account.id).await {
                     tracing::warn!(%error, "could not release an account");
                 }
                 continue;
@@ -150,9 +150,9 @@ impl Scheduler {
             let lease = self.settings.lease.clone();
             let stop = self.stop_workers.subscribe();
             self.running.spawn(async move {
-                let id = account.id;
+                let id = claimed.account.id;
                 if let Err(error) =
-                    fetch_account(&fetcher, &lease, account, Trigger::Schedule, stop).await
+                    fetch_account(&fetcher, &lease, claimed, Trigger::Schedule, stop).await
                 {
                     tracing::warn!(account = %id, %error, "could not record a fetch run");
                 }

@@ -15,7 +15,7 @@ use crate::model::ErrorClass;
 use crate::store::StoreError;
 use crate::store::accounts::Account;
 use crate::store::fetch::{
-    self as fetch_store, AccountStatus, RunEntry, RunOutcome, RunRecord, Trigger,
+    self as fetch_store, AccountStatus, Claimed, RunEntry, RunOutcome, RunRecord, Trigger,
 };
 
 #[derive(Debug)]
@@ -81,11 +81,14 @@ impl History<'_> {
 pub async fn fetch_account(
     fetcher: &Fetcher,
     settings: &LeaseSettings,
-    account: Account,
+    claimed: impl Into<Claimed>,
     trigger: Trigger,
     stop: watch::Receiver<bool>,
 ) -> Result<FetchOutcome, StoreError> {
     let started = Instant::now();
+    let claimed = claimed.into();
+    let sealed = claimed.sealed_password();
+    let account = claimed.account;
     let history = History {
         fetcher,
         account: &account,
@@ -101,7 +104,8 @@ pub async fn fetch_account(
     fetcher.metrics.lease_taken();
     let (report, lease_lost) = {
         let limit = fetcher.run_limit();
-        let run = tokio::time::timeout(limit, run_once(fetcher, &account, &stop, &history));
+        let run = run_once(fetcher, &account, sealed.as_ref(), &stop, &history);
+        let run = tokio::time::timeout(limit, run);
         let renew = keep_lease(fetcher, settings, &account);
         tokio::pin!(run);
         tokio::select! {

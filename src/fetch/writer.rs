@@ -178,29 +178,33 @@ async fn write_messages(
     recorded_at: OffsetDateTime,
     mut receiver: mpsc::Receiver<Fetched>,
 ) -> Result<Written, FetchError> {
-    let mut written = Written::default();
-    let mut group: Vec<(String, u64, bool)> = Vec::new();
-    let mut group_bytes = 0usize;
-    let mut group_started = Instant::now();
-    let mut tx: Option<sqlx::Transaction<'static, sqlx::Postgres>> = None;
+    let mut group = Group {
+        pool,
+        metrics,
+        user_id,
+        account_id,
+        recorded_at,
+        messages: Vec::new(),
+        budget: Vec::new(),
+        bytes: 0,
+        started: Instant::now(),
+        written: Written::default(),
+    };
     loop {
-        // With a group open, the next message is awaited only until the group's time is
-        // up: a fast server fills the group, a slow one still gets its mail committed.
-        let next = if tx.is_some() {
-            let left = GROUP_TIME.saturating_sub(group_started.elapsed());
+        // With a group waiting, the next message is awaited only until the group's time
+        // is up: a fast server fills the group, a slow one still gets its mail committed.
+        // No transaction is open meanwhile: the group is written by one statement.
+        let next = if group.messages.is_empty() {
+            receiver.recv().await
+        } else {
+            let left = GROUP_TIME.saturating_sub(group.started.elapsed());
             match tokio::time::timeout(left, receiver.recv()).await {
                 Ok(next) => next,
                 Err(_) => {
-                    if let Some(open) = tx.take() {
-                        open.commit().await?;
-                        settle_group(&mut written, &mut group, &metrics);
-                        group_bytes = 0;
-                    }
+                    group.write().await?;
                     continue;
                 }
             }
-        } else {
-            receiver.recv().await
         };
         let Some(Fetched { key, raw, _budget }) = next else {
             break;
@@ -215,51 +219,72 @@ async fn write_messages(
             let fields = mail::fields::parse(&raw);
             (raw, fields)
         };
-        let message = NewMessage {
+        if group.messages.is_empty() {
+            group.started = Instant::now();
+        }
+        group.bytes += raw.len();
+        group.messages.push(NewMessage {
             uidl: key,
             raw,
             fields,
-        };
-        if tx.is_none() {
-            tx = Some(pool.begin().await?);
-            group_started = Instant::now();
-        }
-        let Some(open) = tx.as_mut() else { continue };
-        let inserted = messages::insert(
-            open,
-            user_id,
-            account_id,
-            recorded_at,
-            &message,
-            messages::Origin::Fetched,
-        )
-        .await?;
-        group_bytes += message.raw.len();
-        group.push((message.uidl, message.raw.len() as u64, inserted));
-        let full = group.len() >= GROUP_MESSAGES
-            || group_bytes >= GROUP_BYTES
-            || group_started.elapsed() >= GROUP_TIME;
-        if full && let Some(open) = tx.take() {
-            open.commit().await?;
-            settle_group(&mut written, &mut group, &metrics);
-            group_bytes = 0;
+        });
+        // The bytes stay counted in the budget until they are written.
+        group.budget.push(_budget);
+        if group.messages.len() >= GROUP_MESSAGES
+            || group.bytes >= GROUP_BYTES
+            || group.started.elapsed() >= GROUP_TIME
+        {
+            group.write().await?;
         }
     }
-    if let Some(open) = tx.take() {
-        open.commit().await?;
-        settle_group(&mut written, &mut group, &metrics);
-    }
-    Ok(written)
+    group.write().await?;
+    Ok(group.written)
 }
 
-fn settle_group(written: &mut Written, group: &mut Vec<(String, u64, bool)>, metrics: &Metrics) {
-    for (key, bytes, inserted) in group.drain(..) {
-        if inserted {
-            written.new_messages += 1;
-            written.new_bytes += bytes;
-            metrics.message_stored(bytes);
+/// One writer's messages, parsed and waiting to be written together, and what it has
+/// committed so far.
+struct Group {
+    pool: PgPool,
+    metrics: Arc<Metrics>,
+    user_id: Uuid,
+    account_id: Uuid,
+    recorded_at: OffsetDateTime,
+    messages: Vec<NewMessage>,
+    budget: Vec<OwnedSemaphorePermit>,
+    bytes: usize,
+    started: Instant,
+    written: Written,
+}
+
+impl Group {
+    /// Writes the waiting messages (if any) in one statement, then counts what they
+    /// added and frees their share of the budget.
+    async fn write(&mut self) -> Result<(), FetchError> {
+        if self.messages.is_empty() {
+            return Ok(());
         }
-        written.committed.push(key);
+        let mut conn = crate::store::acquire(&self.pool).await?;
+        let inserted = messages::insert_fetched_group(
+            &mut conn,
+            self.user_id,
+            self.account_id,
+            self.recorded_at,
+            &self.messages,
+        )
+        .await?;
+        drop(conn);
+        for (message, inserted) in self.messages.drain(..).zip(inserted) {
+            let bytes = message.raw.len() as u64;
+            if inserted {
+                self.written.new_messages += 1;
+                self.written.new_bytes += bytes;
+                self.metrics.message_stored(bytes);
+            }
+            self.written.committed.push(message.uidl);
+        }
+        self.budget.clear();
+        self.bytes = 0;
+        Ok(())
     }
 }
 

@@ -240,6 +240,30 @@ pub async fn password(
     Ok(ring.open_secret(&binding(account_id), &sealed)?)
 }
 
+/// Opens a password sealed for `account_id` that was read with the account (a claim
+/// reads it in its own statement).
+pub fn open_password(
+    ring: &KeyRing,
+    account_id: Uuid,
+    sealed: &Sealed,
+) -> Result<Secret, StoreError> {
+    Ok(ring.open_secret(&binding(account_id), sealed)?)
+}
+
+/// The stored columns of a sealed password, when all three are there (an account that
+/// signs in with OAuth has none).
+pub(crate) fn sealed_from_columns(
+    key_id: Option<String>,
+    nonce: Option<Vec<u8>>,
+    ciphertext: Option<Vec<u8>>,
+) -> Option<Sealed> {
+    Some(Sealed {
+        key_id: KeyId::from_stored(key_id?),
+        nonce: nonce?,
+        ciphertext: ciphertext?,
+    })
+}
+
 async fn sealed_password(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -254,15 +278,8 @@ async fn sealed_password(
     .bind(account_id)
     .fetch_optional(conn)
     .await?;
-    // An account that signs in with OAuth has no password to open.
-    let Some((Some(key_id), Some(nonce), Some(ciphertext))) = row else {
-        return Err(StoreError::NotFound);
-    };
-    Ok(Sealed {
-        key_id: KeyId::from_stored(key_id),
-        nonce,
-        ciphertext,
-    })
+    let (key_id, nonce, ciphertext) = row.ok_or(StoreError::NotFound)?;
+    sealed_from_columns(key_id, nonce, ciphertext).ok_or(StoreError::NotFound)
 }
 
 /// Replaces the remote password. A pause caused by a rejected password is lifted,

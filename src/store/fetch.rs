@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::StoreError;
 use super::accounts::{ACCOUNT_COLUMNS, Account};
+use crate::crypto::Sealed;
 use crate::i18n::{Locale, Text};
 use crate::model::{ErrorClass, PausedReason};
 
@@ -44,6 +45,50 @@ fn seconds(duration: Duration) -> f64 {
     duration.as_secs_f64()
 }
 
+/// A claimed account, with its sealed password read by the claim itself (a statement
+/// fewer per run); only the run opens it.
+#[derive(sqlx::FromRow)]
+pub struct Claimed {
+    #[sqlx(flatten)]
+    pub account: Account,
+    password_key_id: Option<String>,
+    password_nonce: Option<Vec<u8>>,
+    password_ciphertext: Option<Vec<u8>>,
+}
+
+impl Claimed {
+    /// The account's sealed password; `None` for an account that signs in with OAuth, or
+    /// one claimed without it.
+    pub fn sealed_password(&self) -> Option<Sealed> {
+        super::accounts::sealed_from_columns(
+            self.password_key_id.clone(),
+            self.password_nonce.clone(),
+            self.password_ciphertext.clone(),
+        )
+    }
+}
+
+/// An account claimed another way (`claim_one`): its password is read when needed.
+impl From<Account> for Claimed {
+    fn from(account: Account) -> Self {
+        Self {
+            account,
+            password_key_id: None,
+            password_nonce: None,
+            password_ciphertext: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Claimed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Claimed")
+            .field("account", &self.account)
+            .field("sealed_password", &self.password_ciphertext.is_some())
+            .finish()
+    }
+}
+
 /// Claims up to `limit` due accounts for `owner`, skipping rows another worker is
 /// claiming at this instant and accounts on `busy_hosts` (this worker's per-host limit).
 ///
@@ -58,8 +103,8 @@ pub async fn claim_due(
     lease: Duration,
     limit: i64,
     busy_hosts: &[String],
-) -> Result<Vec<Account>, StoreError> {
-    Ok(sqlx::query_as::<_, Account>(&format!(
+) -> Result<Vec<Claimed>, StoreError> {
+    Ok(sqlx::query_as::<_, Claimed>(&format!(
         "UPDATE accounts SET lease_owner = $1,
              lease_expires_at = now() + make_interval(secs => $2),
              next_check_at = now() + make_interval(secs => $2),
@@ -72,7 +117,7 @@ pub async fn claim_due(
              ORDER BY next_check_at
              LIMIT $3
              FOR UPDATE SKIP LOCKED)
-         RETURNING {ACCOUNT_COLUMNS}"
+         RETURNING {ACCOUNT_COLUMNS}, password_key_id, password_nonce, password_ciphertext"
     ))
     .bind(owner)
     .bind(seconds(lease))

@@ -96,6 +96,106 @@ pub async fn insert(
     Ok(inserted.0)
 }
 
+/// Stores a group of fetched messages and records their UIDLs as stored, in one
+/// statement — so one transaction without BEGIN or COMMIT, one round trip, and no
+/// transaction ever held open while the caller waits for anything (DESIGN invariant 1:
+/// the rows and their UIDLs commit together). A statement per message cost PostgreSQL
+/// more than the rows themselves when messages are small. Returns, per message, whether a
+/// new row was written: `false` means it was already here — under this UIDL (a run that
+/// died after committing it), or byte for byte under another (a server that renumbered
+/// its UIDLs).
+pub async fn insert_fetched_group(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    account_id: Uuid,
+    recorded_at: OffsetDateTime,
+    batch: &[NewMessage],
+) -> Result<Vec<bool>, StoreError> {
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
+    let column = |f: fn(&NewMessage) -> Option<String>| batch.iter().map(f).collect::<Vec<_>>();
+    let uidls: Vec<&str> = batch.iter().map(|m| m.uidl.as_str()).collect();
+    let sort_at: Vec<OffsetDateTime> = batch
+        .iter()
+        .map(|m| {
+            m.fields
+                .date_header
+                .filter(|date| {
+                    date.year() >= 1971 && *date <= recorded_at + time::Duration::days(2)
+                })
+                .unwrap_or(recorded_at)
+        })
+        .collect();
+    let date_header: Vec<Option<OffsetDateTime>> =
+        batch.iter().map(|m| m.fields.date_header).collect();
+    let sizes: Vec<i64> = batch
+        .iter()
+        .map(|m| i64::try_from(m.raw.len()).unwrap_or(i64::MAX))
+        .collect();
+    let has_attachments: Vec<bool> = batch.iter().map(|m| m.fields.has_attachments).collect();
+    let raws: Vec<&[u8]> = batch.iter().map(|m| m.raw.as_slice()).collect();
+    let digests: Vec<&[u8]> = batch
+        .iter()
+        .map(|m| m.fields.raw_sha256.as_slice())
+        .collect();
+    let vectors: Vec<String> = batch
+        .iter()
+        .map(|m| crate::mail::search::document_vector(&m.fields.search_text))
+        .collect();
+    let stored: Vec<String> = sqlx::query_scalar(
+        "WITH input AS (
+             SELECT * FROM unnest($3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[],
+                 $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+                 $13::bigint[], $14::bool[], $15::text[], $16::bytea[], $17::text[], $19::bytea[])
+                 WITH ORDINALITY AS i(uidl, sort_at, date_header, message_id, from_address,
+                     from_name, to_addresses, cc_addresses, subject, snippet, size_bytes,
+                     has_attachments, parse_problem, raw, search, raw_sha256, n)
+         ), stored AS (
+             INSERT INTO messages (user_id, account_id, uidl, fetched_at, sort_at, date_header,
+                 message_id, from_address, from_name, to_addresses, cc_addresses, subject,
+                 snippet, size_bytes, has_attachments, parse_problem, raw, search, raw_sha256)
+             SELECT $1, $2, uidl, $18, sort_at, date_header, message_id, from_address,
+                 from_name, to_addresses, cc_addresses, subject, snippet, size_bytes,
+                 has_attachments, parse_problem, raw, search::tsvector, raw_sha256
+             FROM input ORDER BY n
+             ON CONFLICT DO NOTHING
+             RETURNING uidl
+         ), seen AS (
+             INSERT INTO account_uidls (account_id, uidl, disposition, size_bytes, recorded_at)
+             SELECT $2, uidl, 'stored', size_bytes, $18 FROM input
+             ON CONFLICT (account_id, uidl) DO NOTHING
+         )
+         SELECT uidl FROM stored",
+    )
+    .bind(user_id)
+    .bind(account_id)
+    .bind(&uidls)
+    .bind(&sort_at)
+    .bind(&date_header)
+    .bind(column(|m| m.fields.message_id.clone()))
+    .bind(column(|m| m.fields.from_address.clone()))
+    .bind(column(|m| m.fields.from_name.clone()))
+    .bind(column(|m| m.fields.to_addresses.clone()))
+    .bind(column(|m| m.fields.cc_addresses.clone()))
+    .bind(column(|m| m.fields.subject.clone()))
+    .bind(column(|m| m.fields.snippet.clone()))
+    .bind(&sizes)
+    .bind(&has_attachments)
+    .bind(column(|m| m.fields.parse_problem.clone()))
+    .bind(&raws)
+    .bind(&vectors)
+    .bind(recorded_at)
+    .bind(&digests)
+    .fetch_all(conn)
+    .await?;
+    let stored: std::collections::HashSet<&str> = stored.iter().map(String::as_str).collect();
+    Ok(batch
+        .iter()
+        .map(|m| stored.contains(m.uidl.as_str()))
+        .collect())
+}
+
 /// Up to `limit` messages whose search vector PostgreSQL made (`search_legacy`), after
 /// `after` in id order, locked for the caller's transaction; rows another transaction holds
 /// are skipped, so several replicas share the work.

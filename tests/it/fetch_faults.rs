@@ -426,3 +426,82 @@ async fn private_and_local_addresses_are_refused_without_the_operator_setting() 
     );
     assert!(server.received().contains("CAPA"));
 }
+
+/// Issue 16's stall: a writer's connection sat "idle in transaction" while the run waited
+/// for the server, and the POP3 reader waited behind it. A transaction open across an
+/// await is what such a stall needs; the engine must never hold one. Messages that
+/// arrive slower than a group closes (the old code kept a group's transaction open
+/// between them) are sampled for the whole run: no connection of ours is ever idle in a
+/// transaction, and everything is stored once.
+#[tokio::test]
+async fn no_transaction_stays_open_while_the_engine_waits_for_the_server() {
+    let db = TestDb::new().await;
+    let ring = test_key_ring();
+    let fetcher = test_fetcher(&db, &ring);
+    const COUNT: usize = 6;
+    let messages: Vec<String> = (1..=COUNT)
+        .map(|i| message(&format!("slow {i}"), "arrives a byte at a time"))
+        .collect();
+    let mut steps = vec![
+        Step::Expect("LIST"),
+        send(&format!(
+            "+OK\r\n{}.\r\n",
+            (1..=COUNT)
+                .map(|i| format!("{i} 80\r\n"))
+                .collect::<String>()
+        )),
+        Step::Expect("UIDL"),
+        send(&format!(
+            "+OK\r\n{}.\r\n",
+            (1..=COUNT)
+                .map(|i| format!("{i} slow-{i}\r\n"))
+                .collect::<String>()
+        )),
+    ];
+    for (i, text) in messages.iter().enumerate() {
+        steps.push(Step::Expect(
+            ["RETR 1", "RETR 2", "RETR 3", "RETR 4", "RETR 5", "RETR 6"][i],
+        ));
+        // About 130 ms a message: longer than a group stays open for more mail.
+        steps.push(Step::Trickle(
+            format!("+OK\r\n{text}.\r\n").into_bytes(),
+            Duration::from_millis(1),
+        ));
+    }
+    steps.extend([Step::Expect("QUIT"), send("+OK bye\r\n")]);
+    let server = FakePop3::start(script(steps)).await;
+    let account = account_on(&db, &ring, server.port, |_| {}).await;
+
+    let fetching = fetch_now(&fetcher, account.id);
+    tokio::pin!(fetching);
+    let mut samples = 0;
+    let mut open = 0;
+    let run = loop {
+        tokio::select! {
+            run = &mut fetching => break run,
+            () = tokio::time::sleep(Duration::from_millis(3)) => {
+                let idle: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM pg_stat_activity
+                     WHERE datname = current_database() AND pid <> pg_backend_pid()
+                       AND state LIKE 'idle in transaction%'",
+                )
+                .fetch_one(&db.pool)
+                .await
+                .expect("sample");
+                samples += 1;
+                open += idle;
+            }
+        }
+    };
+    assert_eq!(run.outcome, RunOutcome::Success, "{:?}", run.report.error);
+    assert_eq!(run.report.messages, COUNT as u64);
+    assert!(
+        samples > 50,
+        "the run was sampled throughout ({samples} samples)"
+    );
+    assert_eq!(
+        open, 0,
+        "{open} of {samples} samples saw a connection idle in a transaction"
+    );
+    assert_eq!(stored_messages(&db, account.id).await.len(), COUNT);
+}

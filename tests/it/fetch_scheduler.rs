@@ -220,7 +220,7 @@ async fn an_expired_lease_is_taken_over_and_a_live_one_is_not() {
         .await
         .expect("claim");
     assert_eq!(
-        claimed.iter().map(|a| a.id).collect::<Vec<_>>(),
+        claimed.iter().map(|a| a.account.id).collect::<Vec<_>>(),
         vec![other.id]
     );
 }
