@@ -65,7 +65,7 @@ sql() { psql "$DATABASE_URL" -qAtc "$1"; }
 
 tributary_cycle() { # mode: one full cycle of a running serve; prints "wall user sys rss"
     local mode=$1 sec=$1
-    sql "TRUNCATE messages, account_uidls, fetch_runs;
+    sql "TRUNCATE messages, account_uidls, fetch_runs CASCADE;
          UPDATE accounts SET enabled = (security = '$sec'), next_check_at = now() + interval '1 day',
              consecutive_failures = 0, interval_seconds = 300, last_success_at = NULL"
     "$TRIBUTARY" serve > "$W/serve.log" 2>&1 &
@@ -127,7 +127,7 @@ for user in "${names[@]}"; do
     done
 done
 run_floor() {
-    sql "TRUNCATE messages, account_uidls, fetch_runs; DELETE FROM accounts WHERE label = 'store floor'"
+    sql "TRUNCATE messages, account_uidls, fetch_runs CASCADE; DELETE FROM accounts WHERE label = 'store floor'"
     local count mb parse store
     read -r count mb parse store <<< "$("$FLOOR" bench@example.org "$W/floor" "$CONCURRENCY" "$PER_USER")"
     [ "$count" -eq $((USERS * PER_USER)) ] || { echo "store floor saw $count messages"; exit 1; }
