@@ -27,6 +27,16 @@ pub struct InvalidAccount {
     pub problem: Text,
 }
 
+impl InvalidAccount {
+    /// "Check the field {field}: {problem}" — the refusal as one sentence, for a page
+    /// that shows it away from its field.
+    pub fn text(&self) -> Text {
+        Text::new("form-check-field")
+            .with("field", self.field)
+            .with("problem", self.problem.clone())
+    }
+}
+
 pub(crate) fn invalid(field: &'static str, problem: Text) -> InvalidAccount {
     InvalidAccount { field, problem }
 }

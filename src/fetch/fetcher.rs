@@ -160,19 +160,16 @@ impl Fetcher {
 
     /// The shared configuration for a custom CA or a pin.
     fn trusting(&self, trust: Trust) -> Result<Arc<rustls::ClientConfig>, FetchError> {
-        let key: [u8; 32] = match &trust {
-            Trust::CustomCa(pem) => Sha256::new()
-                .chain_update(b"ca\0")
-                .chain_update(pem.as_bytes())
-                .finalize()
-                .into(),
-            Trust::PinnedSha256(pin) => Sha256::new()
-                .chain_update(b"pin\0")
-                .chain_update(pin)
-                .finalize()
-                .into(),
+        let (kind, value): (&[u8], &[u8]) = match &trust {
+            Trust::CustomCa(pem) => (b"ca\0", pem.as_bytes()),
+            Trust::PinnedSha256(pin) => (b"pin\0", pin),
             Trust::WebPki => return Ok(Arc::clone(&self.webpki)),
         };
+        let key: [u8; 32] = Sha256::new()
+            .chain_update(kind)
+            .chain_update(value)
+            .finalize()
+            .into();
         // A panic cannot happen while the map is held, and the map stays valid if one did.
         let trusted = || self.trusted.lock().unwrap_or_else(PoisonError::into_inner);
         let cached = trusted().get(&key).cloned();

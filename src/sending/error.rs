@@ -35,9 +35,7 @@ impl SendingError {
     /// What the person is told, in words.
     pub fn text(&self) -> Text {
         match self {
-            Self::Invalid(invalid) => Text::new("form-check-field")
-                .with("field", invalid.field)
-                .with("problem", invalid.problem.clone()),
+            Self::Invalid(invalid) => invalid.text(),
             Self::Compose(e) => e.text(),
             Self::NotFound => Text::new("error-not-found-text"),
             Self::NoIdentity => Text::new("sending-no-identity"),

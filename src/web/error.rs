@@ -70,11 +70,7 @@ impl From<AccountError> for WebError {
                 Self::Conflict(Text::new(super::accounts::paused_id(Some(reason))))
             }
             AccountError::Off => Self::Conflict(Text::new("conflict-paused-by-you")),
-            AccountError::Invalid(invalid) => Self::Conflict(
-                Text::new("form-check-field")
-                    .with("field", invalid.field)
-                    .with("problem", invalid.problem),
-            ),
+            AccountError::Invalid(invalid) => Self::Conflict(invalid.text()),
             AccountError::SignInRefused(words) => Self::Conflict(words),
             AccountError::OAuth(OAuthError::Store(error)) => Self::from(error),
             AccountError::OAuth(OAuthError::Keys(error)) => Self::Crypto(error),
