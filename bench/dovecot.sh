@@ -109,3 +109,18 @@ peer_command() { # tool mode out user
         CMD=(fetchmail -f "$W/fetchmailrc" -i "$W/fetchids" --silent --bsmtp "$out/all.bsmtp") ;;
     esac
 }
+
+# CPU seconds (user + system) a server has used so far: its main process, the children
+# it has reaped and those still running. Read before and after a cycle to get a
+# server's share of it (PostgreSQL's postmaster, Dovecot's master).
+server_cpu() { # pid
+    local pid=$1 tick total child
+    tick=$(getconf CLK_TCK)
+    total=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$pid/stat")
+    for child in $(ps --ppid "$pid" -o pid=); do
+        [ -r "/proc/$child/stat" ] && total=$((total + $(awk '{print $14 + $15}' "/proc/$child/stat" 2>/dev/null || echo 0)))
+    done
+    awk "BEGIN { print $total / $tick }"
+}
+postgres_pid() { head -n 1 "$(psql "${PG:-postgres://postgres@127.0.0.1:5432}/postgres" -qAtc 'SHOW data_directory')/postmaster.pid"; }
+dovecot_pid() { cat "$W/run/master.pid"; }

@@ -62,6 +62,17 @@ echo "adding $((USERS * 2)) accounts (one plain and one TLS per user)…" >&2
 BENCH_CA_FILE=$W/ca.crt "$SEED" bench@example.org 127.0.0.1 "$PLAIN_PORT" plain user "$USERS" >/dev/null
 BENCH_CA_FILE=$W/ca.crt "$SEED" bench@example.org 127.0.0.1 "$TLS_PORT" tls user "$USERS" >/dev/null
 sql() { psql "$DATABASE_URL" -qAtc "$1"; }
+xacts() { sql "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"; }
+# What the servers did for one tool's cycle: "postgres_cpu_s dovecot_cpu_s transactions".
+servers_before() { S0="$(server_cpu "$PG_PID") $(server_cpu "$(dovecot_pid)") $(xacts)"; }
+servers_after() {
+    local p0 d0 x0 p1 d1 x1
+    read -r p0 d0 x0 <<< "$S0"
+    read -r p1 d1 x1 <<< "$(server_cpu "$PG_PID") $(server_cpu "$(dovecot_pid)") $(xacts)"
+    # The two psql calls in between are two transactions of their own.
+    echo "$(awk "BEGIN { print $p1 - $p0 }") $(awk "BEGIN { print $d1 - $d0 }") $((x1 - x0 - 2))"
+}
+PG_PID=$(postgres_pid)
 
 tributary_cycle() { # mode: one full cycle of a running serve; prints "wall user sys rss"
     local mode=$1 sec=$1
@@ -73,17 +84,19 @@ tributary_cycle() { # mode: one full cycle of a running serve; prints "wall user
     until grep -q "fetch scheduler started" "$W/serve.log"; do sleep 0.05; done
     local cpu_before
     cpu_before=$(awk '{print $14, $15}' "/proc/$pid/stat")
+    servers_before
     sql "UPDATE accounts SET next_check_at = now() WHERE enabled; SELECT pg_notify('tributary_check_now', '')" >/dev/null
     until [ "$(sql "SELECT count(*) FROM fetch_runs WHERE outcome = 'success'")" -ge "$USERS" ]; do sleep 0.5; done
     local wall rss cpu_after
     wall=$(sql "SELECT extract(epoch FROM max(finished_at) - min(started_at)) FROM fetch_runs")
     cpu_after=$(awk '{print $14, $15}' "/proc/$pid/stat")
+    local servers; servers=$(servers_after)
     rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
     kill -TERM "$pid"; wait "$pid" || true
     [ "$(sql "SELECT count(*) FROM messages")" -eq $((USERS * PER_USER)) ] || { echo "tributary stored too little"; exit 1; }
     local tick; tick=$(getconf CLK_TCK)
     read -r u0 s0 <<< "$cpu_before"; read -r u1 s1 <<< "$cpu_after"
-    echo "$wall $(awk "BEGIN { print ($u1 - $u0) / $tick }") $(awk "BEGIN { print ($s1 - $s0) / $tick }") $rss"
+    echo "$wall $(awk "BEGIN { print ($u1 - $u0) / $tick }") $(awk "BEGIN { print ($s1 - $s0) / $tick }") $rss $servers"
 }
 
 run_tool() { # tool mode
@@ -112,9 +125,10 @@ run_tool() { # tool mode
         chmod 600 "$W/mpoprc"
         CMD=(mpop -C "$W/mpoprc" -q -a) ;;
     esac
+    servers_before
     /usr/bin/time -f "%e %U %S %M" -o "$W/time" "${CMD[@]}" > "$W/tool.log" 2>&1 || {
         echo "$tool $mode failed:"; tail -5 "$W/tool.log"; return 1; }
-    echo "$tool $mode $(cat "$W/time")" >> "$W/results"
+    echo "$tool $mode $(cat "$W/time") $(servers_after)" >> "$W/results"
 }
 
 # The store's own floor: all USERS x 10 messages parsed beforehand and written with the
@@ -129,9 +143,10 @@ done
 run_floor() {
     sql "TRUNCATE messages, account_uidls, fetch_runs CASCADE; DELETE FROM accounts WHERE label = 'store floor'"
     local count mb parse store
+    servers_before
     read -r count mb parse store <<< "$("$FLOOR" bench@example.org "$W/floor" "$CONCURRENCY" "$PER_USER")"
     [ "$count" -eq $((USERS * PER_USER)) ] || { echo "store floor saw $count messages"; exit 1; }
-    echo "floor - $store 0 0 0" >> "$W/results"
+    echo "floor - $store 0 0 0 $(servers_after)" >> "$W/results"
     sql "DELETE FROM accounts WHERE label = 'store floor'"
 }
 
@@ -151,14 +166,15 @@ import statistics, sys
 path, users = sys.argv[1], int(sys.argv[2])
 rows = {}
 for line in open(path):
-    tool, mode, wall, user, system, rss = line.split()
-    rows.setdefault((tool, mode), []).append((float(wall), float(user) + float(system), int(float(rss))))
-med = {k: (statistics.median(w for w, _, _ in v), statistics.median(c for _, c, _ in v), max(r for _, _, r in v))
-       for k, v in rows.items()}
-print(f"\n{users} accounts x 10 messages; one full cycle; median of {len(next(iter(rows.values())))} runs\n")
-print(f"{'tool':<10} {'mode':<6} {'wall s':>8} {'logins/s':>9} {'CPU s':>7} {'peak RSS MB':>12}")
-for (tool, mode), (wall, cpu, rss) in sorted(med.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-    print(f"{tool:<10} {mode:<6} {wall:>8.2f} {users / wall:>9.0f} {cpu:>7.2f} {rss / 1024:>12.1f}")
+    tool, mode, wall, user, system, rss, pg, dovecot, xacts = line.split()
+    rows.setdefault((tool, mode), []).append(
+        (float(wall), float(user) + float(system), int(float(rss)), float(pg), float(dovecot), int(xacts)))
+med = {k: tuple(statistics.median(r[i] for r in v) for i in range(6)) for k, v in rows.items()}
+print(f"\n{users} accounts x 10 messages; one full cycle; median of {len(next(iter(rows.values())))} runs")
+print("CPU s: the tool's own; PostgreSQL and Dovecot: all their processes during the cycle\n")
+print(f"{'tool':<10} {'mode':<6} {'wall s':>8} {'logins/s':>9} {'CPU s':>7} {'PG CPU s':>9} {'Dovecot s':>10} {'PG tx':>7} {'peak RSS MB':>12}")
+for (tool, mode), (wall, cpu, rss, pg, dovecot, xacts) in sorted(med.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    print(f"{tool:<10} {mode:<6} {wall:>8.2f} {users / wall:>9.0f} {cpu:>7.2f} {pg:>9.2f} {dovecot:>10.2f} {xacts:>7.0f} {rss / 1024:>12.1f}")
 print()
 for mode in ("plain", "tls"):
     if ("tributary", mode) not in med:
