@@ -254,6 +254,12 @@ impl AccountService {
     /// "Check mail now": due at once, on whichever replica is free. Refused for an account
     /// that is paused, since no check would run.
     pub async fn check_now(&self, user_id: Uuid, id: Uuid) -> Result<(), AccountError> {
+        self.check_checkable(user_id, id).await?;
+        Ok(store::fetch::check_now(&self.fetcher.pool, user_id, id).await?)
+    }
+
+    /// Refuses an account no check would run on.
+    async fn check_checkable(&self, user_id: Uuid, id: Uuid) -> Result<(), AccountError> {
         let account = self.get(user_id, id).await?;
         if let Some(reason) = account.paused_reason {
             return Err(AccountError::Paused(reason));
@@ -261,7 +267,7 @@ impl AccountService {
         if !account.enabled {
             return Err(AccountError::Off);
         }
-        Ok(store::fetch::check_now(&self.fetcher.pool, user_id, id).await?)
+        Ok(())
     }
 
     /// As [`Self::check_now`], then waits up to `within` for a worker to start the run,
@@ -282,7 +288,8 @@ impl AccountService {
             .listen(RUN_STARTED_CHANNEL)
             .await
             .map_err(StoreError::from)?;
-        self.check_now(user_id, id).await?;
+        self.check_checkable(user_id, id).await?;
+        store::fetch::check_now_awaited(&self.fetcher.pool, user_id, id).await?;
         let deadline = tokio::time::Instant::now() + within;
         let wanted = id.to_string();
         loop {

@@ -15,7 +15,7 @@ use crate::model::ErrorClass;
 use crate::store::StoreError;
 use crate::store::accounts::Account;
 use crate::store::fetch::{
-    self as fetch_store, AccountStatus, Claimed, RunEntry, RunOutcome, RunRecord, Trigger,
+    self as fetch_store, AccountStatus, Announce, Claimed, RunEntry, RunOutcome, RunRecord, Trigger,
 };
 
 #[derive(Debug)]
@@ -38,8 +38,8 @@ pub struct LeaseSettings {
     pub poll_floor: Duration,
 }
 
-/// A run's history row, opened when someone waits for it or when the run has mail to
-/// download: a poll that finds nothing new writes its row only when it ends, in the
+/// A run's history row, opened at once when someone waits for it (and then announced),
+/// else when the run has mail to download: a poll that finds nothing new writes its row only when it ends, in the
 /// statement that releases the account (DESIGN: an idle account costs nearly nothing).
 #[derive(Debug)]
 pub struct History<'a> {
@@ -48,6 +48,7 @@ pub struct History<'a> {
     owner: &'a str,
     trigger: Trigger,
     started_at: OffsetDateTime,
+    announce: Announce,
     id: OnceCell<i64>,
 }
 
@@ -62,6 +63,7 @@ impl History<'_> {
                     self.trigger,
                     self.owner,
                     self.started_at,
+                    self.announce,
                 )
             })
             .await
@@ -71,6 +73,7 @@ impl History<'_> {
     fn entry(&self) -> RunEntry {
         RunEntry {
             id: self.id.get().copied(),
+            announced: self.announce,
             trigger: self.trigger,
             started_at: self.started_at,
         }
@@ -88,6 +91,11 @@ pub async fn fetch_account(
     let started = Instant::now();
     let claimed = claimed.into();
     let sealed = claimed.sealed_password();
+    let announce = if claimed.run_awaited {
+        Announce::Yes
+    } else {
+        Announce::No
+    };
     let account = claimed.account;
     let history = History {
         fetcher,
@@ -95,10 +103,12 @@ pub async fn fetch_account(
         owner: &settings.owner,
         trigger,
         started_at: OffsetDateTime::now_utc(),
+        announce,
         id: OnceCell::new(),
     };
-    // A run a person started (the operator's `tributary fetch`) is shown at once.
-    if trigger == Trigger::Manual {
+    // A run a person started (the operator's `tributary fetch`) or waits for is shown at
+    // once.
+    if trigger == Trigger::Manual || announce == Announce::Yes {
         history.open().await?;
     }
     fetcher.metrics.lease_taken();

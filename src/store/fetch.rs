@@ -20,8 +20,8 @@ use crate::model::{ErrorClass, PausedReason};
 
 /// The channel "check mail now" notifies; the payload is the account id.
 pub const CHECK_NOW_CHANNEL: &str = "tributary_check_now";
-/// The channel a run's start notifies, so "check now" can answer with the run it started;
-/// the payload is the account id.
+/// The channel a run's start notifies when someone waits for it ([`check_now_awaited`]), so
+/// "check now" can answer with the run it started; the payload is the account id.
 pub const RUN_STARTED_CHANNEL: &str = "tributary_run_started";
 
 /// What the engine knows about one remote message.
@@ -54,6 +54,8 @@ pub struct Claimed {
     password_key_id: Option<String>,
     password_nonce: Option<Vec<u8>>,
     password_ciphertext: Option<Vec<u8>>,
+    /// Someone waits for this run to start ([`check_now_awaited`]): it is announced.
+    pub run_awaited: bool,
 }
 
 impl Claimed {
@@ -76,6 +78,7 @@ impl From<Account> for Claimed {
             password_key_id: None,
             password_nonce: None,
             password_ciphertext: None,
+            run_awaited: false,
         }
     }
 }
@@ -85,6 +88,7 @@ impl std::fmt::Debug for Claimed {
         f.debug_struct("Claimed")
             .field("account", &self.account)
             .field("sealed_password", &self.password_ciphertext.is_some())
+            .field("run_awaited", &self.run_awaited)
             .finish()
     }
 }
@@ -117,7 +121,8 @@ pub async fn claim_due(
              ORDER BY next_check_at
              LIMIT $3
              FOR UPDATE SKIP LOCKED)
-         RETURNING {ACCOUNT_COLUMNS}, password_key_id, password_nonce, password_ciphertext"
+         RETURNING {ACCOUNT_COLUMNS}, password_key_id, password_nonce, password_ciphertext,
+             run_awaited"
     ))
     .bind(owner)
     .bind(seconds(lease))
@@ -177,22 +182,34 @@ const ABANDONED: &str = "finished_at = clock_timestamp(), outcome = 'cancelled',
      error_kind = 'interrupted', error_message = 'The worker stopped during this run.',
      error_text = jsonb_build_object('id', 'run-worker-stopped')";
 
-/// Opens a `fetch_runs` row for a claimed account, started at `started_at`, and closes
-/// the runs a dead worker left open on it, in one statement.
+/// Whether a run's start is announced on [`RUN_STARTED_CHANNEL`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Announce {
+    /// Someone waits for it (the claim said `run_awaited`).
+    Yes,
+    No,
+}
+
+/// Opens a `fetch_runs` row for a claimed account, started at `started_at`, closes the
+/// runs a dead worker left open on it and, if asked, announces the start — in one
+/// statement.
 pub async fn start_run(
     pool: &PgPool,
     account: &Account,
     trigger: Trigger,
     worker: &str,
     started_at: OffsetDateTime,
+    announce: Announce,
 ) -> Result<i64, StoreError> {
+    // The announcement is a subquery whose condition is checked before it runs, so an
+    // unannounced run sends no NOTIFY (and takes no notification lock at commit).
     let (id,): (i64,) = sqlx::query_as(&format!(
         "WITH abandoned AS (
              UPDATE fetch_runs SET {ABANDONED} WHERE account_id = $1 AND finished_at IS NULL
          ), run AS (
              INSERT INTO fetch_runs (account_id, user_id, trigger, worker, started_at)
              VALUES ($1, $2, $3, $4, $6) RETURNING id)
-         SELECT id FROM run, pg_notify($5, $1::text)"
+         SELECT id FROM run LEFT JOIN (SELECT pg_notify($5, $1::text) WHERE $7) AS announced ON true"
     ))
     .bind(account.id)
     .bind(account.user_id)
@@ -200,6 +217,7 @@ pub async fn start_run(
     .bind(worker)
     .bind(RUN_STARTED_CHANNEL)
     .bind(started_at)
+    .bind(announce == Announce::Yes)
     .fetch_one(pool)
     .await?;
     Ok(id)
@@ -232,6 +250,8 @@ pub struct AccountStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunEntry {
     pub id: Option<i64>,
+    /// The start was announced: the request for it is answered.
+    pub announced: Announce,
     pub trigger: Trigger,
     pub started_at: OffsetDateTime,
 }
@@ -272,6 +292,7 @@ pub async fn finish_run(
                  last_error_kind = $6, last_error_message = $7, last_error_text = $10::jsonb,
                  consecutive_failures = $8,
                  paused_reason = COALESCE($9, paused_reason),
+                 run_awaited = run_awaited AND NOT $18,
                  updated_at = now()
              WHERE id = $1 AND lease_owner = $2
              RETURNING id, user_id
@@ -296,7 +317,7 @@ pub async fn finish_run(
          )
          SELECT id FROM closed
          UNION ALL
-         SELECT id FROM opened, pg_notify($18, $1::text)"
+         SELECT id FROM opened"
     ))
     .bind(account.id)
     .bind(owner)
@@ -315,7 +336,7 @@ pub async fn finish_run(
     .bind(record.skipped)
     .bind(run.trigger)
     .bind(run.started_at)
-    .bind(RUN_STARTED_CHANNEL)
+    .bind(run.announced == Announce::Yes)
     .fetch_optional(pool)
     .await?;
     Ok(id.or(run.id))
@@ -430,14 +451,36 @@ pub async fn record_baseline(
 /// "Check mail now": makes the account due and wakes a scheduler on any replica. Lifts
 /// nothing else — a paused account stays paused until the user fixes what paused it.
 pub async fn check_now(pool: &PgPool, user_id: Uuid, account_id: Uuid) -> Result<(), StoreError> {
+    mark_due(pool, user_id, account_id, Announce::No).await
+}
+
+/// As [`check_now`], and the run that follows announces its start on
+/// [`RUN_STARTED_CHANNEL`]: for a caller that waits for it.
+pub async fn check_now_awaited(
+    pool: &PgPool,
+    user_id: Uuid,
+    account_id: Uuid,
+) -> Result<(), StoreError> {
+    mark_due(pool, user_id, account_id, Announce::Yes).await
+}
+
+async fn mark_due(
+    pool: &PgPool,
+    user_id: Uuid,
+    account_id: Uuid,
+    announce: Announce,
+) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
-    let updated =
-        sqlx::query("UPDATE accounts SET next_check_at = now() WHERE id = $1 AND user_id = $2")
-            .bind(account_id)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+    let updated = sqlx::query(
+        "UPDATE accounts SET next_check_at = now(), run_awaited = run_awaited OR $3
+         WHERE id = $1 AND user_id = $2",
+    )
+    .bind(account_id)
+    .bind(user_id)
+    .bind(announce == Announce::Yes)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     if updated == 0 {
         return Err(StoreError::NotFound);
     }

@@ -10,7 +10,9 @@ use time::OffsetDateTime;
 use tributary::model::ErrorClass;
 use tributary::store::StoreError;
 use tributary::store::accounts::{self, Security};
-use tributary::store::fetch::{self, AccountStatus, RunEntry, RunOutcome, RunRecord, Trigger};
+use tributary::store::fetch::{
+    self, AccountStatus, Announce, RunEntry, RunOutcome, RunRecord, Trigger,
+};
 
 use crate::helpers::{TestDb, add_server_account, add_user, test_key_ring};
 
@@ -56,13 +58,21 @@ async fn removing_an_account_while_the_engine_writes_about_it_never_deadlocks() 
         let run = RunEntry {
             id: if opened {
                 Some(
-                    fetch::start_run(&db.pool, &claimed, Trigger::Manual, &owner, started_at)
-                        .await
-                        .expect("start run"),
+                    fetch::start_run(
+                        &db.pool,
+                        &claimed,
+                        Trigger::Manual,
+                        &owner,
+                        started_at,
+                        Announce::No,
+                    )
+                    .await
+                    .expect("start run"),
                 )
             } else {
                 None
             },
+            announced: Announce::No,
             trigger: Trigger::Manual,
             started_at,
         };

@@ -107,6 +107,15 @@ async fn hung_and_trickling_servers_do_not_delay_a_healthy_account() {
     );
 
     // "Check mail now" wakes the scheduler through NOTIFY, well before its next poll.
+    // Nobody waits for that run, so its start is not announced (a NOTIFY serialises the
+    // commits of everyone sending one).
+    let mut run_starts = sqlx::postgres::PgListener::connect_with(&db.pool)
+        .await
+        .expect("listener");
+    run_starts
+        .listen(tributary::store::fetch::RUN_STARTED_CHANNEL)
+        .await
+        .expect("listen");
     dovecot.deliver("healthy", "2.test", &sample_message(2, 3_000));
     let asked = Instant::now();
     tributary::fetch::check_now(&db.pool, user.id, healthy.id)
@@ -124,6 +133,40 @@ async fn hung_and_trickling_servers_do_not_delay_a_healthy_account() {
         "check now took {:?}",
         asked.elapsed()
     );
+    // The run's start was committed before its message was, so an announcement would be
+    // on the listener's connection by now.
+    let unannounced = tokio::time::timeout(Duration::from_millis(500), run_starts.recv()).await;
+    assert!(
+        unannounced.is_err(),
+        "a run nobody waits for announced its start: {unannounced:?}"
+    );
+    // A check someone waits for is announced, with the account's id. Asked once the last
+    // run has released the account: a check asked during a run is answered by that run.
+    wait_until(Duration::from_secs(20), "the last run ends", || async {
+        let (held,): (bool,) =
+            sqlx::query_as("SELECT lease_owner IS NOT NULL FROM accounts WHERE id = $1")
+                .bind(healthy.id)
+                .fetch_one(&db.pool)
+                .await
+                .expect("lease");
+        !held
+    })
+    .await;
+    dovecot.deliver("healthy", "3.test", &sample_message(3, 3_000));
+    tributary::store::fetch::check_now_awaited(&db.pool, user.id, healthy.id)
+        .await
+        .expect("check now, awaited");
+    let announced = tokio::time::timeout(Duration::from_secs(10), run_starts.recv())
+        .await
+        .expect("the awaited run announces its start")
+        .expect("notification");
+    assert_eq!(announced.payload(), healthy.id.to_string());
+    wait_until(
+        Duration::from_secs(20),
+        "the awaited check fetches the new message",
+        || async { stored_messages(&db, healthy.id).await.len() == 3 },
+    )
+    .await;
 
     // Shutdown: bounded by the grace period, and no lease survives it.
     let stopping = Instant::now();
