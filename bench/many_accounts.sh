@@ -85,14 +85,20 @@ tributary_cycle() { # mode: one full cycle of a running serve; prints "wall user
     local cpu_before
     cpu_before=$(awk '{print $14, $15}' "/proc/$pid/stat")
     servers_before
+    # PROFILE=1: a system-wide CPU profile of the cycle (perf), one file per mode.
+    [ -z "${PROFILE:-}" ] || { perf record -q -e cpu-clock -F 999 -g -a -o "/tmp/tributary-$mode.perf" 2>/dev/null & perf=$!; }
     sql "UPDATE accounts SET next_check_at = now() WHERE enabled; SELECT pg_notify('tributary_check_now', '')" >/dev/null
     until [ "$(sql "SELECT count(*) FROM fetch_runs WHERE outcome = 'success'")" -ge "$USERS" ]; do sleep 0.5; done
     local wall rss cpu_after
     wall=$(sql "SELECT extract(epoch FROM max(finished_at) - min(started_at)) FROM fetch_runs")
     cpu_after=$(awk '{print $14, $15}' "/proc/$pid/stat")
-    local servers; servers=$(servers_after)
     rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+    [ -z "${PROFILE:-}" ] || { kill -INT "$perf"; wait "$perf" || true; }
     kill -TERM "$pid"; wait "$pid" || true
+    # After the serve's connections have closed: a backend reports its transaction counts
+    # at most once a second while it lives, and always when it exits.
+    sleep 0.2
+    local servers; servers=$(servers_after)
     [ "$(sql "SELECT count(*) FROM messages")" -eq $((USERS * PER_USER)) ] || { echo "tributary stored too little"; exit 1; }
     local tick; tick=$(getconf CLK_TCK)
     read -r u0 s0 <<< "$cpu_before"; read -r u1 s1 <<< "$cpu_after"
