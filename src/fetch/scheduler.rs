@@ -27,6 +27,11 @@ const MIN_IDLE: Duration = Duration::from_millis(20);
 /// accounts polled at spread-out times cost a claim per batch, not per account. Accounts
 /// are only ever claimed late by this much, never early (a server's LOGIN-DELAY holds).
 const CLAIM_BATCH_WINDOW: Duration = Duration::from_millis(500);
+/// While more accounts are due than there are slots, a slot freed by a run waits this
+/// long for others to free before the next claim — unless a quarter of them are free
+/// already — so a busy scheduler claims a batch per statement, not one account (each
+/// claim is a commit).
+const CLAIM_GATHER: Duration = Duration::from_millis(20);
 
 #[derive(Debug, Clone)]
 pub struct SchedulerSettings {
@@ -64,6 +69,8 @@ pub struct Scheduler {
     /// The last claim left due accounts behind for the per-host limit: a run that ends
     /// may free their host.
     host_limited: bool,
+    /// The last claim filled every free slot: more accounts may be due.
+    slots_filled: bool,
 }
 
 /// A name for this process's leases: host, process id and a random part, so a restarted
@@ -87,6 +94,7 @@ impl Scheduler {
             per_host: HashMap::new(),
             stop_workers: watch::channel(false).0,
             host_limited: false,
+            slots_filled: false,
         }
     }
 
@@ -104,7 +112,8 @@ impl Scheduler {
         let max_idle = self.settings.idle_poll.max(MIN_IDLE);
         let free = self.settings.concurrency.saturating_sub(self.running.len());
         if free == 0 {
-            // Asked again as soon as a slot frees.
+            // Asked again as soon as slots free.
+            self.slots_filled = true;
             return Tick {
                 started: 0,
                 wait: MIN_IDLE,
@@ -131,6 +140,7 @@ impl Scheduler {
             }
         };
         let claimed = accounts.len();
+        self.slots_filled = claimed == free;
         let mut started = 0;
         self.host_limited = !busy.is_empty();
         for claimed in accounts {
@@ -228,8 +238,18 @@ impl Scheduler {
             // scheduler at the database's commit rate).
             if let Some(finished) = finished {
                 self.settle(finished);
+                let now = tokio::time::Instant::now();
                 if self.host_limited {
-                    next_look = tokio::time::Instant::now();
+                    next_look = now;
+                } else if self.slots_filled {
+                    // More may be due: claim when a quarter of the slots are free, or when
+                    // the first freed slot has waited CLAIM_GATHER.
+                    let free = self.settings.concurrency.saturating_sub(self.running.len());
+                    if free * 4 >= self.settings.concurrency {
+                        next_look = next_look.min(now);
+                    } else if next_look <= now {
+                        next_look = now + CLAIM_GATHER;
+                    }
                 }
             }
         }
