@@ -105,10 +105,11 @@ impl AccountRun<'_> {
             let _ = session.quit().await;
             return Ok(());
         }
-        let known = self.known(&listed).await?;
         let limit = options.limits.max_message_bytes;
+        let known = self.known(&listed, limit).await?;
         let (wanted, mut skipped) = new_messages(&listed, &known, limit);
         if !wanted.is_empty() {
+            // Opened by the lookup already, unless the two disagree on what is new.
             self.history.open().await?;
         }
         let committed = self
@@ -185,15 +186,31 @@ impl AccountRun<'_> {
         Ok(())
     }
 
-    /// What the store knows of the listed messages.
-    async fn known(&self, listed: &[Listed]) -> Result<HashMap<String, KnownUidl>, FetchError> {
+    /// What the store knows of the listed messages; the lookup also opens the run's
+    /// history row if there is mail to download (messages up to `limit` bytes).
+    async fn known(
+        &self,
+        listed: &[Listed],
+        limit: u64,
+    ) -> Result<HashMap<String, KnownUidl>, FetchError> {
         // An empty mailbox has nothing to compare (nor anything to delete).
         if listed.is_empty() {
             return Ok(HashMap::new());
         }
         let keys: Vec<String> = listed.iter().map(|m| m.key.clone()).collect();
-        let mut conn = store::acquire(&self.fetcher.pool).await?;
-        Ok(fetch_store::known_uidls(&mut conn, self.account.id, &keys).await?)
+        let downloadable: Vec<bool> = listed.iter().map(|m| m.size_hint <= limit).collect();
+        let lookup = fetch_store::known_uidls(
+            &self.fetcher.pool,
+            self.account,
+            &keys,
+            &downloadable,
+            self.history.to_open(),
+        )
+        .await?;
+        if let Some(id) = lookup.run_id {
+            self.history.opened(id);
+        }
+        Ok(lookup.known)
     }
 
     /// Downloads `wanted` and stores it; returns the keys whose rows are committed. What

@@ -15,7 +15,8 @@ use crate::model::ErrorClass;
 use crate::store::StoreError;
 use crate::store::accounts::Account;
 use crate::store::fetch::{
-    self as fetch_store, AccountStatus, Announce, Claimed, RunEntry, RunOutcome, RunRecord, Trigger,
+    self as fetch_store, AccountStatus, Announce, Claimed, RunEntry, RunOutcome, RunRecord,
+    RunStart, Trigger,
 };
 
 #[derive(Debug)]
@@ -68,6 +69,21 @@ impl History<'_> {
             })
             .await
             .copied()
+    }
+
+    /// The row to open with the UIDL lookup; `None` once it is open.
+    pub fn to_open(&self) -> Option<RunStart<'_>> {
+        (!self.id.initialized()).then_some(RunStart {
+            trigger: self.trigger,
+            worker: self.owner,
+            started_at: self.started_at,
+        })
+    }
+
+    /// The row the UIDL lookup opened.
+    pub fn opened(&self, id: i64) {
+        // Set already means it was open before the lookup, which then opened nothing.
+        let _ = self.id.set(id);
     }
 
     fn entry(&self) -> RunEntry {

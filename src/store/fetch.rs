@@ -365,32 +365,83 @@ pub async fn release_all(pool: &PgPool, owner: &str) -> Result<u64, StoreError> 
     Ok(released.len() as u64)
 }
 
-/// What the store knows of the given UIDLs of one account.
+/// A run's history row to open with the UIDL lookup ([`known_uidls`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RunStart<'a> {
+    pub trigger: Trigger,
+    pub worker: &'a str,
+    pub started_at: OffsetDateTime,
+}
+
+/// What the store knows of one account's listed messages, and the run's row if the
+/// lookup opened it.
+#[derive(Debug, Default)]
+pub struct Lookup {
+    pub known: HashMap<String, KnownUidl>,
+    pub run_id: Option<i64>,
+}
+
+/// What the store knows of the listed UIDLs of one account. With `open`, the same
+/// statement also opens the run's row (as [`start_run`] does) when some listed message
+/// is unknown and `downloadable` — so a run with mail costs no statement for its row.
 pub async fn known_uidls(
-    conn: &mut PgConnection,
-    account_id: Uuid,
+    pool: &PgPool,
+    account: &Account,
     uidls: &[String],
-) -> Result<HashMap<String, KnownUidl>, StoreError> {
-    let rows: Vec<(String, Disposition, OffsetDateTime)> = sqlx::query_as(
-        "SELECT uidl, disposition, recorded_at FROM account_uidls
-         WHERE account_id = $1 AND uidl = ANY($2)",
-    )
-    .bind(account_id)
+    downloadable: &[bool],
+    open: Option<RunStart<'_>>,
+) -> Result<Lookup, StoreError> {
+    type Row = (
+        Option<String>,
+        Option<Disposition>,
+        Option<OffsetDateTime>,
+        Option<i64>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "WITH known AS (
+             SELECT uidl, disposition, recorded_at FROM account_uidls
+             WHERE account_id = $1 AND uidl = ANY($2)
+         ), opening AS (
+             SELECT 1 FROM unnest($2::text[], $3::bool[]) AS l(uidl, downloadable)
+             WHERE $4 AND downloadable AND uidl NOT IN (SELECT uidl FROM known)
+             LIMIT 1
+         ), abandoned AS (
+             UPDATE fetch_runs SET {ABANDONED}
+             WHERE account_id = $1 AND finished_at IS NULL AND EXISTS (SELECT 1 FROM opening)
+         ), run AS (
+             INSERT INTO fetch_runs (account_id, user_id, trigger, worker, started_at)
+             SELECT $1, $5, $6, $7, $8 FROM opening RETURNING id)
+         SELECT uidl, disposition, recorded_at, NULL::bigint FROM known
+         UNION ALL
+         SELECT NULL, NULL, NULL, id FROM run"
+    ))
+    .bind(account.id)
     .bind(uidls)
-    .fetch_all(conn)
+    .bind(downloadable)
+    .bind(open.is_some())
+    .bind(account.user_id)
+    .bind(open.map(|o| o.trigger))
+    .bind(open.map(|o| o.worker))
+    .bind(open.map(|o| o.started_at))
+    .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(uidl, disposition, recorded_at)| {
-            (
-                uidl,
-                KnownUidl {
-                    disposition,
-                    recorded_at,
-                },
-            )
-        })
-        .collect())
+    let mut lookup = Lookup::default();
+    for row in rows {
+        match row {
+            (Some(uidl), Some(disposition), Some(recorded_at), _) => {
+                lookup.known.insert(
+                    uidl,
+                    KnownUidl {
+                        disposition,
+                        recorded_at,
+                    },
+                );
+            }
+            (_, _, _, Some(id)) => lookup.run_id = Some(id),
+            _ => {}
+        }
+    }
+    Ok(lookup)
 }
 
 /// Records UIDLs that were not downloaded (skipped for size, or ignored at the first fetch).
