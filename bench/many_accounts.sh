@@ -69,12 +69,17 @@ servers_after() {
     local p0 d0 x0 p1 d1 x1
     read -r p0 d0 x0 <<< "$S0"
     read -r p1 d1 x1 <<< "$(server_cpu "$PG_PID") $(server_cpu "$(dovecot_pid)") $(xacts)"
-    # The two psql calls in between are two transactions of their own.
+    # The two psql calls in between are two transactions of their own (a tributary cycle
+    # also counts its few calls that wait for the cycle to end).
     echo "$(awk "BEGIN { print $p1 - $p0 }") $(awk "BEGIN { print $d1 - $d0 }") $((x1 - x0 - 2))"
 }
 PG_PID=$(postgres_pid)
 
-tributary_cycle() { # mode: one full cycle of a running serve; prints "wall user sys rss"
+tributary_cycle() { # mode: two full cycles of one running serve; prints a line for each
+    # The first cycle after the start ("tributary-cold") also opens the serve's database
+    # connections (a PostgreSQL backend each, whose caches and prepared statements start
+    # empty); the second ("tributary") runs on them, as every later cycle of a running
+    # service does (idle connections are kept for 10 minutes; accounts are polled every 5).
     local mode=$1 sec=$1
     sql "TRUNCATE messages, account_uidls, fetch_runs CASCADE;
          UPDATE accounts SET enabled = (security = '$sec'), next_check_at = now() + interval '1 day',
@@ -82,11 +87,22 @@ tributary_cycle() { # mode: one full cycle of a running serve; prints "wall user
     "$TRIBUTARY" serve > "$W/serve.log" 2>&1 &
     local pid=$!
     until grep -q "fetch scheduler started" "$W/serve.log"; do sleep 0.05; done
+    one_cycle "$pid" "$mode" tributary-cold
+    sql "TRUNCATE messages, account_uidls, fetch_runs CASCADE" >/dev/null
+    one_cycle "$pid" "$mode" tributary
+    kill -TERM "$pid"; wait "$pid" || true
+}
+
+one_cycle() { # pid mode label: polls every enabled account once and prints the label's line
+    local pid=$1 mode=$2 label=$3
     local cpu_before
     cpu_before=$(awk '{print $14, $15}' "/proc/$pid/stat")
     servers_before
     # PROFILE=1: a system-wide CPU profile of the cycle (perf), one file per mode.
-    [ -z "${PROFILE:-}" ] || { perf record -q -e cpu-clock -F 999 -g -a -o "/tmp/tributary-$mode.perf" 2>/dev/null & perf=$!; }
+    # STATEMENTS=1 (needs pg_stat_statements in shared_preload_libraries): the cycle's
+    # statements with their calls and execution time, in /tmp/LABEL-MODE.statements.
+    [ -z "${STATEMENTS:-}" ] || sql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()" >/dev/null
+    [ -z "${PROFILE:-}" ] || { perf record -q -e cpu-clock -F 999 -g -a -o "/tmp/$label-$mode.perf" 2>/dev/null & perf=$!; }
     sql "UPDATE accounts SET next_check_at = now() WHERE enabled; SELECT pg_notify('tributary_check_now', '')" >/dev/null
     until [ "$(sql "SELECT count(*) FROM fetch_runs WHERE outcome = 'success'")" -ge "$USERS" ]; do sleep 0.5; done
     local wall rss cpu_after
@@ -94,15 +110,19 @@ tributary_cycle() { # mode: one full cycle of a running serve; prints "wall user
     cpu_after=$(awk '{print $14, $15}' "/proc/$pid/stat")
     rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
     [ -z "${PROFILE:-}" ] || { kill -INT "$perf"; wait "$perf" || true; }
-    kill -TERM "$pid"; wait "$pid" || true
-    # After the serve's connections have closed: a backend reports its transaction counts
-    # at most once a second while it lives, and always when it exits.
-    sleep 0.2
+    # A backend reports its transaction counts at most once a second, and otherwise after
+    # 10 s idle: wait for that before reading them.
+    sleep 11
     local servers; servers=$(servers_after)
+    [ -z "${STATEMENTS:-}" ] || sql "SELECT calls, round(total_exec_time::numeric, 1) AS ms,
+            round((total_exec_time / calls)::numeric, 3) AS ms_per_call, rows,
+            left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+        FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+        ORDER BY total_exec_time DESC LIMIT 25" > "/tmp/$label-$mode.statements"
     [ "$(sql "SELECT count(*) FROM messages")" -eq $((USERS * PER_USER)) ] || { echo "tributary stored too little"; exit 1; }
     local tick; tick=$(getconf CLK_TCK)
     read -r u0 s0 <<< "$cpu_before"; read -r u1 s1 <<< "$cpu_after"
-    echo "$wall $(awk "BEGIN { print ($u1 - $u0) / $tick }") $(awk "BEGIN { print ($s1 - $s0) / $tick }") $rss $servers"
+    echo "$label $mode $wall $(awk "BEGIN { print ($u1 - $u0) / $tick }") $(awk "BEGIN { print ($s1 - $s0) / $tick }") $rss $servers"
 }
 
 run_tool() { # tool mode
@@ -111,7 +131,7 @@ run_tool() { # tool mode
     rm -rf "$W/out" "$W/mpop-uidls" "$W/fetchids"; mkdir -p "$W/out"/{cur,new,tmp}
     case $tool in
       tributary)
-        echo "$tool $mode $(tributary_cycle "$mode")" >> "$W/results"; return ;;
+        tributary_cycle "$mode" >> "$W/results"; return ;;
       raw)
         CMD=("$RAW" cycle 127.0.0.1 "$port" "$USERS" "$PER_USER" "$CONCURRENCY")
         [ "$mode" = tls ] && CMD+=("$W/ca.crt") ;;
@@ -178,20 +198,21 @@ for line in open(path):
 med = {k: tuple(statistics.median(r[i] for r in v) for i in range(6)) for k, v in rows.items()}
 print(f"\n{users} accounts x 10 messages; one full cycle; median of {len(next(iter(rows.values())))} runs")
 print("CPU s: the tool's own; PostgreSQL and Dovecot: all their processes during the cycle\n")
-print(f"{'tool':<10} {'mode':<6} {'wall s':>8} {'logins/s':>9} {'CPU s':>7} {'PG CPU s':>9} {'Dovecot s':>10} {'PG tx':>7} {'peak RSS MB':>12}")
+print(f"{'tool':<14} {'mode':<6} {'wall s':>8} {'logins/s':>9} {'CPU s':>7} {'PG CPU s':>9} {'Dovecot s':>10} {'PG tx':>7} {'peak RSS MB':>12}")
 for (tool, mode), (wall, cpu, rss, pg, dovecot, xacts) in sorted(med.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-    print(f"{tool:<10} {mode:<6} {wall:>8.2f} {users / wall:>9.0f} {cpu:>7.2f} {pg:>9.2f} {dovecot:>10.2f} {xacts:>7.0f} {rss / 1024:>12.1f}")
+    print(f"{tool:<14} {mode:<6} {wall:>8.2f} {users / wall:>9.0f} {cpu:>7.2f} {pg:>9.2f} {dovecot:>10.2f} {xacts:>7.0f} {rss / 1024:>12.1f}")
 print()
 for mode in ("plain", "tls"):
-    if ("tributary", mode) not in med:
-        continue
-    t = med[("tributary", mode)][0]
-    parts = []
-    if ("raw", mode) in med:
-        parts.append(f"{t / med[('raw', mode)][0]:.2f}x the bare loop's wall time")
-        if ("floor", "-") in med:
-            print(f"{mode}: storing the mail alone (no POP3, no bookkeeping) takes "
-                  f"{med[('floor', '-')][0] / med[('raw', mode)][0]:.2f}x the bare loop's wall time")
-    parts += [f"{med[(p, mode)][0] / t:.1f}x faster than {p}" for p in ("fetchmail", "mpop") if (p, mode) in med]
-    print(f"{mode}: tributary takes " + ", ".join(parts))
+    if ("raw", mode) in med and ("floor", "-") in med:
+        print(f"{mode}: storing the mail alone (no POP3, no bookkeeping) takes "
+              f"{med[('floor', '-')][0] / med[('raw', mode)][0]:.2f}x the bare loop's wall time")
+    for label in ("tributary", "tributary-cold"):
+        if (label, mode) not in med:
+            continue
+        t = med[(label, mode)][0]
+        parts = []
+        if ("raw", mode) in med:
+            parts.append(f"{t / med[('raw', mode)][0]:.2f}x the bare loop's wall time")
+        parts += [f"{med[(p, mode)][0] / t:.2f}x faster than {p}" for p in ("fetchmail", "mpop") if (p, mode) in med]
+        print(f"{mode}: {label} takes " + ", ".join(parts))
 PY
