@@ -8,13 +8,27 @@
 //!   way mail programs read them (`mail::headers`) are read again from the raw bytes;
 //! - digests: `raw_sha256`, which lets the fetch engine recognise a message a server
 //!   offers again under a new UIDL, is filled in.
+//!
+//! And, every hour for as long as `serve` runs, the run history is pruned
+//! ([`prune_run_history`]).
 
 use std::time::Duration;
 
 use sqlx::PgPool;
 
 use crate::mail;
-use crate::store::{StoreError, messages};
+use crate::store::{StoreError, fetch, messages};
+
+/// How long the run history keeps a check that found nothing: such checks are nearly
+/// every row (an account polled every 5 minutes makes 288 a day), and the history page
+/// shows the latest ones.
+pub const QUIET_RUNS_KEPT: Duration = Duration::from_secs(24 * 3600);
+/// How long it keeps every other run — mail fetched, errors, interruptions.
+pub const RUNS_KEPT: Duration = Duration::from_secs(90 * 24 * 3600);
+/// How often the history is pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// Runs deleted per statement.
+const PRUNE_BATCH: i64 = 1000;
 
 /// Messages per transaction: a batch holds row locks only briefly.
 pub const REINDEX_BATCH: i64 = 100;
@@ -127,9 +141,52 @@ pub async fn reread_broken_headers(
     }
 }
 
-/// `serve`'s background pass; errors are logged and left for the next start.
+/// Deletes what the run history no longer keeps (see [`QUIET_RUNS_KEPT`] and
+/// [`RUNS_KEPT`]) as of `now`, `batch` rows per statement with `pause` between them;
+/// returns how many runs were deleted.
+pub async fn prune_run_history(
+    pool: &PgPool,
+    now: time::OffsetDateTime,
+    batch: i64,
+    pause: Duration,
+) -> Result<u64, StoreError> {
+    let quiet_before = now - QUIET_RUNS_KEPT;
+    let any_before = now - RUNS_KEPT;
+    let mut deleted = 0;
+    loop {
+        let pruned = fetch::prune_runs(pool, quiet_before, any_before, batch).await?;
+        deleted += pruned;
+        if pruned < u64::try_from(batch).unwrap_or(0) {
+            return Ok(deleted);
+        }
+        tokio::time::sleep(pause).await;
+    }
+}
+
+/// `serve`'s background upkeep: the one-time passes, then the hourly pruning; errors are
+/// logged and the work is left for the next round (or start).
 pub async fn run(pool: PgPool) {
-    match reindex_legacy_search(&pool, REINDEX_BATCH, REINDEX_PAUSE).await {
+    upgrade_stored_messages(&pool).await;
+    loop {
+        match prune_run_history(
+            &pool,
+            time::OffsetDateTime::now_utc(),
+            PRUNE_BATCH,
+            REINDEX_PAUSE,
+        )
+        .await
+        {
+            Ok(0) => {}
+            Ok(runs) => tracing::info!(runs, "pruned the fetch run history"),
+            Err(error) => tracing::warn!(%error, "pruning the fetch run history stopped"),
+        }
+        tokio::time::sleep(PRUNE_EVERY).await;
+    }
+}
+
+/// The passes for messages stored by earlier versions.
+async fn upgrade_stored_messages(pool: &PgPool) {
+    match reindex_legacy_search(pool, REINDEX_BATCH, REINDEX_PAUSE).await {
         Ok(Reindexed { messages: 0, .. }) => {}
         Ok(done) => tracing::info!(
             messages = done.messages,
@@ -137,7 +194,7 @@ pub async fn run(pool: PgPool) {
         ),
         Err(error) => tracing::warn!(%error, "re-indexing older messages stopped"),
     }
-    match reread_broken_headers(&pool, REINDEX_BATCH, REINDEX_PAUSE).await {
+    match reread_broken_headers(pool, REINDEX_BATCH, REINDEX_PAUSE).await {
         Ok(0) => {}
         Ok(count) => tracing::info!(
             messages = count,
@@ -145,7 +202,7 @@ pub async fn run(pool: PgPool) {
         ),
         Err(error) => tracing::warn!(%error, "reading older messages' headers again stopped"),
     }
-    match backfill_digests(&pool, REINDEX_BATCH, REINDEX_PAUSE).await {
+    match backfill_digests(pool, REINDEX_BATCH, REINDEX_PAUSE).await {
         Ok(0) => {}
         Ok(filled) => tracing::info!(messages = filled, "older messages now have digests"),
         Err(error) => tracing::warn!(%error, "filling in message digests stopped"),

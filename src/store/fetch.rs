@@ -591,6 +591,42 @@ pub async fn release(pool: &PgPool, owner: &str, account_id: Uuid) -> Result<(),
     Ok(())
 }
 
+/// Deletes up to `batch` finished runs that the history no longer shows: those that
+/// started before `quiet_before` and found nothing (a success with no message fetched or
+/// skipped), and every run that started before `any_before`. An account's latest run is
+/// kept whatever its age: the accounts page says when it was last checked from it.
+/// Returns how many were deleted.
+pub async fn prune_runs(
+    pool: &PgPool,
+    quiet_before: OffsetDateTime,
+    any_before: OffsetDateTime,
+    batch: i64,
+) -> Result<u64, StoreError> {
+    // Only finished rows, which no worker writes again: no account row is needed first
+    // (the lock order of `finish_run`), and a removal of the account waits at most for
+    // this batch.
+    let deleted = sqlx::query(
+        "DELETE FROM fetch_runs WHERE id IN (
+             SELECT r.id FROM fetch_runs r
+             WHERE r.started_at < GREATEST($1, $2) AND r.finished_at IS NOT NULL
+               AND (r.started_at < $2
+                    OR (r.outcome = 'success' AND r.messages_fetched = 0
+                        AND r.messages_skipped = 0))
+               AND EXISTS (SELECT 1 FROM fetch_runs newer
+                           WHERE newer.account_id = r.account_id
+                             AND newer.started_at > r.started_at)
+             LIMIT $3
+             FOR UPDATE SKIP LOCKED)",
+    )
+    .bind(quiet_before)
+    .bind(any_before)
+    .bind(batch)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(deleted)
+}
+
 /// One fetch run as the accounts page shows it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RunRow {

@@ -1,8 +1,9 @@
-//! Background upkeep: messages stored with PostgreSQL's search vectors get Tributary's.
+//! Background upkeep: messages stored by earlier versions are brought up to date, and the
+//! run history is pruned.
 
 use std::time::Duration;
 
-use tributary::maintenance::reindex_legacy_search;
+use tributary::maintenance::{prune_run_history, reindex_legacy_search};
 
 use crate::helpers::web::deliver;
 use crate::helpers::{TestDb, add_account, add_user, test_key_ring};
@@ -270,4 +271,157 @@ async fn subjects_stored_with_replacement_characters_are_read_again() {
         .await
         .expect("reread");
     assert_eq!(again, 0);
+}
+
+#[tokio::test]
+async fn the_run_history_forgets_quiet_checks_after_a_day_and_everything_after_90_days() {
+    let db = TestDb::new().await;
+    let ring = test_key_ring();
+    let user = add_user(&db, "history").await;
+    let busy = add_account(&db, &ring, user.id, "busy", "pw").await;
+    let forgotten = add_account(&db, &ring, user.id, "forgotten", "pw").await;
+    let now = time::OffsetDateTime::now_utc();
+    let hours = time::Duration::hours;
+    // (account, label, started this long ago, outcome, fetched, skipped, finished)
+    let runs = [
+        (
+            busy.id,
+            "quiet, two days old",
+            hours(48),
+            "success",
+            0,
+            0,
+            true,
+        ),
+        (
+            busy.id,
+            "quiet, two hours old",
+            hours(2),
+            "success",
+            0,
+            0,
+            true,
+        ),
+        (
+            busy.id,
+            "mail, 30 days old",
+            hours(30 * 24),
+            "success",
+            3,
+            0,
+            true,
+        ),
+        (
+            busy.id,
+            "skipped one, two days old",
+            hours(48),
+            "success",
+            0,
+            1,
+            true,
+        ),
+        (
+            busy.id,
+            "failed, two days old",
+            hours(49),
+            "temporary_error",
+            0,
+            0,
+            true,
+        ),
+        (
+            busy.id,
+            "failed, 100 days old",
+            hours(100 * 24),
+            "auth_error",
+            0,
+            0,
+            true,
+        ),
+        (
+            busy.id,
+            "mail, 100 days old",
+            hours(100 * 24 + 1),
+            "success",
+            5,
+            0,
+            true,
+        ),
+        (
+            busy.id,
+            "left open, three days old",
+            hours(72),
+            "running",
+            0,
+            0,
+            false,
+        ),
+        (
+            busy.id,
+            "quiet, three days old",
+            hours(73),
+            "success",
+            0,
+            0,
+            true,
+        ),
+        // The account's only run: the accounts page says "last checked" from it.
+        (
+            forgotten.id,
+            "quiet, 200 days old",
+            hours(200 * 24),
+            "success",
+            0,
+            0,
+            true,
+        ),
+    ];
+    for (account, label, age, outcome, fetched, skipped, finished) in runs {
+        let started = now - age;
+        sqlx::query(
+            "INSERT INTO fetch_runs (account_id, user_id, trigger, worker, started_at,
+                 finished_at, outcome, messages_fetched, messages_skipped, error_message)
+             VALUES ($1, $2, 'schedule', 'test', $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(account)
+        .bind(user.id)
+        .bind(started)
+        .bind(finished.then_some(started + time::Duration::seconds(1)))
+        .bind(outcome)
+        .bind(fetched)
+        .bind(skipped)
+        .bind(label)
+        .execute(&db.pool)
+        .await
+        .expect("run");
+    }
+
+    // Two rows per statement: the pass goes on until a statement deletes fewer.
+    let deleted = prune_run_history(&db.pool, now, 2, Duration::ZERO)
+        .await
+        .expect("prune");
+    let kept: Vec<String> =
+        sqlx::query_scalar("SELECT error_message FROM fetch_runs ORDER BY started_at DESC")
+            .fetch_all(&db.pool)
+            .await
+            .expect("kept");
+    assert_eq!(
+        kept,
+        [
+            "quiet, two hours old",
+            "skipped one, two days old",
+            "failed, two days old",
+            "left open, three days old",
+            "mail, 30 days old",
+            "quiet, 200 days old",
+        ]
+    );
+    assert_eq!(deleted, 4, "quiet ×2, and both runs older than 90 days");
+    // Nothing more to do: a second pass deletes nothing.
+    assert_eq!(
+        prune_run_history(&db.pool, now, 2, Duration::ZERO)
+            .await
+            .expect("prune again"),
+        0
+    );
 }
