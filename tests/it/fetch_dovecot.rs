@@ -5,9 +5,13 @@ use tributary::crypto::Secret;
 use tributary::model::{ErrorClass, PausedReason, RunOutcome};
 use tributary::store::accounts::{self, ImportMode, LeavePolicy, Security};
 
+use tributary::fetch::fetch_account;
+use tributary::store::fetch::Trigger;
+
 use crate::helpers::{
-    Dovecot, TestClock, TestDb, add_server_account, add_user, deliver_samples, digests, fetch_now,
-    reload, sample_message, stored_messages, test_fetcher, test_key_ring,
+    Dovecot, StatementCounter, TestClock, TestDb, add_server_account, add_user, deliver_samples,
+    digests, fetch_now, lease_settings, reload, sample_message, stored_messages, test_fetcher,
+    test_fetcher_on, test_key_ring,
 };
 
 const USER: &str = "alice";
@@ -394,4 +398,83 @@ async fn a_server_that_renumbers_its_uidls_does_not_duplicate_mail() {
     // And nothing comes in a third time.
     let third = fetch_now(&fetcher, account.id).await;
     assert_eq!(third.report.messages, 0);
+}
+
+/// Issue 16: what a run costs the database, counted on the wire. A poll that finds
+/// nothing new is one statement (its history row, the account's status and the lease's
+/// release together); a run with mail adds the UIDL lookup that also opens its history
+/// row, and one statement per group of messages. On a pool of one connection, which also
+/// shows that no step holds a connection while it waits for another.
+#[tokio::test]
+async fn an_empty_poll_is_one_statement_and_a_run_with_mail_three() {
+    let db = TestDb::new().await;
+    let ring = test_key_ring();
+    let dovecot = Dovecot::start(&[(USER, PASSWORD)]).await;
+    let user = add_user(&db, "statements").await;
+    let account = add_server_account(
+        &db,
+        &ring,
+        user.id,
+        dovecot.plain_port,
+        Security::PlaintextDangerous,
+        (USER, PASSWORD),
+        // Fetched mail is deleted on the server, so the mailbox is empty again after it.
+        |a| a.leave_on_server = LeavePolicy::Delete,
+    )
+    .await;
+    let counter = StatementCounter::start(&db).await;
+    let fetcher = test_fetcher_on(counter.pool(&db, 1).await, &ring);
+    let settings = lease_settings();
+    // One scheduled run, claimed as the scheduler claims (outside the count); returns the
+    // statements the run itself executed.
+    let run = || async {
+        sqlx::query("UPDATE accounts SET next_check_at = now() WHERE id = $1")
+            .bind(account.id)
+            .execute(&db.pool)
+            .await
+            .expect("due");
+        let claimed =
+            tributary::store::fetch::claim_due(&db.pool, &settings.owner, settings.lease, 10, &[])
+                .await
+                .expect("claim");
+        assert_eq!(claimed.len(), 1, "the account is due");
+        let before = counter.statements();
+        let (_keep, stop) = tokio::sync::watch::channel(false);
+        let outcome = fetch_account(
+            &fetcher,
+            &settings,
+            claimed.into_iter().next().expect("claimed"),
+            Trigger::Schedule,
+            stop,
+        )
+        .await
+        .expect("run recorded");
+        assert_eq!(
+            outcome.outcome,
+            RunOutcome::Success,
+            "{:?}",
+            outcome.report.error
+        );
+        (counter.statements() - before, outcome.report.messages)
+    };
+    // The first runs on the connection also resolve the types the statements use.
+    dovecot.deliver(USER, "1.test", &sample_message(1, 2_000));
+    assert_eq!(run().await.1, 1);
+    assert_eq!(run().await.1, 0);
+
+    assert_eq!(run().await, (1, 0), "a poll of an empty mailbox");
+    dovecot.deliver(USER, "2.test", &sample_message(2, 2_000));
+    assert_eq!(run().await, (3, 1), "a run with one new message");
+    assert_eq!(
+        run().await,
+        (1, 0),
+        "a poll of the mailbox emptied by that run"
+    );
+    assert_eq!(stored_messages(&db, account.id).await.len(), 2);
+    let (runs,): (i64,) = sqlx::query_as("SELECT count(*) FROM fetch_runs WHERE account_id = $1")
+        .bind(account.id)
+        .fetch_one(&db.pool)
+        .await
+        .expect("runs");
+    assert_eq!(runs, 5, "every run has its history row");
 }

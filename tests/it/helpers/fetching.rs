@@ -38,8 +38,13 @@ impl Clock for TestClock {
 
 /// A fetcher allowed to reach loopback (the test servers), with short deadlines.
 pub fn test_fetcher(db: &TestDb, ring: &KeyRing) -> Fetcher {
+    test_fetcher_on(db.pool.clone(), ring)
+}
+
+/// As [`test_fetcher`], on another pool to the test database.
+pub fn test_fetcher_on(pool: sqlx::PgPool, ring: &KeyRing) -> Fetcher {
     let mut fetcher = Fetcher::new(
-        db.pool.clone(),
+        pool,
         Arc::new(Keys::fixed(ring.clone())),
         Connector::new(true, Duration::from_secs(5)),
         50 * 1024 * 1024,

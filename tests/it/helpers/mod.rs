@@ -12,6 +12,7 @@ pub mod fake_dns;
 pub mod fake_pop3;
 mod fetching;
 pub mod oauth_server;
+mod pg_counter;
 mod postfix;
 mod postgres;
 mod sending;
@@ -26,8 +27,9 @@ pub use db::TestDb;
 pub use dovecot::Dovecot;
 pub use fetching::{
     TestClock, add_server_account, deliver_samples, digests, fetch_now, lease_settings, reload,
-    stored_digests, stored_messages, test_fetcher,
+    stored_digests, stored_messages, test_fetcher, test_fetcher_on,
 };
+pub use pg_counter::StatementCounter;
 pub use postfix::{LOCAL_DOMAIN, Postfix};
 pub use postgres::PrivatePostgres;
 pub use sending::{identity_at, message_to, submit_until_settled, test_sending};
