@@ -21,6 +21,26 @@ fn deliver(dovecot: &Dovecot, from: usize, to: usize) -> Vec<Vec<u8>> {
     deliver_samples(dovecot, USER, from..to, |i| 2_000 + i * 97)
 }
 
+/// Alice's account on the Dovecot's plaintext port, leaving mail on the server as `leave`.
+async fn plain_account(
+    db: &TestDb,
+    ring: &tributary::crypto::KeyRing,
+    dovecot: &Dovecot,
+    user_id: uuid::Uuid,
+    leave: LeavePolicy,
+) -> accounts::Account {
+    add_server_account(
+        db,
+        ring,
+        user_id,
+        dovecot.plain_port,
+        Security::PlaintextDangerous,
+        (USER, PASSWORD),
+        |a| a.leave_on_server = leave,
+    )
+    .await
+}
+
 #[tokio::test]
 async fn new_mail_between_polls_is_stored_exactly_once() {
     let db = TestDb::new().await;
@@ -331,16 +351,7 @@ async fn a_server_that_renumbers_its_uidls_does_not_duplicate_mail() {
     let ring = test_key_ring();
     let dovecot = Dovecot::start(&[(USER, PASSWORD)]).await;
     let user = add_user(&db, "renumbered").await;
-    let account = add_server_account(
-        &db,
-        &ring,
-        user.id,
-        dovecot.plain_port,
-        Security::PlaintextDangerous,
-        (USER, PASSWORD),
-        |a| a.leave_on_server = LeavePolicy::Keep,
-    )
-    .await;
+    let account = plain_account(&db, &ring, &dovecot, user.id, LeavePolicy::Keep).await;
     let fetcher = test_fetcher(&db, &ring);
     let mut sent = deliver(&dovecot, 0, 4);
     let first = fetch_now(&fetcher, account.id).await;
@@ -411,17 +422,8 @@ async fn an_empty_poll_is_one_statement_and_a_run_with_mail_three() {
     let ring = test_key_ring();
     let dovecot = Dovecot::start(&[(USER, PASSWORD)]).await;
     let user = add_user(&db, "statements").await;
-    let account = add_server_account(
-        &db,
-        &ring,
-        user.id,
-        dovecot.plain_port,
-        Security::PlaintextDangerous,
-        (USER, PASSWORD),
-        // Fetched mail is deleted on the server, so the mailbox is empty again after it.
-        |a| a.leave_on_server = LeavePolicy::Delete,
-    )
-    .await;
+    // Fetched mail is deleted on the server, so the mailbox is empty again after it.
+    let account = plain_account(&db, &ring, &dovecot, user.id, LeavePolicy::Delete).await;
     let counter = StatementCounter::start(&db).await;
     let fetcher = test_fetcher_on(counter.pool(&db, 1).await, &ring);
     let settings = lease_settings();
