@@ -273,7 +273,9 @@ pub async fn finish_run(
     record: &RunRecord,
     status: &AccountStatus,
 ) -> Result<Option<i64>, StoreError> {
-    // English for the API and the command line; the catalogue form for the pages.
+    // A "check now" asked after the claim is answered by another run at once (after a
+    // success: a failure's back-off holds). English for the API and the command line;
+    // the catalogue form for the pages.
     let message = record
         .error
         .as_ref()
@@ -286,7 +288,8 @@ pub async fn finish_run(
     let id: Option<i64> = sqlx::query_scalar(&format!(
         "WITH account AS (
              UPDATE accounts SET lease_owner = NULL, lease_expires_at = NULL,
-                 next_check_at = now() + make_interval(secs => $3),
+                 next_check_at = CASE WHEN $5 AND check_requested_at > last_attempt_at
+                     THEN now() ELSE now() + make_interval(secs => $3) END,
                  interval_seconds = $4,
                  last_success_at = CASE WHEN $5 THEN now() ELSE last_success_at END,
                  last_error_kind = $6, last_error_message = $7, last_error_text = $10::jsonb,
@@ -523,7 +526,8 @@ async fn mark_due(
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
     let updated = sqlx::query(
-        "UPDATE accounts SET next_check_at = now(), run_awaited = run_awaited OR $3
+        "UPDATE accounts SET next_check_at = now(), check_requested_at = now(),
+             run_awaited = run_awaited OR $3
          WHERE id = $1 AND user_id = $2",
     )
     .bind(account_id)

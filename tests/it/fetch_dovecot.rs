@@ -480,3 +480,82 @@ async fn an_empty_poll_is_one_statement_and_a_run_with_mail_three() {
         .expect("runs");
     assert_eq!(runs, 5, "every run has its history row");
 }
+
+/// "Check mail now" while a run is under way: that run may have listed the mailbox before
+/// the new mail arrived, so another run follows at once. A check asked before the claim
+/// is answered by the run itself.
+#[tokio::test]
+async fn check_now_during_a_run_is_answered_by_the_next_run_at_once() {
+    let db = TestDb::new().await;
+    let ring = test_key_ring();
+    let dovecot = Dovecot::start(&[(USER, PASSWORD)]).await;
+    let user = add_user(&db, "impatient").await;
+    let account = plain_account(&db, &ring, &dovecot, user.id, LeavePolicy::Keep).await;
+    let fetcher = test_fetcher(&db, &ring);
+    let settings = lease_settings();
+    let (db, fetcher, settings) = (&db, &fetcher, &settings);
+    let (user_id, account_id) = (user.id, account.id);
+    // Claims the account as the scheduler does, asks "check now" before the claim or
+    // after it (during the run), runs it; returns whether it is due again now.
+    let run = |asked: Option<bool>| async move {
+        if asked == Some(false) {
+            tributary::fetch::check_now(&db.pool, user_id, account_id)
+                .await
+                .expect("check now");
+        } else {
+            sqlx::query("UPDATE accounts SET next_check_at = now() WHERE id = $1")
+                .bind(account_id)
+                .execute(&db.pool)
+                .await
+                .expect("due");
+        }
+        let claimed =
+            tributary::store::fetch::claim_due(&db.pool, &settings.owner, settings.lease, 10, &[])
+                .await
+                .expect("claim");
+        assert_eq!(claimed.len(), 1, "the account is due");
+        if asked == Some(true) {
+            tributary::fetch::check_now(&db.pool, user_id, account_id)
+                .await
+                .expect("check now");
+        }
+        let (_keep, stop) = tokio::sync::watch::channel(false);
+        let outcome = fetch_account(
+            fetcher,
+            settings,
+            claimed.into_iter().next().expect("claimed"),
+            Trigger::Schedule,
+            stop,
+        )
+        .await
+        .expect("run recorded");
+        assert_eq!(
+            outcome.outcome,
+            RunOutcome::Success,
+            "{:?}",
+            outcome.report.error
+        );
+        let (due,): (bool,) =
+            sqlx::query_as("SELECT next_check_at <= now() FROM accounts WHERE id = $1")
+                .bind(account_id)
+                .fetch_one(&db.pool)
+                .await
+                .expect("account");
+        due
+    };
+    dovecot.deliver(USER, "1.test", &sample_message(1, 2_000));
+    assert!(
+        !run(None).await,
+        "a scheduled run sets the next check later"
+    );
+    assert!(
+        !run(Some(false)).await,
+        "a check asked before the claim is this run"
+    );
+    assert!(
+        run(Some(true)).await,
+        "a check asked during the run is due at once"
+    );
+    assert!(!run(None).await, "and only once");
+    assert_eq!(stored_messages(db, account_id).await.len(), 1);
+}
