@@ -40,8 +40,9 @@ pub struct LeaseSettings {
 }
 
 /// A run's history row, opened at once when someone waits for it (and then announced),
-/// else when the run has mail to download: a poll that finds nothing new writes its row only when it ends, in the
-/// statement that releases the account (DESIGN: an idle account costs nearly nothing).
+/// else by the UIDL lookup when the run has mail to download: a poll that finds nothing
+/// new writes its row only when it ends, in the statement that releases the account
+/// (DESIGN: an idle account costs nearly nothing).
 #[derive(Debug)]
 pub struct History<'a> {
     fetcher: &'a Fetcher,

@@ -182,6 +182,21 @@ const ABANDONED: &str = "finished_at = clock_timestamp(), outcome = 'cancelled',
      error_kind = 'interrupted', error_message = 'The worker stopped during this run.',
      error_text = jsonb_build_object('id', 'run-worker-stopped')";
 
+/// The SQL that opens a run's row, as the CTEs `abandoned` (closes the runs a dead worker
+/// left open on the account) and `run` (the new row, `RETURNING id`), done only if the
+/// statement's CTE `opening` has a row. `$1` is the account; the arguments name the
+/// placeholders of the user, trigger, worker and start time.
+fn opening_steps(user: &str, trigger: &str, worker: &str, started_at: &str) -> String {
+    format!(
+        "abandoned AS (
+             UPDATE fetch_runs SET {ABANDONED}
+             WHERE account_id = $1 AND finished_at IS NULL AND EXISTS (SELECT 1 FROM opening)
+         ), run AS (
+             INSERT INTO fetch_runs (account_id, user_id, trigger, worker, started_at)
+             SELECT $1, {user}, {trigger}, {worker}, {started_at} FROM opening RETURNING id)"
+    )
+}
+
 /// Whether a run's start is announced on [`RUN_STARTED_CHANNEL`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Announce {
@@ -204,12 +219,9 @@ pub async fn start_run(
     // The announcement is a subquery whose condition is checked before it runs, so an
     // unannounced run sends no NOTIFY (and takes no notification lock at commit).
     let (id,): (i64,) = sqlx::query_as(&format!(
-        "WITH abandoned AS (
-             UPDATE fetch_runs SET {ABANDONED} WHERE account_id = $1 AND finished_at IS NULL
-         ), run AS (
-             INSERT INTO fetch_runs (account_id, user_id, trigger, worker, started_at)
-             VALUES ($1, $2, $3, $4, $6) RETURNING id)
-         SELECT id FROM run LEFT JOIN (SELECT pg_notify($5, $1::text) WHERE $7) AS announced ON true"
+        "WITH opening AS (SELECT 1), {}
+         SELECT id FROM run LEFT JOIN (SELECT pg_notify($5, $1::text) WHERE $7) AS announced ON true",
+        opening_steps("$2", "$3", "$4", "$6")
     ))
     .bind(account.id)
     .bind(account.user_id)
@@ -408,15 +420,11 @@ pub async fn known_uidls(
              SELECT 1 FROM unnest($2::text[], $3::bool[]) AS l(uidl, downloadable)
              WHERE $4 AND downloadable AND uidl NOT IN (SELECT uidl FROM known)
              LIMIT 1
-         ), abandoned AS (
-             UPDATE fetch_runs SET {ABANDONED}
-             WHERE account_id = $1 AND finished_at IS NULL AND EXISTS (SELECT 1 FROM opening)
-         ), run AS (
-             INSERT INTO fetch_runs (account_id, user_id, trigger, worker, started_at)
-             SELECT $1, $5, $6, $7, $8 FROM opening RETURNING id)
+         ), {}
          SELECT uidl, disposition, recorded_at, NULL::bigint FROM known
          UNION ALL
-         SELECT NULL, NULL, NULL, id FROM run"
+         SELECT NULL, NULL, NULL, id FROM run",
+        opening_steps("$5", "$6", "$7", "$8")
     ))
     .bind(account.id)
     .bind(uidls)

@@ -5,8 +5,9 @@ use tributary::crypto::Secret;
 use tributary::model::{ErrorClass, PausedReason, RunOutcome};
 use tributary::store::accounts::{self, ImportMode, LeavePolicy, Security};
 
-use tributary::fetch::fetch_account;
-use tributary::store::fetch::Trigger;
+use tributary::fetch::worker::LeaseSettings;
+use tributary::fetch::{FetchOutcome, Fetcher, fetch_account};
+use tributary::store::fetch::{Claimed, Trigger};
 
 use crate::helpers::{
     Dovecot, StatementCounter, TestClock, TestDb, add_server_account, add_user, deliver_samples,
@@ -39,6 +40,35 @@ async fn plain_account(
         |a| a.leave_on_server = leave,
     )
     .await
+}
+
+/// Claims the one due account as the scheduler does.
+async fn claim_scheduled(db: &TestDb, settings: &LeaseSettings) -> Claimed {
+    let claimed =
+        tributary::store::fetch::claim_due(&db.pool, &settings.owner, settings.lease, 10, &[])
+            .await
+            .expect("claim");
+    assert_eq!(claimed.len(), 1, "the account is due");
+    claimed.into_iter().next().expect("claimed")
+}
+
+/// Runs a claimed account as the scheduler does; the run must succeed.
+async fn run_scheduled(
+    fetcher: &Fetcher,
+    settings: &LeaseSettings,
+    claimed: Claimed,
+) -> FetchOutcome {
+    let (_keep, stop) = tokio::sync::watch::channel(false);
+    let outcome = fetch_account(fetcher, settings, claimed, Trigger::Schedule, stop)
+        .await
+        .expect("run recorded");
+    assert_eq!(
+        outcome.outcome,
+        RunOutcome::Success,
+        "{:?}",
+        outcome.report.error
+    );
+    outcome
 }
 
 #[tokio::test]
@@ -435,28 +465,9 @@ async fn an_empty_poll_is_one_statement_and_a_run_with_mail_three() {
             .execute(&db.pool)
             .await
             .expect("due");
-        let claimed =
-            tributary::store::fetch::claim_due(&db.pool, &settings.owner, settings.lease, 10, &[])
-                .await
-                .expect("claim");
-        assert_eq!(claimed.len(), 1, "the account is due");
+        let claimed = claim_scheduled(&db, &settings).await;
         let before = counter.statements();
-        let (_keep, stop) = tokio::sync::watch::channel(false);
-        let outcome = fetch_account(
-            &fetcher,
-            &settings,
-            claimed.into_iter().next().expect("claimed"),
-            Trigger::Schedule,
-            stop,
-        )
-        .await
-        .expect("run recorded");
-        assert_eq!(
-            outcome.outcome,
-            RunOutcome::Success,
-            "{:?}",
-            outcome.report.error
-        );
+        let outcome = run_scheduled(&fetcher, &settings, claimed).await;
         (counter.statements() - before, outcome.report.messages)
     };
     // The first runs on the connection also resolve the types the statements use.
@@ -509,32 +520,13 @@ async fn check_now_during_a_run_is_answered_by_the_next_run_at_once() {
                 .await
                 .expect("due");
         }
-        let claimed =
-            tributary::store::fetch::claim_due(&db.pool, &settings.owner, settings.lease, 10, &[])
-                .await
-                .expect("claim");
-        assert_eq!(claimed.len(), 1, "the account is due");
+        let claimed = claim_scheduled(db, settings).await;
         if asked == Some(true) {
             tributary::fetch::check_now(&db.pool, user_id, account_id)
                 .await
                 .expect("check now");
         }
-        let (_keep, stop) = tokio::sync::watch::channel(false);
-        let outcome = fetch_account(
-            fetcher,
-            settings,
-            claimed.into_iter().next().expect("claimed"),
-            Trigger::Schedule,
-            stop,
-        )
-        .await
-        .expect("run recorded");
-        assert_eq!(
-            outcome.outcome,
-            RunOutcome::Success,
-            "{:?}",
-            outcome.report.error
-        );
+        run_scheduled(fetcher, settings, claimed).await;
         let (due,): (bool,) =
             sqlx::query_as("SELECT next_check_at <= now() FROM accounts WHERE id = $1")
                 .bind(account_id)
